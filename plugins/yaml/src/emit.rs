@@ -1,0 +1,579 @@
+//! Block-style YAML emitter that prints a `serde_json::Value` the way
+//! kustomize (kyaml on go-yaml v3, 2-space indent, compact sequences) does,
+//! so our output can be diffed against `kustomize build`.
+//!
+//! Scalar style choice follows go-yaml v3: its encoder picks literal for
+//! multi-line strings, plain when the text reads back as the same string,
+//! double quotes otherwise; its emitter then downgrades plain to single
+//! quotes and literal to double quotes when the text's characters demand it.
+//! Long plain and quoted scalars are folded at spaces past column 80, as
+//! kustomize's go-yaml does.
+
+use serde_json::{Map, Value};
+
+use crate::Schema;
+use crate::resolve::{Resolved, go_format_float, resolve};
+
+/// Emitter settings.
+#[derive(Debug, Clone)]
+pub struct EmitOptions {
+    /// Fold long plain and quoted scalars at a space once the line passes
+    /// this column; `None` never folds. kustomize folds at 80.
+    pub line_width: Option<usize>,
+}
+
+impl Default for EmitOptions {
+    fn default() -> Self {
+        EmitOptions {
+            line_width: Some(80),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Style {
+    Plain,
+    Single,
+    Double,
+    Literal,
+}
+
+pub(crate) struct Emitter {
+    out: String,
+    /// Column in characters, as go-yaml counts it for folding.
+    column: usize,
+    width: usize,
+    /// Set after `- `: the next collection entry continues this line.
+    inline: bool,
+}
+
+impl Emitter {
+    pub(crate) fn new(opts: &EmitOptions, capacity: usize) -> Self {
+        Emitter {
+            out: String::with_capacity(capacity),
+            column: 0,
+            width: opts.line_width.unwrap_or(usize::MAX),
+            inline: false,
+        }
+    }
+
+    pub(crate) fn finish(self) -> String {
+        self.out
+    }
+
+    pub(crate) fn separator(&mut self) {
+        self.out.push_str("---\n");
+        self.column = 0;
+    }
+
+    pub(crate) fn document(&mut self, v: &Value) {
+        match v {
+            Value::Object(m) if !m.is_empty() => self.block_map(m, 0),
+            Value::Array(a) if !a.is_empty() => self.block_seq(a, 0),
+            _ => self.inline_value(v, 2),
+        }
+        if self.column > 0 {
+            self.newline();
+        }
+    }
+
+    #[inline]
+    fn ascii(&mut self, s: &str) {
+        self.out.push_str(s);
+        self.column += s.len();
+    }
+
+    #[inline]
+    fn ch(&mut self, c: char) {
+        self.out.push(c);
+        self.column += 1;
+    }
+
+    #[inline]
+    fn newline(&mut self) {
+        self.out.push('\n');
+        self.column = 0;
+    }
+
+    /// Starts a new line at `indent` unless the cursor already sits there
+    /// (the first entry of a collection nested inline after `- `).
+    fn line_start(&mut self, indent: usize) {
+        if std::mem::take(&mut self.inline) {
+            return;
+        }
+        if self.column > 0 {
+            self.newline();
+        }
+        while self.column < indent {
+            self.out.push(' ');
+            self.column += 1;
+        }
+    }
+
+    fn block_map(&mut self, m: &Map<String, Value>, indent: usize) {
+        for (k, v) in m {
+            self.line_start(indent);
+            self.key(k, indent);
+            self.map_value(v, indent);
+        }
+    }
+
+    fn map_value(&mut self, v: &Value, indent: usize) {
+        match v {
+            Value::Object(m) if !m.is_empty() => {
+                self.newline();
+                self.block_map(m, indent + 2);
+            }
+            // kyaml's compact sequence indent: `key:\n- item`.
+            Value::Array(a) if !a.is_empty() => {
+                self.newline();
+                self.block_seq(a, indent);
+            }
+            _ => {
+                self.ch(' ');
+                self.inline_value(v, indent + 2);
+            }
+        }
+    }
+
+    fn block_seq(&mut self, a: &[Value], indent: usize) {
+        for item in a {
+            self.line_start(indent);
+            self.ascii("- ");
+            self.inline = true;
+            match item {
+                Value::Object(m) if !m.is_empty() => self.block_map(m, indent + 2),
+                Value::Array(inner) if !inner.is_empty() => self.block_seq(inner, indent + 2),
+                _ => {
+                    self.inline = false;
+                    self.inline_value(item, indent + 2);
+                }
+            }
+        }
+    }
+
+    /// A scalar or empty collection written at the cursor; `indent` is where
+    /// continuation lines (folds, literal block content) go.
+    fn inline_value(&mut self, v: &Value, indent: usize) {
+        match v {
+            Value::Null => self.ascii("null"),
+            Value::Bool(true) => self.ascii("true"),
+            Value::Bool(false) => self.ascii("false"),
+            Value::Number(n) => {
+                if let (true, Some(f)) = (n.is_f64(), n.as_f64()) {
+                    let s = go_format_float(f, false);
+                    self.ascii(&s);
+                } else {
+                    let s = n.to_string();
+                    self.ascii(&s);
+                }
+            }
+            Value::String(s) => self.string(s, indent, false),
+            Value::Array(_) => self.ascii("[]"),
+            Value::Object(_) => self.ascii("{}"),
+        }
+    }
+
+    fn key(&mut self, k: &str, indent: usize) {
+        let facts = analyze(k);
+        // go-yaml writes `? key` for keys that are multi-line or longer
+        // than 128 bytes.
+        if facts.multiline || k.len() > 128 {
+            self.ascii("? ");
+            self.string(k, indent + 2, false);
+            self.line_start(indent);
+            self.ch(':');
+            return;
+        }
+        self.string(k, indent + 2, true);
+        self.ch(':');
+    }
+
+    fn string(&mut self, s: &str, indent: usize, simple_key: bool) {
+        let facts = analyze(s);
+        let mut style = if s.contains('\n') {
+            Style::Literal
+        } else if plain_reads_back(s) {
+            Style::Plain
+        } else {
+            Style::Double
+        };
+        if simple_key && facts.multiline {
+            style = Style::Double;
+        }
+        if style == Style::Plain && !facts.block_plain {
+            style = Style::Single;
+        }
+        if style == Style::Single && !facts.single_quoted {
+            style = Style::Double;
+        }
+        if style == Style::Literal && (!facts.block || simple_key) {
+            style = Style::Double;
+        }
+        let breaks = !simple_key;
+        match style {
+            Style::Plain => self.plain(s, indent, breaks),
+            Style::Single => self.single(s, indent, breaks),
+            Style::Double => self.double(s, indent, breaks),
+            Style::Literal => self.literal(s, indent),
+        }
+    }
+
+    fn fold(&mut self, indent: usize) {
+        self.newline();
+        for _ in 0..indent {
+            self.out.push(' ');
+        }
+        self.column = indent;
+    }
+
+    fn plain(&mut self, s: &str, indent: usize, allow_breaks: bool) {
+        if !allow_breaks || self.column + s.len() <= self.width || !s.contains(' ') {
+            self.out.push_str(s);
+            self.column += s.chars().count();
+            return;
+        }
+        let mut spaces = false;
+        let mut chars = s.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c == ' ' {
+                let next_space = chars.peek() == Some(&' ');
+                if !spaces && self.column > self.width && !next_space {
+                    self.fold(indent);
+                } else {
+                    self.ch(' ');
+                }
+                spaces = true;
+            } else {
+                self.ch(c);
+                spaces = false;
+            }
+        }
+    }
+
+    fn single(&mut self, s: &str, indent: usize, allow_breaks: bool) {
+        self.ch('\'');
+        let mut spaces = false;
+        let n = s.chars().count();
+        let mut chars = s.chars().enumerate().peekable();
+        while let Some((i, c)) = chars.next() {
+            if c == ' ' {
+                let next_space = chars.peek().is_some_and(|&(_, n)| n == ' ');
+                if allow_breaks
+                    && !spaces
+                    && self.column > self.width
+                    && i > 0
+                    && i + 1 < n
+                    && !next_space
+                {
+                    self.fold(indent);
+                } else {
+                    self.ch(' ');
+                }
+                spaces = true;
+            } else {
+                if c == '\'' {
+                    self.ch('\'');
+                }
+                self.ch(c);
+                spaces = false;
+            }
+        }
+        self.ch('\'');
+    }
+
+    fn double(&mut self, s: &str, indent: usize, allow_breaks: bool) {
+        self.ch('"');
+        let mut spaces = false;
+        let n = s.chars().count();
+        let mut chars = s.chars().enumerate().peekable();
+        while let Some((i, c)) = chars.next() {
+            if !is_printable(c) || c == '\u{feff}' || is_break(c) || c == '"' || c == '\\' {
+                self.escape(c);
+                spaces = false;
+            } else if c == ' ' {
+                if allow_breaks && !spaces && self.column > self.width && i > 0 && i + 1 < n {
+                    self.fold(indent);
+                    if chars.peek().is_some_and(|&(_, n)| n == ' ') {
+                        self.ch('\\');
+                    }
+                } else {
+                    self.ch(' ');
+                }
+                spaces = true;
+            } else {
+                self.ch(c);
+                spaces = false;
+            }
+        }
+        self.ch('"');
+    }
+
+    fn escape(&mut self, c: char) {
+        self.ch('\\');
+        let short = match c {
+            '\0' => Some('0'),
+            '\u{7}' => Some('a'),
+            '\u{8}' => Some('b'),
+            '\t' => Some('t'),
+            '\n' => Some('n'),
+            '\u{b}' => Some('v'),
+            '\u{c}' => Some('f'),
+            '\r' => Some('r'),
+            '\u{1b}' => Some('e'),
+            '"' => Some('"'),
+            '\\' => Some('\\'),
+            '\u{85}' => Some('N'),
+            '\u{a0}' => Some('_'),
+            '\u{2028}' => Some('L'),
+            '\u{2029}' => Some('P'),
+            _ => None,
+        };
+        if let Some(e) = short {
+            self.ch(e);
+            return;
+        }
+        let v = c as u32;
+        let (prefix, width) = if v <= 0xFF {
+            ('x', 2)
+        } else if v <= 0xFFFF {
+            ('u', 4)
+        } else {
+            ('U', 8)
+        };
+        self.ch(prefix);
+        for k in (0..width).rev() {
+            let digit = (v >> (k * 4)) & 0xF;
+            let d = char::from_digit(digit, 16)
+                .unwrap_or('0')
+                .to_ascii_uppercase();
+            self.ch(d);
+        }
+    }
+
+    fn literal(&mut self, s: &str, indent: usize) {
+        self.ch('|');
+        if s.starts_with(' ') || s.starts_with('\n') {
+            self.ch('2');
+        }
+        let mut rev = s.chars().rev();
+        match (rev.next(), rev.next()) {
+            (Some('\n'), None) | (Some('\n'), Some('\n')) => self.ch('+'),
+            (Some('\n'), Some(_)) => {}
+            _ => self.ch('-'),
+        }
+        let mut at_line_start = true;
+        for c in s.chars() {
+            if c == '\n' {
+                self.newline();
+                at_line_start = true;
+            } else {
+                if at_line_start {
+                    if self.column > 0 {
+                        self.newline();
+                    }
+                    for _ in 0..indent {
+                        self.out.push(' ');
+                    }
+                    self.column = indent;
+                    at_line_start = false;
+                }
+                self.out.push(c);
+                self.column += 1;
+            }
+        }
+    }
+}
+
+/// What go-yaml's `yaml_emitter_analyze_scalar` learns about a string,
+/// reduced to block context (we never emit flow collections).
+#[derive(Debug, Clone, Copy)]
+struct Facts {
+    multiline: bool,
+    block_plain: bool,
+    single_quoted: bool,
+    block: bool,
+}
+
+fn is_printable(c: char) -> bool {
+    matches!(c, '\n' | '\u{20}'..='\u{7e}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}')
+        && c != '\u{feff}'
+}
+
+fn is_break(c: char) -> bool {
+    matches!(c, '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}')
+}
+
+fn analyze(s: &str) -> Facts {
+    if s.is_empty() {
+        return Facts {
+            multiline: false,
+            block_plain: true,
+            single_quoted: true,
+            block: false,
+        };
+    }
+    let mut block_indicators = s.starts_with("---") || s.starts_with("...");
+    let mut line_breaks = false;
+    let mut special = false;
+    let mut tabs = false;
+    let mut leading_space = false;
+    let mut leading_break = false;
+    let mut trailing_space = false;
+    let mut trailing_break = false;
+    let mut break_space = false;
+    let mut space_break = false;
+    let mut preceded_by_ws = true;
+    let mut previous_space = false;
+    let mut previous_break = false;
+
+    let mut chars = s.chars().peekable();
+    let mut first = true;
+    while let Some(c) = chars.next() {
+        let next = chars.peek().copied();
+        let followed_by_ws = matches!(next, None | Some(' ' | '\t'));
+        let last = next.is_none();
+        if first {
+            match c {
+                '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"'
+                | '%' | '@' | '`' => block_indicators = true,
+                '?' | ':' | '-' if followed_by_ws => block_indicators = true,
+                _ => {}
+            }
+        } else {
+            match c {
+                ':' if followed_by_ws => block_indicators = true,
+                '#' if preceded_by_ws => block_indicators = true,
+                _ => {}
+            }
+        }
+        if c == '\t' {
+            tabs = true;
+        } else if !is_printable(c) {
+            special = true;
+        }
+        if c == ' ' {
+            if first {
+                leading_space = true;
+            }
+            if last {
+                trailing_space = true;
+            }
+            if previous_break {
+                break_space = true;
+            }
+            previous_space = true;
+            previous_break = false;
+        } else if is_break(c) {
+            line_breaks = true;
+            if first {
+                leading_break = true;
+            }
+            if last {
+                trailing_break = true;
+            }
+            if previous_space {
+                space_break = true;
+            }
+            previous_space = false;
+            previous_break = true;
+        } else {
+            previous_space = false;
+            previous_break = false;
+        }
+        preceded_by_ws = matches!(c, ' ' | '\t') || is_break(c);
+        first = false;
+    }
+    let mut facts = Facts {
+        multiline: line_breaks,
+        block_plain: true,
+        single_quoted: true,
+        block: true,
+    };
+    if leading_space || leading_break || trailing_space || trailing_break {
+        facts.block_plain = false;
+    }
+    if trailing_space {
+        facts.block = false;
+    }
+    if break_space || space_break || tabs || special {
+        facts.block_plain = false;
+        facts.single_quoted = false;
+    }
+    if space_break || special {
+        facts.block = false;
+    }
+    if line_breaks || block_indicators {
+        facts.block_plain = false;
+    }
+    facts
+}
+
+/// go-yaml v3's `canUsePlain`: the text must resolve back to a string and
+/// not look like a YAML 1.1 bool or base-60 number (for 1.1 readers).
+fn plain_reads_back(s: &str) -> bool {
+    resolve(s, Schema::Yaml12) == Resolved::Str && !is_old_bool(s) && !is_base60_float(s)
+}
+
+fn is_old_bool(s: &str) -> bool {
+    matches!(
+        s,
+        "y" | "Y"
+            | "yes"
+            | "Yes"
+            | "YES"
+            | "on"
+            | "On"
+            | "ON"
+            | "n"
+            | "N"
+            | "no"
+            | "No"
+            | "NO"
+            | "off"
+            | "Off"
+            | "OFF"
+    )
+}
+
+/// `^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$`
+fn is_base60_float(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    if matches!(b.first(), Some(b'+' | b'-')) {
+        i = 1;
+    }
+    if !b.get(i).is_some_and(u8::is_ascii_digit) {
+        return false;
+    }
+    while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'_') {
+        i += 1;
+    }
+    let mut groups = 0;
+    while i < b.len() && b[i] == b':' {
+        i += 1;
+        let start = i;
+        if i < b.len()
+            && (b'0'..=b'5').contains(&b[i])
+            && b.get(i + 1).is_some_and(u8::is_ascii_digit)
+        {
+            i += 2;
+        } else if i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == start {
+            return false;
+        }
+        groups += 1;
+    }
+    if groups == 0 {
+        return false;
+    }
+    if i < b.len() && b[i] == b'.' {
+        i += 1;
+        while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'_') {
+            i += 1;
+        }
+    }
+    i == b.len()
+}

@@ -1,13 +1,16 @@
 //! Block-style YAML emitter that prints a `serde_json::Value` the way
-//! kustomize (kyaml on go-yaml v3, 2-space indent, compact sequences) does,
-//! so our output can be diffed against `kustomize build`.
+//! `kustomize build` and Helm's `toYaml` do.
 //!
-//! Scalar style choice follows go-yaml v3: its encoder picks literal for
+//! Both print through sigs.k8s.io/yaml's `JSONToYAML`, i.e. go-yaml v2's
+//! emitter after a JSON hop: 2-space indent, sequences in a mapping at the
+//! key's column, map keys in go-yaml's "natural" order (optional here, since
+//! callers may want the value's order), long scalars folded past column 80,
+//! and integral floats printed as integers.
+//!
+//! Scalar style choice follows go-yaml: its encoder picks literal for
 //! multi-line strings, plain when the text reads back as the same string,
 //! double quotes otherwise; its emitter then downgrades plain to single
 //! quotes and literal to double quotes when the text's characters demand it.
-//! Long plain and quoted scalars are folded at spaces past column 80, as
-//! kustomize's go-yaml does.
 
 use serde_json::{Map, Value};
 
@@ -18,14 +21,29 @@ use crate::resolve::{Resolved, go_format_float, resolve};
 #[derive(Debug, Clone)]
 pub struct EmitOptions {
     /// Fold long plain and quoted scalars at a space once the line passes
-    /// this column; `None` never folds. kustomize folds at 80.
+    /// this column; `None` never folds. kustomize and Helm fold at 80.
     pub line_width: Option<usize>,
+    /// Print map keys in go-yaml's natural order (`a2` before `a10`) as
+    /// kustomize and Helm do, instead of the value's order.
+    pub sort_keys: bool,
 }
 
 impl Default for EmitOptions {
+    /// The value's key order, folding at 80.
     fn default() -> Self {
         EmitOptions {
             line_width: Some(80),
+            sort_keys: false,
+        }
+    }
+}
+
+impl EmitOptions {
+    /// Byte-for-byte what `kustomize build` (and Helm's `toYaml`) print.
+    pub fn kustomize() -> Self {
+        EmitOptions {
+            line_width: Some(80),
+            sort_keys: true,
         }
     }
 }
@@ -43,6 +61,7 @@ pub(crate) struct Emitter {
     /// Column in characters, as go-yaml counts it for folding.
     column: usize,
     width: usize,
+    sort_keys: bool,
     /// Set after `- `: the next collection entry continues this line.
     inline: bool,
 }
@@ -54,6 +73,7 @@ impl Emitter {
             column: 0,
             width: opts.line_width.unwrap_or(usize::MAX),
             inline: false,
+            sort_keys: opts.sort_keys,
         }
     }
 
@@ -111,6 +131,16 @@ impl Emitter {
     }
 
     fn block_map(&mut self, m: &Map<String, Value>, indent: usize) {
+        if self.sort_keys && m.len() > 1 {
+            let mut entries: Vec<(&String, &Value)> = m.iter().collect();
+            entries.sort_by(|a, b| natural_cmp(a.0, b.0));
+            for (k, v) in entries {
+                self.line_start(indent);
+                self.key(k, indent);
+                self.map_value(v, indent);
+            }
+            return;
+        }
         for (k, v) in m {
             self.line_start(indent);
             self.key(k, indent);
@@ -160,13 +190,11 @@ impl Emitter {
             Value::Bool(true) => self.ascii("true"),
             Value::Bool(false) => self.ascii("false"),
             Value::Number(n) => {
-                if let (true, Some(f)) = (n.is_f64(), n.as_f64()) {
-                    let s = go_format_float(f, false);
-                    self.ascii(&s);
-                } else {
-                    let s = n.to_string();
-                    self.ascii(&s);
-                }
+                let s = match n.as_f64() {
+                    Some(f) if n.is_f64() => format_float(f),
+                    _ => n.to_string(),
+                };
+                self.ascii(&s);
             }
             Value::String(s) => self.string(s, indent, false),
             Value::Array(_) => self.ascii("[]"),
@@ -385,6 +413,86 @@ impl Emitter {
     }
 }
 
+/// A float as it comes out of Go's JSON hop: `encoding/json` writes
+/// integral values as plain digits, which go-yaml v2 then reads back as an
+/// integer; everything else prints as `strconv.FormatFloat(f, 'g', -1, 64)`.
+fn format_float(f: f64) -> String {
+    if f.fract() == 0.0 && f.abs() < 1e21 {
+        if f >= -9.223_372_036_854_775_808e18 && f < 9.223_372_036_854_775_808e18 {
+            return (f as i64).to_string();
+        }
+        if f > 0.0 && f < 1.844_674_407_370_955_2e19 {
+            return (f as u64).to_string();
+        }
+    }
+    go_format_float(f, false)
+}
+
+/// go-yaml v2's key order (`keyList.Less`): letters compare by code point,
+/// non-letters sort before letters, and digit runs compare as numbers.
+pub(crate) fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let less = |a: &[char], b: &[char]| -> bool {
+        for i in 0..a.len().min(b.len()) {
+            if a[i] == b[i] {
+                continue;
+            }
+            let al = a[i].is_alphabetic();
+            let bl = b[i].is_alphabetic();
+            if al && bl {
+                return a[i] < b[i];
+            }
+            if al || bl {
+                return bl;
+            }
+            let (mut an, mut bn) = (0i64, 0i64);
+            if a[i] == '0' || b[i] == '0' {
+                // A zero inside a number (after a non-zero digit) is
+                // significant, so both sides start from 1.
+                let mut j = i;
+                while j > 0 && a[j - 1].is_ascii_digit() {
+                    if a[j - 1] != '0' {
+                        an = 1;
+                        bn = 1;
+                        break;
+                    }
+                    j -= 1;
+                }
+            }
+            let mut ai = i;
+            while ai < a.len() && a[ai].is_ascii_digit() {
+                an = an.wrapping_mul(10).wrapping_add(a[ai] as i64 - '0' as i64);
+                ai += 1;
+            }
+            let mut bi = i;
+            while bi < b.len() && b[bi].is_ascii_digit() {
+                bn = bn.wrapping_mul(10).wrapping_add(b[bi] as i64 - '0' as i64);
+                bi += 1;
+            }
+            if an != bn {
+                return an < bn;
+            }
+            if ai != bi {
+                return ai < bi;
+            }
+            return a[i] < b[i];
+        }
+        a.len() < b.len()
+    };
+    if a == b {
+        return Ordering::Equal;
+    }
+    let ac: Vec<char> = a.chars().collect();
+    let bc: Vec<char> = b.chars().collect();
+    if less(&ac, &bc) {
+        Ordering::Less
+    } else if less(&bc, &ac) {
+        Ordering::Greater
+    } else {
+        Ordering::Equal
+    }
+}
+
 /// What go-yaml's `yaml_emitter_analyze_scalar` learns about a string,
 /// reduced to block context (we never emit flow collections).
 #[derive(Debug, Clone, Copy)]
@@ -416,7 +524,6 @@ fn analyze(s: &str) -> Facts {
     let mut block_indicators = s.starts_with("---") || s.starts_with("...");
     let mut line_breaks = false;
     let mut special = false;
-    let mut tabs = false;
     let mut leading_space = false;
     let mut leading_break = false;
     let mut trailing_space = false;
@@ -447,9 +554,9 @@ fn analyze(s: &str) -> Facts {
                 _ => {}
             }
         }
-        if c == '\t' {
-            tabs = true;
-        } else if !is_printable(c) {
+        // go-yaml v2 (unlike v3) counts tabs as special characters, which
+        // rules out literal blocks for them.
+        if !is_printable(c) {
             special = true;
         }
         if c == ' ' {
@@ -496,7 +603,7 @@ fn analyze(s: &str) -> Facts {
     if trailing_space {
         facts.block = false;
     }
-    if break_space || space_break || tabs || special {
+    if break_space || space_break || special {
         facts.block_plain = false;
         facts.single_quoted = false;
     }
@@ -509,31 +616,11 @@ fn analyze(s: &str) -> Facts {
     facts
 }
 
-/// go-yaml v3's `canUsePlain`: the text must resolve back to a string and
-/// not look like a YAML 1.1 bool or base-60 number (for 1.1 readers).
+/// go-yaml's `canUsePlain`: the text must resolve back to a string under
+/// YAML 1.1 rules (so `yes`, `on`, `y` are quoted too) and not look like a
+/// base-60 number.
 fn plain_reads_back(s: &str) -> bool {
-    resolve(s, Schema::Yaml12) == Resolved::Str && !is_old_bool(s) && !is_base60_float(s)
-}
-
-fn is_old_bool(s: &str) -> bool {
-    matches!(
-        s,
-        "y" | "Y"
-            | "yes"
-            | "Yes"
-            | "YES"
-            | "on"
-            | "On"
-            | "ON"
-            | "n"
-            | "N"
-            | "no"
-            | "No"
-            | "NO"
-            | "off"
-            | "Off"
-            | "OFF"
-    )
+    resolve(s, Schema::Yaml11) == Resolved::Str && !is_base60_float(s)
 }
 
 /// `^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$`

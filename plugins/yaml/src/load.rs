@@ -83,8 +83,11 @@ fn scan_error(e: &ScanError) -> Error {
     let info = e.info();
     let message = if info.contains("mapping values are not allowed") {
         "mapping values are not allowed here".to_owned()
+    } else if info == "recursion limit exceeded" {
+        // saphyr counts flow nesting in a u8 and stops at 255.
+        "nesting deeper than 255 levels (flow collections)".to_owned()
     } else if info.contains("tab") {
-        format!("found a tab character where indentation is expected ({info})")
+        "found a tab character where indentation is expected".to_owned()
     } else {
         info.to_owned()
     };
@@ -138,7 +141,16 @@ pub(crate) fn load(text: &str, opts: &ParseOptions) -> Result<Vec<Document>, Err
                 loader.alias(id, span)?;
             }
             Event::Scalar(text, style, anchor, tag) => {
-                doc_line.get_or_insert(line);
+                // An empty document still yields an empty scalar, placed at
+                // whatever follows; its line is the document start's.
+                let empty_root = loader.stack.is_empty()
+                    && text.is_empty()
+                    && style == ScalarStyle::Plain
+                    && anchor == 0
+                    && tag.is_none();
+                if !empty_root {
+                    doc_line.get_or_insert(line);
+                }
                 loader.scalar(text, style, anchor, tag.as_deref(), span)?;
             }
             Event::SequenceStart(anchor, _) => {

@@ -213,6 +213,11 @@ impl Emitter {
             self.ch(':');
             return;
         }
+        // A plain `<<` key would read back as a merge key.
+        if k == "<<" {
+            self.ascii("\"<<\":");
+            return;
+        }
         self.string(k, indent + 2, true);
         self.ch(':');
     }
@@ -390,6 +395,9 @@ impl Emitter {
             (Some('\n'), Some(_)) => {}
             _ => self.ch('-'),
         }
+        // The header always ends its line; each break in the content then
+        // ends one more, and only non-empty lines get indented.
+        self.newline();
         let mut at_line_start = true;
         for c in s.chars() {
             if c == '\n' {
@@ -397,9 +405,6 @@ impl Emitter {
                 at_line_start = true;
             } else {
                 if at_line_start {
-                    if self.column > 0 {
-                        self.newline();
-                    }
                     for _ in 0..indent {
                         self.out.push(' ');
                     }
@@ -620,7 +625,9 @@ fn analyze(s: &str) -> Facts {
 /// YAML 1.1 rules (so `yes`, `on`, `y` are quoted too) and not look like a
 /// base-60 number.
 fn plain_reads_back(s: &str) -> bool {
-    resolve(s, Schema::Yaml11) == Resolved::Str && !is_base60_float(s)
+    // go-yaml resolves `<<` to its merge tag, yet kustomize prints the
+    // string `<<` plain; as a value it reads back as a string.
+    matches!(resolve(s, Schema::Yaml11), Resolved::Str | Resolved::Merge) && !is_base60_float(s)
 }
 
 /// `^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$`

@@ -1,0 +1,413 @@
+//! The embedded Kubernetes schema bundles (built by `schemas/generate.py`):
+//! choosing a version, decompressing it, and assembling the self-contained
+//! JSON schema of one kind from the definitions it references.
+//!
+//! A bundle is `<index JSON>\n<definition><definition>...`; the index maps
+//! `apiVersion` → `kind` → definition name and each definition name to its
+//! byte range. Only the index is parsed when a bundle is opened: a definition
+//! is parsed the first time a kind that reaches it is validated, because a
+//! fresh plugin instance usually sees a handful of kinds out of ~200.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::error::Error;
+
+/// One shipped Kubernetes minor version and its compressed bundle.
+struct Embedded {
+    minor: (u32, u32),
+    bytes: &'static [u8],
+}
+
+macro_rules! embedded {
+    ($(($major:literal, $minor:literal)),* $(,)?) => {
+        &[$(Embedded {
+            minor: ($major, $minor),
+            bytes: include_bytes!(concat!(
+                env!("CARGO_MANIFEST_DIR"), "/../../schemas/kubernetes-",
+                stringify!($major), ".", stringify!($minor), ".bundle.zst"
+            )),
+        }),*]
+    };
+}
+
+/// Oldest first; `schemas/generate.py` writes exactly these files.
+static EMBEDDED: &[Embedded] = embedded!(
+    (1, 25),
+    (1, 26),
+    (1, 27),
+    (1, 28),
+    (1, 29),
+    (1, 30),
+    (1, 31),
+    (1, 32),
+    (1, 33),
+    (1, 34),
+    (1, 35),
+    (1, 36),
+    (1, 37),
+);
+
+/// The Kubernetes versions whose schemas are embedded, oldest first, as `"1.37"`.
+pub fn shipped_versions() -> Vec<String> {
+    EMBEDDED
+        .iter()
+        .map(|e| format!("{}.{}", e.minor.0, e.minor.1))
+        .collect()
+}
+
+/// A Kubernetes version as the user asked for it, resolved to a shipped bundle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedVersion {
+    /// What `{{ .NormalizedKubernetesVersion }}` expands to: `v1.20.0` for an
+    /// explicit request (as kubeconform prints it), `master` when none was made.
+    pub normalized: String,
+    /// The shipped minor version used for the embedded schemas, e.g. `(1, 25)`.
+    pub shipped: (u32, u32),
+}
+
+impl ResolvedVersion {
+    /// The embedded version as `"1.25"`.
+    pub fn shipped_string(&self) -> String {
+        format!("{}.{}", self.shipped.0, self.shipped.1)
+    }
+}
+
+/// Resolve a requested Kubernetes version (`1.30`, `1.30.2`, `v1.30.0`,
+/// `master`, `latest` or none) to the nearest shipped bundle. A version
+/// between two shipped ones takes the lower; one outside the range takes the
+/// nearest end, because kubeconform users pin old versions (1.20) that no
+/// longer ship and a close schema beats no validation at all.
+pub fn resolve_version(requested: Option<&str>) -> Result<ResolvedVersion, Error> {
+    let newest = EMBEDDED
+        .last()
+        .map(|e| e.minor)
+        .ok_or(Error::NoEmbeddedSchemas)?;
+    let text = requested.map(str::trim).unwrap_or("");
+    if text.is_empty() || text == "master" || text == "latest" {
+        return Ok(ResolvedVersion {
+            normalized: "master".to_owned(),
+            shipped: newest,
+        });
+    }
+    let bare = text.strip_prefix('v').unwrap_or(text);
+    let mut parts = bare.split('.');
+    let parse = |p: Option<&str>| -> Option<u32> { p.and_then(|s| s.parse().ok()) };
+    let (major, minor) = match (parse(parts.next()), parse(parts.next())) {
+        (Some(major), Some(minor)) => (major, minor),
+        _ => {
+            return Err(Error::InvalidKubernetesVersion {
+                given: text.to_owned(),
+            });
+        }
+    };
+    let patch = match parts.next() {
+        None => 0,
+        Some(p) => p
+            .parse::<u32>()
+            .map_err(|_| Error::InvalidKubernetesVersion {
+                given: text.to_owned(),
+            })?,
+    };
+    if parts.next().is_some() {
+        return Err(Error::InvalidKubernetesVersion {
+            given: text.to_owned(),
+        });
+    }
+    let wanted = (major, minor);
+    let shipped = EMBEDDED
+        .iter()
+        .rev()
+        .map(|e| e.minor)
+        .find(|m| *m <= wanted)
+        .or_else(|| EMBEDDED.first().map(|e| e.minor))
+        .unwrap_or(newest);
+    Ok(ResolvedVersion {
+        normalized: format!("v{major}.{minor}.{patch}"),
+        shipped,
+    })
+}
+
+#[derive(Deserialize)]
+struct Index {
+    format: u32,
+    #[serde(rename = "kubernetesVersion")]
+    kubernetes_version: String,
+    kinds: BTreeMap<String, BTreeMap<String, String>>,
+    definitions: HashMap<String, (usize, usize)>,
+}
+
+/// An opened bundle: the index, the raw definition text, and the definitions
+/// parsed so far.
+pub struct Bundle {
+    kubernetes_version: String,
+    kinds: BTreeMap<String, BTreeMap<String, String>>,
+    ranges: HashMap<String, (usize, usize)>,
+    body: Vec<u8>,
+    parsed: HashMap<String, Value>,
+}
+
+impl std::fmt::Debug for Bundle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bundle")
+            .field("kubernetes_version", &self.kubernetes_version)
+            .field("definitions", &self.ranges.len())
+            .field("parsed", &self.parsed.len())
+            .finish()
+    }
+}
+
+impl Bundle {
+    /// Decompress and index the embedded bundle of a shipped minor version.
+    pub fn open(shipped: (u32, u32)) -> Result<Bundle, Error> {
+        let embedded = EMBEDDED
+            .iter()
+            .find(|e| e.minor == shipped)
+            .ok_or(Error::NoEmbeddedSchemas)?;
+        Bundle::from_compressed(embedded.bytes)
+    }
+
+    /// Decompress and index a bundle in the `schemas/generate.py` format.
+    pub fn from_compressed(bytes: &[u8]) -> Result<Bundle, Error> {
+        let mut decoder =
+            ruzstd::decoding::StreamingDecoder::new(bytes).map_err(|e| Error::CorruptBundle {
+                reason: e.to_string(),
+            })?;
+        let mut raw = Vec::with_capacity(bytes.len() * 14);
+        decoder
+            .read_to_end(&mut raw)
+            .map_err(|e| Error::CorruptBundle {
+                reason: e.to_string(),
+            })?;
+        Bundle::from_raw(raw)
+    }
+
+    fn from_raw(mut raw: Vec<u8>) -> Result<Bundle, Error> {
+        let newline = raw
+            .iter()
+            .position(|b| *b == b'\n')
+            .ok_or_else(|| Error::CorruptBundle {
+                reason: "no index line".to_owned(),
+            })?;
+        let index: Index =
+            serde_json::from_slice(raw.get(..newline).unwrap_or_default()).map_err(|e| {
+                Error::CorruptBundle {
+                    reason: format!("index: {e}"),
+                }
+            })?;
+        if index.format != 1 {
+            return Err(Error::CorruptBundle {
+                reason: format!("format {} is not supported (expected 1)", index.format),
+            });
+        }
+        let body = raw.split_off(newline + 1);
+        Ok(Bundle {
+            kubernetes_version: index.kubernetes_version,
+            kinds: index.kinds,
+            ranges: index.definitions,
+            body,
+            parsed: HashMap::new(),
+        })
+    }
+
+    /// The full Kubernetes version the bundle was generated from, e.g. `1.37.0`.
+    pub fn kubernetes_version(&self) -> &str {
+        &self.kubernetes_version
+    }
+
+    /// Whether the bundle has a schema for this `apiVersion` and `kind`.
+    pub fn has_kind(&self, api_version: &str, kind: &str) -> bool {
+        self.definition_name(api_version, kind).is_some()
+    }
+
+    /// Every `(apiVersion, kind)` in the bundle.
+    pub fn kinds(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.kinds
+            .iter()
+            .flat_map(|(av, kinds)| kinds.keys().map(move |k| (av.as_str(), k.as_str())))
+    }
+
+    fn definition_name(&self, api_version: &str, kind: &str) -> Option<&str> {
+        self.kinds
+            .get(api_version)
+            .and_then(|kinds| kinds.get(kind))
+            .map(String::as_str)
+    }
+
+    fn definition(&mut self, name: &str) -> Result<&Value, Error> {
+        if !self.parsed.contains_key(name) {
+            let (start, len) = *self.ranges.get(name).ok_or_else(|| Error::CorruptBundle {
+                reason: format!("definition {name} is referenced but missing"),
+            })?;
+            let text = start
+                .checked_add(len)
+                .and_then(|end| self.body.get(start..end))
+                .ok_or_else(|| Error::CorruptBundle {
+                    reason: format!("definition {name} lies outside the bundle"),
+                })?;
+            let value: Value = serde_json::from_slice(text).map_err(|e| Error::CorruptBundle {
+                reason: format!("definition {name}: {e}"),
+            })?;
+            self.parsed.insert(name.to_owned(), value);
+        }
+        self.parsed.get(name).ok_or_else(|| Error::CorruptBundle {
+            reason: format!("definition {name} vanished"),
+        })
+    }
+
+    /// The self-contained schema of one kind: its definition at the root and
+    /// every definition it reaches under `definitions`, so that the schema
+    /// compiles without any resolver. `None` if the kind is not in the bundle.
+    pub fn kind_schema(&mut self, api_version: &str, kind: &str) -> Result<Option<Value>, Error> {
+        let Some(root_name) = self.definition_name(api_version, kind).map(str::to_owned) else {
+            return Ok(None);
+        };
+        let mut pending = vec![root_name.clone()];
+        let mut closure: Map<String, Value> = Map::new();
+        while let Some(name) = pending.pop() {
+            if closure.contains_key(&name) {
+                continue;
+            }
+            let def = self.definition(&name)?.clone();
+            collect_refs(&def, &mut |target| {
+                if !closure.contains_key(target) {
+                    pending.push(target.to_owned());
+                }
+            });
+            closure.insert(name, def);
+        }
+        let mut root = match closure.get(&root_name) {
+            Some(Value::Object(map)) => map.clone(),
+            _ => {
+                return Err(Error::CorruptBundle {
+                    reason: format!("definition {root_name} is not an object"),
+                });
+            }
+        };
+        // The document root is never null, and kubeconform's per-kind files
+        // say `"type": "object"` where the shared definition allows null.
+        root.insert("type".to_owned(), Value::String("object".to_owned()));
+        root.insert("definitions".to_owned(), Value::Object(closure));
+        Ok(Some(Value::Object(root)))
+    }
+}
+
+const REF_PREFIX: &str = "#/definitions/";
+
+/// Call `found` with the target name of every `$ref` below `node`. Only
+/// string values count: `JSONSchemaProps` has a *property* named `$ref`.
+fn collect_refs(node: &Value, found: &mut impl FnMut(&str)) {
+    match node {
+        Value::Object(map) => {
+            for (key, value) in map {
+                if key == "$ref" {
+                    if let Some(target) = value.as_str().and_then(|r| r.strip_prefix(REF_PREFIX)) {
+                        found(target);
+                        continue;
+                    }
+                }
+                collect_refs(value, found);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, found)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_resolve_to_the_nearest_shipped_one() {
+        let newest = EMBEDDED.last().map(|e| e.minor).unwrap();
+        let oldest = EMBEDDED.first().map(|e| e.minor).unwrap();
+        let cases: &[(Option<&str>, &str, (u32, u32))] = &[
+            (None, "master", newest),
+            (Some("master"), "master", newest),
+            (Some("latest"), "master", newest),
+            (Some(""), "master", newest),
+            (Some("1.20.0"), "v1.20.0", oldest),
+            (Some("v1.30"), "v1.30.0", (1, 30)),
+            (Some("1.30.4"), "v1.30.4", (1, 30)),
+            (Some("1.99"), "v1.99.0", newest),
+            (Some("2.0.0"), "v2.0.0", newest),
+        ];
+        for (given, normalized, shipped) in cases {
+            let got = resolve_version(*given).unwrap();
+            assert_eq!(got.normalized, *normalized, "{given:?}");
+            assert_eq!(got.shipped, *shipped, "{given:?}");
+        }
+    }
+
+    #[test]
+    fn malformed_versions_are_errors() {
+        for bad in ["one.two", "1", "1.x", "1.2.3.4", "v1.2.x"] {
+            let err = resolve_version(Some(bad)).unwrap_err();
+            assert!(
+                matches!(err, Error::InvalidKubernetesVersion { .. }),
+                "{bad}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_embedded_bundle_opens_and_knows_deployments() {
+        for e in EMBEDDED {
+            let mut bundle = Bundle::open(e.minor).unwrap();
+            assert!(
+                bundle
+                    .kubernetes_version()
+                    .starts_with(&format!("{}.{}.", e.minor.0, e.minor.1))
+            );
+            let schema = bundle
+                .kind_schema("apps/v1", "Deployment")
+                .unwrap()
+                .unwrap();
+            let defs = schema["definitions"].as_object().unwrap();
+            assert!(defs.contains_key("io.k8s.api.core.v1.PodSpec"));
+            // Every reference in the assembled schema resolves inside it.
+            collect_refs(&schema, &mut |target| {
+                assert!(defs.contains_key(target), "{target} missing");
+            });
+            assert!(
+                bundle
+                    .kind_schema("apps/v1", "NoSuchKind")
+                    .unwrap()
+                    .is_none()
+            );
+        }
+    }
+
+    #[test]
+    fn corrupt_bundles_are_reported() {
+        let cases: &[&[u8]] = &[b"", b"not zstd at all"];
+        for bytes in cases {
+            assert!(matches!(
+                Bundle::from_compressed(bytes),
+                Err(Error::CorruptBundle { .. })
+            ));
+        }
+        for raw in [
+            &b"no newline"[..],
+            b"{\"format\":2,\"kubernetesVersion\":\"1\",\"kinds\":{},\"definitions\":{}}\n",
+        ] {
+            assert!(matches!(
+                Bundle::from_raw(raw.to_vec()),
+                Err(Error::CorruptBundle { .. })
+            ));
+        }
+        let mut out_of_range = Bundle::from_raw(
+            b"{\"format\":1,\"kubernetesVersion\":\"1\",\"kinds\":{\"v1\":{\"A\":\"a\"}},\"definitions\":{\"a\":[5,100]}}\n{}"
+                .to_vec(),
+        )
+        .unwrap();
+        assert!(matches!(
+            out_of_range.kind_schema("v1", "A"),
+            Err(Error::CorruptBundle { .. })
+        ));
+    }
+}

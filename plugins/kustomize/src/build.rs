@@ -1,0 +1,399 @@
+//! The build driver: loads kustomizations recursively (resources, bases,
+//! components), runs generators and transformers in kustomize's order, then
+//! the whole-build steps (hash suffixes, name references, vars, ordering).
+
+use crate::config::TransformerConfig;
+use crate::fs::{self, FileSystem, FsError};
+use crate::kustomization::{FILE_NAMES, Kustomization, Var};
+use crate::resid::ResId;
+use crate::resource::Res;
+use crate::{Error, LoadRestrictor, Options, Resource};
+use std::collections::HashSet;
+
+/// What a kustomization (and everything below it) has produced so far.
+#[derive(Debug, Default)]
+pub struct Acc {
+    pub res: Vec<Res>,
+    pub config: TransformerConfig,
+    pub vars: Vec<Var>,
+}
+
+impl Acc {
+    fn new() -> Acc {
+        Acc { res: Vec::new(), config: TransformerConfig::defaults(), vars: Vec::new() }
+    }
+}
+
+/// Reads files on behalf of one kustomization, enforcing the load restrictor.
+pub struct Loader<'a> {
+    pub fs: &'a dyn FileSystem,
+    /// The kustomization's folder.
+    pub dir: String,
+    /// The kustomization file, for messages.
+    pub kfile: String,
+    pub restrict: bool,
+}
+
+impl Loader<'_> {
+    /// Resolves `rel` against the kustomization folder, refusing escapes.
+    pub fn resolve(&self, rel: &str) -> Result<String, Error> {
+        if fs::is_remote(rel) {
+            return Err(Error::invalid(
+                &self.kfile,
+                format!("'{rel}': remote resources need network access and are not fetched; vendor the files into the repository"),
+            ));
+        }
+        fs::join(&self.dir, rel).ok_or_else(|| {
+            Error::invalid(&self.kfile, format!("'{rel}' is outside the repository root; reference files inside the repository"))
+        })
+    }
+
+    /// Loads a file the kustomization refers to (patch, generator source, configuration).
+    pub fn load(&self, rel: &str) -> Result<(String, String), Error> {
+        let path = self.resolve(rel)?;
+        if self.restrict && !fs::is_within(&self.dir, &path) {
+            return Err(Error::invalid(
+                &self.kfile,
+                format!(
+                    "security; file '{}' is not in or below '{}' (load restrictor RootOnly); move the file under the kustomization folder or build with load_restrictor None",
+                    fs::display(&path),
+                    fs::display(&self.dir)
+                ),
+            ));
+        }
+        match self.fs.read(&path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(s) => Ok((path, s)),
+                Err(_) => Err(Error::invalid(&path, "file is not valid UTF-8")),
+            },
+            Err(e) => Err(Error::invalid(&self.kfile, format!("cannot read '{rel}': {e}"))),
+        }
+    }
+
+    /// Like `load` but keeps raw bytes (generator files may be binary).
+    pub fn load_bytes(&self, rel: &str) -> Result<(String, Vec<u8>), Error> {
+        let path = self.resolve(rel)?;
+        if self.restrict && !fs::is_within(&self.dir, &path) {
+            return Err(Error::invalid(
+                &self.kfile,
+                format!(
+                    "security; file '{}' is not in or below '{}' (load restrictor RootOnly); move the file under the kustomization folder",
+                    fs::display(&path),
+                    fs::display(&self.dir)
+                ),
+            ));
+        }
+        self.fs
+            .read(&path)
+            .map(|b| (path, b))
+            .map_err(|e| Error::invalid(&self.kfile, format!("cannot read '{rel}': {e}")))
+    }
+}
+
+struct Builder<'a> {
+    fs: &'a dyn FileSystem,
+    opts: &'a Options,
+    /// Folders being built, outermost first, to catch cycles.
+    stack: Vec<String>,
+}
+
+pub fn run(fs: &dyn FileSystem, target: &str, opts: &Options) -> Result<Vec<Resource>, Error> {
+    let root = fs::join("", target)
+        .ok_or_else(|| Error::invalid(target, "the build target is outside the repository root"))?;
+    let mut b = Builder { fs, opts, stack: Vec::new() };
+    let (k, kfile) = b.load_kustomization(&root)?;
+    if k.is_component() {
+        return Err(Error::invalid(&kfile, "a Component cannot be built on its own; list it under 'components' of a Kustomization"));
+    }
+    b.stack.push(root.clone());
+    let mut acc = b.accumulate(&root, &kfile, &k, Acc::new())?;
+    b.stack.pop();
+
+    for r in &mut acc.res {
+        if r.needs_hash {
+            let h = crate::hash::name_hash(&r.value);
+            r.store_previous_id();
+            let name = format!("{}-{}", r.name(), h);
+            r.set_name(&name);
+        }
+    }
+    crate::nameref::fix(&mut acc.res, &acc.config).map_err(|m| Error::invalid(&kfile, m))?;
+    crate::vars::resolve(&mut acc.res, &acc.vars, &acc.config).map_err(|m| Error::invalid(&kfile, m))?;
+    acc.res.retain(|r| {
+        r.annotations().get("config.kubernetes.io/local-config").map(String::as_str) != Some("true")
+    });
+
+    let order = crate::order::sort_mode(&k, opts.reorder).map_err(|m| Error::invalid(&kfile, m))?;
+    crate::order::apply(&mut acc.res, &order);
+
+    if opts.enable_managedby_label || k.build_metadata.iter().any(|m| m == "managedByLabel") {
+        for r in &mut acc.res {
+            crate::transform::set_map_entries(
+                r,
+                "labels",
+                &[("app.kubernetes.io/managed-by".to_string(), opts.managed_by_value.clone())],
+            );
+        }
+    }
+    Ok(acc.res.into_iter().map(|r| Resource { value: r.value, origin: r.origin }).collect())
+}
+
+impl<'a> Builder<'a> {
+    fn restrict(&self) -> bool {
+        self.opts.load_restrictor == LoadRestrictor::RootOnly
+    }
+
+    /// Finds and parses the kustomization file of `dir`.
+    fn load_kustomization(&self, dir: &str) -> Result<(Kustomization, String), Error> {
+        let mut found = Vec::new();
+        for name in FILE_NAMES {
+            let path = fs::join(dir, name).unwrap_or_default();
+            match self.fs.read(&path) {
+                Ok(bytes) => found.push((path, bytes)),
+                Err(FsError::NotFound(_)) => {}
+                Err(e) => return Err(Error::invalid(&path, e.to_string())),
+            }
+        }
+        if found.len() > 1 {
+            return Err(Error::invalid(
+                dir,
+                "Found multiple kustomization files under this folder; keep only one of kustomization.yaml, kustomization.yml, Kustomization",
+            ));
+        }
+        let Some((path, bytes)) = found.pop() else {
+            return Err(Error::invalid(
+                dir,
+                "unable to find one of 'kustomization.yaml', 'kustomization.yml' or 'Kustomization' in directory; a base or component must be a folder with a kustomization file",
+            ));
+        };
+        let text = String::from_utf8(bytes).map_err(|_| Error::invalid(&path, "file is not valid UTF-8"))?;
+        let value = crate::yaml::parse_one(&text, &path)?;
+        let k = Kustomization::from_value(&value).map_err(|m| Error::invalid(&path, m))?;
+        Ok((k, path))
+    }
+
+    fn loader(&self, dir: &str, kfile: &str) -> Loader<'a> {
+        Loader { fs: self.fs, dir: dir.to_string(), kfile: kfile.to_string(), restrict: self.restrict() }
+    }
+
+    fn accumulate(&mut self, dir: &str, kfile: &str, k: &Kustomization, mut acc: Acc) -> Result<Acc, Error> {
+        let ldr = self.loader(dir, kfile);
+        for entry in &k.resources {
+            self.add_resource_entry(&ldr, entry, &mut acc)
+                .map_err(|e| e.context(format!("accumulating resources from '{entry}'")))?;
+        }
+        for c in &k.configurations {
+            let (path, text) = ldr.load(c)?;
+            for (doc, _) in crate::yaml::parse_stream(&text, &path)? {
+                acc.config.merge_document(&doc).map_err(|m| Error::invalid(&path, m))?;
+            }
+        }
+        for c in &k.crds {
+            let (path, text) = ldr.load(c)?;
+            for (doc, _) in crate::yaml::parse_stream(&text, &path)? {
+                crate::transform::config_from_crd(&doc, &mut acc.config);
+            }
+        }
+        let generated = crate::generators::generate(&ldr, k, self.opts)?;
+        for r in generated {
+            absorb(&mut acc.res, r).map_err(|m| Error::invalid(kfile, m))?;
+        }
+        for entry in &k.generators {
+            crate::transform::run_generator_entry(&ldr, k, entry, &mut acc, self.opts)?;
+        }
+        for entry in &k.components {
+            let path = ldr.resolve(entry)?;
+            if self.fs.list(&path).is_err() {
+                return Err(Error::invalid(
+                    kfile,
+                    format!("components entry '{entry}': must build at directory: '{}' is not a folder", fs::display(&path)),
+                ));
+            }
+            let (ck, cfile) = self.load_kustomization(&path).map_err(|e| e.context(format!("components entry '{entry}'")))?;
+            if !ck.is_component() {
+                return Err(Error::invalid(
+                    &cfile,
+                    format!("expected kind 'Component' for path '{}' but got '{}'", fs::display(&path), ck.kind),
+                ));
+            }
+            self.enter(&path, kfile)?;
+            acc = self.accumulate(&path, &cfile, &ck, acc).map_err(|e| e.context(format!("accumulating components from '{entry}'")))?;
+            self.stack.pop();
+        }
+        crate::transform::run_builtin(&ldr, k, &mut acc)?;
+        for entry in &k.transformers {
+            crate::transform::run_transformer_entry(&ldr, k, entry, &mut acc)?;
+        }
+        for v in k.vars.iter().flatten() {
+            if acc.vars.iter().any(|x| x.name == v.name) {
+                return Err(Error::invalid(kfile, format!("var '{}' already encountered; var names must be unique", v.name)));
+            }
+            crate::vars::bind(&mut acc.res, v).map_err(|m| Error::invalid(kfile, m))?;
+            acc.vars.push(v.clone());
+        }
+        Ok(acc)
+    }
+
+    fn enter(&mut self, path: &str, kfile: &str) -> Result<(), Error> {
+        if self.stack.iter().any(|p| p == path) {
+            let chain: Vec<&str> = self.stack.iter().map(|s| fs::display(s)).collect();
+            return Err(Error::invalid(
+                kfile,
+                format!("cycle detected: '{}' is already being built ({} -> {})", fs::display(path), chain.join(" -> "), fs::display(path)),
+            ));
+        }
+        self.stack.push(path.to_string());
+        Ok(())
+    }
+
+    fn add_resource_entry(&mut self, ldr: &Loader<'_>, entry: &str, acc: &mut Acc) -> Result<(), Error> {
+        let path = ldr.resolve(entry)?;
+        match self.fs.read(&path) {
+            Ok(bytes) => {
+                if ldr.restrict && !fs::is_within(&ldr.dir, &path) {
+                    return Err(Error::invalid(
+                        &ldr.kfile,
+                        format!(
+                            "security; file '{}' is not in or below '{}'; move it under the kustomization folder or make its folder a kustomization and list that",
+                            fs::display(&path),
+                            fs::display(&ldr.dir)
+                        ),
+                    ));
+                }
+                let text = String::from_utf8(bytes).map_err(|_| Error::invalid(&path, "file is not valid UTF-8"))?;
+                let objs = crate::yaml::resources_from(&text, &path)?;
+                let mut seen: HashSet<ResId> = acc.res.iter().map(|r| norm_id(r.cur_id())).collect();
+                for v in objs {
+                    let r = Res::new(v, &path);
+                    let id = norm_id(r.cur_id());
+                    if !seen.insert(id) {
+                        return Err(Error::invalid(
+                            &path,
+                            format!("may not add resource with an already registered id: {}", r.cur_id()),
+                        ));
+                    }
+                    acc.res.push(r);
+                }
+                Ok(())
+            }
+            Err(FsError::NotFound(_)) => {
+                if self.fs.list(&path).is_err() {
+                    return Err(Error::invalid(
+                        &ldr.kfile,
+                        format!("resource '{entry}' not found: '{}' is neither a file nor a folder", fs::display(&path)),
+                    ));
+                }
+                let (sk, sfile) = self.load_kustomization(&path)?;
+                if sk.is_component() {
+                    return Err(Error::invalid(
+                        &sfile,
+                        format!("expected kind != 'Component' for path '{}'; list components under 'components'", fs::display(&path)),
+                    ));
+                }
+                self.enter(&path, &ldr.kfile)?;
+                let sub = self.accumulate(&path, &sfile, &sk, Acc::new());
+                self.stack.pop();
+                let sub = sub?;
+                merge_acc(acc, sub).map_err(|m| Error::invalid(&ldr.kfile, m))
+            }
+            Err(e) => Err(Error::invalid(&ldr.kfile, format!("cannot read resource '{entry}': {e}"))),
+        }
+    }
+}
+
+/// Ids compared with kustomize's effective namespaces.
+pub fn norm_id(mut id: ResId) -> ResId {
+    id.namespace = id.effective_namespace().to_string();
+    id
+}
+
+fn merge_acc(acc: &mut Acc, sub: Acc) -> Result<(), String> {
+    let mut seen: HashSet<ResId> = acc.res.iter().map(|r| norm_id(r.cur_id())).collect();
+    for r in sub.res {
+        if !seen.insert(norm_id(r.cur_id())) {
+            return Err(format!("may not add resource with an already registered id: {}", r.cur_id()));
+        }
+        acc.res.push(r);
+    }
+    acc.config.merge(&sub.config);
+    for v in sub.vars {
+        if acc.vars.iter().any(|x| x.name == v.name) {
+            return Err(format!("var '{}' already encountered", v.name));
+        }
+        acc.vars.push(v);
+    }
+    Ok(())
+}
+
+/// Adds a generated object: creates it, or merges/replaces the existing one per its behavior.
+pub fn absorb(list: &mut Vec<Res>, mut r: Res) -> Result<(), String> {
+    let id = norm_id(r.cur_id());
+    let matches: Vec<usize> = list
+        .iter()
+        .enumerate()
+        .filter(|(_, x)| x.all_ids().into_iter().any(|i| norm_id(i) == id))
+        .map(|(i, _)| i)
+        .collect();
+    match matches.as_slice() {
+        [] => {
+            if r.behavior == "merge" || r.behavior == "replace" {
+                return Err(format!("id {} does not exist; cannot merge or replace", r.cur_id()));
+            }
+            list.push(r);
+            Ok(())
+        }
+        [i] => {
+            let Some(old) = list.get(*i) else { return Err("id lookup failure".into()) };
+            match r.behavior.as_str() {
+                "replace" => copy_merge_meta(&mut r, old),
+                "merge" => {
+                    copy_merge_meta(&mut r, old);
+                    for key in ["data", "binaryData"] {
+                        let mut merged = crate::resource::string_map(old.value.get(key));
+                        let mine = crate::resource::string_map(r.value.get(key));
+                        merged.extend(mine);
+                        if let Some(obj) = r.value.as_object_mut() {
+                            if !merged.is_empty() {
+                                obj.insert(
+                                    key.into(),
+                                    serde_json::Value::Object(
+                                        merged.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect(),
+                                    ),
+                                );
+                            }
+                        }
+                    }
+                    r.origin = old.origin.clone();
+                }
+                other => {
+                    return Err(format!(
+                        "id {} exists; cannot use behavior: '{other}', behavior must be merge or replace",
+                        r.cur_id()
+                    ));
+                }
+            }
+            if let Some(slot) = list.get_mut(*i) {
+                *slot = r;
+            }
+            Ok(())
+        }
+        _ => Err(format!("found multiple objects that could accept merge of {}", r.cur_id())),
+    }
+}
+
+/// kustomize's CopyMergeMetaDataFieldsFrom: labels and annotations unioned (new wins),
+/// name, namespace and build bookkeeping taken from the old object.
+fn copy_merge_meta(r: &mut Res, old: &Res) {
+    let mut labels = old.labels();
+    labels.extend(r.labels());
+    r.set_string_map("labels", &labels);
+    let mut ann = old.annotations();
+    ann.extend(r.annotations());
+    r.set_string_map("annotations", &ann);
+    r.set_name(old.name());
+    r.set_namespace(old.namespace());
+    r.prev = old.prev.clone();
+    r.prefixes = old.prefixes.clone();
+    r.suffixes = old.suffixes.clone();
+    r.ref_vars = old.ref_vars.clone();
+}

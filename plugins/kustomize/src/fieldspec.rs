@@ -1,0 +1,161 @@
+//! Field specs: "apply this transformer to field path P of resources of kind K".
+//! Walking a path visits every element of any sequence met on the way, and may
+//! create missing intermediate maps, as kustomize's fieldspec filter does.
+
+use crate::resid::Gvk;
+use serde_json::{Map, Value};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldSpec {
+    pub gvk: Gvk,
+    pub path: String,
+    pub create: bool,
+}
+
+impl FieldSpec {
+    pub fn new(group: &str, version: &str, kind: &str, path: &str, create: bool) -> FieldSpec {
+        FieldSpec {
+            gvk: Gvk { group: group.into(), version: version.into(), kind: kind.into() },
+            path: path.into(),
+            create,
+        }
+    }
+
+    /// Parses one entry of a transformer configuration (`path`, `kind`, `group`, `version`, `create`).
+    pub fn from_value(v: &Value) -> Option<FieldSpec> {
+        let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+        let path = s("path");
+        Some(FieldSpec {
+            gvk: Gvk { group: s("group"), version: s("version"), kind: s("kind") },
+            path,
+            create: v.get("create").and_then(Value::as_bool).unwrap_or(false),
+        })
+    }
+
+    pub fn segments(&self) -> Vec<String> {
+        split_path(&self.path)
+    }
+}
+
+/// Splits a field path on '/', honouring `\/` as a literal slash (annotation keys).
+pub fn split_path(path: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut chars = path.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&'/') => {
+                cur.push('/');
+                chars.next();
+            }
+            '/' => out.push(std::mem::take(&mut cur)),
+            c => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out.retain(|s| !s.is_empty());
+    out
+}
+
+/// What to put at the end of the path when the field is missing and the spec says `create`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Create {
+    /// Never create the leaf (the transformer only edits existing values).
+    Never,
+    Map,
+    Scalar,
+}
+
+/// Calls `set` on every value found at `segments` below `node`.
+/// Errors are messages; callers add the resource and field to them.
+pub fn walk(
+    node: &mut Value,
+    segments: &[String],
+    create: bool,
+    leaf: Create,
+    set: &mut dyn FnMut(&mut Value) -> Result<(), String>,
+) -> Result<(), String> {
+    let Some((first, rest)) = segments.split_first() else {
+        return set(node);
+    };
+    match node {
+        Value::Null => Ok(()),
+        Value::Array(items) => {
+            for item in items {
+                walk(item, segments, create, leaf, set)?;
+            }
+            Ok(())
+        }
+        Value::Object(map) => {
+            let (name, is_seq) = match first.strip_suffix("[]") {
+                Some(n) => (n, true),
+                None => (first.as_str(), false),
+            };
+            if name.is_empty() {
+                return Err("cannot set or create an empty field name".into());
+            }
+            let creating = create && !is_seq && leaf != Create::Never;
+            if !map.contains_key(name) {
+                if !creating {
+                    return Ok(());
+                }
+                let fresh = if rest.is_empty() && leaf == Create::Scalar { Value::Null } else { Value::Object(Map::new()) };
+                map.insert(name.to_string(), fresh);
+            }
+            let Some(field) = map.get_mut(name) else { return Ok(()) };
+            if field.is_null() && creating && !(rest.is_empty() && leaf == Create::Scalar) {
+                *field = Value::Object(Map::new());
+            }
+            walk(field, rest, create, leaf, set)
+        }
+        _ => Err("expected sequence or mapping node".into()),
+    }
+}
+
+/// Read-only variant of [`walk`]: collects references to every value at the path.
+pub fn find<'a>(node: &'a Value, segments: &[String], out: &mut Vec<&'a Value>) {
+    let Some((first, rest)) = segments.split_first() else {
+        out.push(node);
+        return;
+    };
+    match node {
+        Value::Array(items) => items.iter().for_each(|i| find(i, segments, out)),
+        Value::Object(map) => {
+            let name = first.strip_suffix("[]").unwrap_or(first);
+            if let Some(f) = map.get(name) {
+                find(f, rest, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn split() {
+        assert_eq!(split_path("a/b\\/c/d"), vec!["a", "b/c", "d"]);
+        assert_eq!(split_path("spec/containers[]/image"), vec!["spec", "containers[]", "image"]);
+    }
+
+    #[test]
+    fn walks_sequences_and_creates() {
+        let cases = [
+            (json!({"spec": {"containers": [{"image": "a"}, {"image": "b"}]}}), "spec/containers/image", false, Create::Scalar, json!({"spec": {"containers": [{"image": "X"}, {"image": "X"}]}})),
+            (json!({"metadata": {}}), "metadata/labels", true, Create::Map, json!({"metadata": {"labels": "X"}})),
+            (json!({"metadata": {}}), "metadata/labels", false, Create::Map, json!({"metadata": {}})),
+            (json!({"spec": {}}), "spec/template/metadata/labels", true, Create::Map, json!({"spec": {"template": {"metadata": {"labels": "X"}}}})),
+        ];
+        for (mut input, path, create, leaf, want) in cases {
+            walk(&mut input, &split_path(path), create, leaf, &mut |v| {
+                *v = json!("X");
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(input, want, "{path}");
+        }
+    }
+}

@@ -1,0 +1,566 @@
+//! The built-in transformers of one kustomization, run in kustomize's order:
+//! strategic-merge patches, patches, namespace, name prefix, name suffix,
+//! labels, annotations, JSON 6902 patches, replicas, images, replacements.
+//! Also the `transformers:`/`generators:` entries that configure built-ins.
+
+use crate::Error;
+use crate::build::{Acc, Loader};
+use crate::config::{TransformerConfig, push_unique};
+use crate::fieldspec::{Create, FieldSpec, split_path, walk};
+use crate::kustomization::{GeneratorArgs, GeneratorOptions, Image, Kustomization, Patch, Replica, scalar_string};
+use crate::resid::Gvk;
+use crate::resource::Res;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+pub fn run_builtin(ldr: &Loader<'_>, k: &Kustomization, acc: &mut Acc) -> Result<(), Error> {
+    if !k.patches_strategic_merge.is_empty() {
+        crate::patches::strategic_merge_entries(ldr, &k.patches_strategic_merge, &mut acc.res)
+            .map_err(|e| e.context("patchesStrategicMerge"))?;
+    }
+    for p in k.patches.iter().flatten() {
+        crate::patches::patch_entry(ldr, p, &mut acc.res, false).map_err(|e| e.context("patches"))?;
+    }
+    if !k.namespace.is_empty() {
+        namespace(&mut acc.res, &k.namespace, &acc.config.namespace).map_err(|m| Error::invalid(&ldr.kfile, m))?;
+    }
+    if !k.name_prefix.is_empty() {
+        prefix_suffix(&mut acc.res, &k.name_prefix, "", &acc.config.name_prefix).map_err(|m| Error::invalid(&ldr.kfile, m))?;
+    }
+    if !k.name_suffix.is_empty() {
+        prefix_suffix(&mut acc.res, "", &k.name_suffix, &acc.config.name_suffix).map_err(|m| Error::invalid(&ldr.kfile, m))?;
+    }
+    for l in k.labels.iter().flatten() {
+        let mut specs: Vec<FieldSpec> = l.fields.iter().flatten().filter_map(FieldSpec::from_value).collect();
+        for fs in &acc.config.labels {
+            push_unique(&mut specs, fs.clone());
+        }
+        if l.include_selectors {
+            for fs in &acc.config.common_labels {
+                push_unique(&mut specs, fs.clone());
+            }
+        } else {
+            if l.include_templates {
+                for fs in &acc.config.template_labels {
+                    push_unique(&mut specs, fs.clone());
+                }
+            }
+            if l.include_volume_claim_templates {
+                for fs in &acc.config.volume_claim_template_labels {
+                    push_unique(&mut specs, fs.clone());
+                }
+            }
+            push_unique(&mut specs, FieldSpec::new("", "", "", "metadata/labels", true));
+        }
+        let pairs: Vec<(String, String)> = l.pairs.iter().map(|(a, b)| (a.clone(), b.clone())).collect();
+        add_map_entries(&mut acc.res, &pairs, &specs).map_err(|m| Error::invalid(&ldr.kfile, m))?;
+    }
+    if !k.common_labels.is_empty() {
+        let pairs: Vec<(String, String)> = k.common_labels.iter().map(|(a, b)| (a.clone(), b.clone())).collect();
+        add_map_entries(&mut acc.res, &pairs, &acc.config.common_labels).map_err(|m| Error::invalid(&ldr.kfile, m))?;
+    }
+    if !k.common_annotations.is_empty() {
+        let pairs: Vec<(String, String)> = k.common_annotations.iter().map(|(a, b)| (a.clone(), b.clone())).collect();
+        add_map_entries(&mut acc.res, &pairs, &acc.config.common_annotations)
+            .map_err(|m| Error::invalid(&ldr.kfile, m))?;
+    }
+    for p in k.patches_json6902.iter().flatten() {
+        crate::patches::patch_entry(ldr, p, &mut acc.res, true).map_err(|e| e.context("patchesJson6902"))?;
+    }
+    for r in k.replicas.iter().flatten() {
+        replicas(&mut acc.res, r, &acc.config.replicas).map_err(|m| Error::invalid(&ldr.kfile, m))?;
+    }
+    for img in k.images.iter().flatten() {
+        images(&mut acc.res, img, &acc.config.images).map_err(|m| Error::invalid(&ldr.kfile, m))?;
+    }
+    if let Some(reps) = &k.replacements {
+        crate::replacements::run(ldr, reps, &mut acc.res)?;
+    }
+    Ok(())
+}
+
+/// Sets `key: value` entries into the map at each field spec (labels, annotations).
+pub fn add_map_entries(res: &mut [Res], pairs: &[(String, String)], specs: &[FieldSpec]) -> Result<(), String> {
+    if pairs.is_empty() {
+        return Ok(());
+    }
+    for r in res.iter_mut() {
+        let gvk = r.gvk();
+        for fs in specs {
+            if !gvk.is_selected_by(&fs.gvk) {
+                continue;
+            }
+            let id = r.cur_id();
+            walk(&mut r.value, &split_path(&fs.path), fs.create, Create::Map, &mut |v| {
+                let m = crate::resource::force_object(v);
+                for (k, val) in pairs {
+                    m.insert(k.clone(), Value::String(val.clone()));
+                }
+                Ok(())
+            })
+            .map_err(|m| format!("considering field '{}' of object {id}: {m}", fs.path))?;
+        }
+    }
+    Ok(())
+}
+
+/// Sets entries into `metadata.<key>` of one resource.
+pub fn set_map_entries(r: &mut Res, key: &str, pairs: &[(String, String)]) {
+    let meta = r.metadata_mut();
+    let m = crate::resource::force_object(meta.entry(key).or_insert_with(|| Value::Object(Map::new())));
+    for (k, v) in pairs {
+        m.insert(k.clone(), Value::String(v.clone()));
+    }
+}
+
+fn namespace(res: &mut [Res], ns: &str, specs: &[FieldSpec]) -> Result<(), String> {
+    for r in res.iter_mut() {
+        if r.annotations().get("kustomize.config.k8s.io/helm-generated").map(String::as_str) == Some("true") {
+            continue;
+        }
+        r.store_previous_id();
+        let gvk = r.gvk();
+        if !gvk.is_cluster_scoped() {
+            r.metadata_mut().insert("namespace".into(), Value::String(ns.to_string()));
+        }
+        let api = r.value.get("apiVersion").and_then(Value::as_str).unwrap_or("").to_string();
+        let is_binding = gvk.kind == "RoleBinding" || gvk.kind == "ClusterRoleBinding";
+        if is_binding {
+            if let Some(Value::Array(subjects)) = r.value.get_mut("subjects") {
+                for s in subjects.iter_mut() {
+                    if s.get("name").and_then(Value::as_str) == Some("default") {
+                        if let Some(o) = s.as_object_mut() {
+                            o.insert("namespace".into(), Value::String(ns.to_string()));
+                        }
+                    }
+                }
+            }
+        }
+        for fs in specs {
+            if fs.path == "metadata/namespace" || (fs.path == "metadata/name" && api != "v1") {
+                continue;
+            }
+            if is_binding && fs.path == "subjects/namespace" && (fs.gvk.kind == "RoleBinding" || fs.gvk.kind == "ClusterRoleBinding") {
+                continue;
+            }
+            if !gvk.is_selected_by(&fs.gvk) {
+                continue;
+            }
+            walk(&mut r.value, &split_path(&fs.path), fs.create, Create::Scalar, &mut |v| {
+                *v = Value::String(ns.to_string());
+                Ok(())
+            })
+            .map_err(|m| format!("namespace field specs must target scalar nodes ('{}'): {m}", fs.path))?;
+        }
+    }
+    Ok(())
+}
+
+fn prefix_suffix(res: &mut [Res], prefix: &str, suffix: &str, specs: &[FieldSpec]) -> Result<(), String> {
+    let skip = [
+        Gvk { kind: "CustomResourceDefinition".into(), ..Default::default() },
+        Gvk { group: "apiregistration.k8s.io".into(), kind: "APIService".into(), ..Default::default() },
+        Gvk { kind: "Namespace".into(), ..Default::default() },
+    ];
+    for r in res.iter_mut() {
+        let org = r.org_id();
+        if skip.iter().any(|s| org.gvk.is_selected_by(s)) {
+            continue;
+        }
+        for fs in specs {
+            if !org.gvk.is_selected_by(&fs.gvk) {
+                continue;
+            }
+            if fs.path == "metadata/name" {
+                if !prefix.is_empty() {
+                    r.prefixes.push(prefix.to_string());
+                }
+                if !suffix.is_empty() {
+                    r.suffixes.push(suffix.to_string());
+                }
+                r.store_previous_id();
+            }
+            if !r.gvk().is_selected_by(&fs.gvk) {
+                continue;
+            }
+            walk(&mut r.value, &split_path(&fs.path), false, Create::Never, &mut |v| {
+                if let Value::String(s) = v {
+                    *s = format!("{prefix}{s}{suffix}");
+                }
+                Ok(())
+            })?;
+        }
+    }
+    Ok(())
+}
+
+fn replicas(res: &mut [Res], rep: &Replica, specs: &[FieldSpec]) -> Result<(), String> {
+    let mut found = false;
+    for fs in specs {
+        for r in res.iter_mut() {
+            if !r.all_ids().iter().any(|id| id.name == rep.name && id.gvk.is_selected_by(&fs.gvk)) {
+                continue;
+            }
+            found = true;
+            walk(&mut r.value, &split_path(&fs.path), fs.create, Create::Scalar, &mut |v| {
+                *v = Value::from(rep.count);
+                Ok(())
+            })?;
+        }
+    }
+    if !found {
+        return Err(format!(
+            "replicas: resource with name {} does not match a config with the following GVK {:?}",
+            rep.name,
+            specs.iter().map(|f| f.gvk.kind.as_str()).collect::<Vec<_>>()
+        ));
+    }
+    Ok(())
+}
+
+fn images(res: &mut [Res], img: &Image, specs: &[FieldSpec]) -> Result<(), String> {
+    let pattern = format!(
+        "^{}(:[a-zA-Z0-9_.{{}}-]*)?(@[a-zA-Z0-9]+([.+_-][a-zA-Z0-9]+)*:[a-zA-Z0-9_.{{}}-]*)?$",
+        img.name
+    );
+    // An invalid name never matches, as in kustomize.
+    let Ok(re) = regex::Regex::new(&pattern) else { return Ok(()) };
+    let update = |v: &mut Value| {
+        if let Value::String(s) = v {
+            if re.is_match(s) {
+                *s = new_image(s, img);
+            }
+        }
+    };
+    for r in res.iter_mut() {
+        if r.kind() == "CustomResourceDefinition" {
+            continue;
+        }
+        legacy_containers(&mut r.value, &update);
+        let gvk = r.gvk();
+        for fs in specs {
+            if !gvk.is_selected_by(&fs.gvk) {
+                continue;
+            }
+            walk(&mut r.value, &split_path(&fs.path), false, Create::Never, &mut |v| {
+                update(v);
+                Ok(())
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// kustomize also rewrites `image` of every `containers`/`initContainers` list anywhere in the object.
+fn legacy_containers(v: &mut Value, update: &dyn Fn(&mut Value)) {
+    match v {
+        Value::Object(m) => {
+            for (k, child) in m.iter_mut() {
+                legacy_containers(child, update);
+                if k == "containers" || k == "initContainers" {
+                    if let Value::Array(items) = child {
+                        for it in items {
+                            if let Some(img) = it.get_mut("image") {
+                                update(img);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|i| legacy_containers(i, update)),
+        _ => {}
+    }
+}
+
+fn split_image(image: &str) -> (String, String, String) {
+    let slash = image.find('/').filter(|&i| i > 0).unwrap_or(0);
+    let search = image.get(slash..).unwrap_or("");
+    let id = search.find('@');
+    let ic = search.find(':');
+    match (id, ic) {
+        (None, None) => (image.to_string(), String::new(), String::new()),
+        (Some(d), c) if c.is_none_or(|c| d < c) => {
+            let d = d + slash;
+            (image[..d].to_string(), String::new(), image[d + 1..].to_string())
+        }
+        (Some(d), Some(c)) => {
+            let (d, c) = (d + slash, c + slash);
+            (image[..c].to_string(), image[c + 1..d].to_string(), image[d + 1..].to_string())
+        }
+        (None, Some(c)) => {
+            let c = c + slash;
+            (image[..c].to_string(), image[c + 1..].to_string(), String::new())
+        }
+        (Some(_), None) => (image.to_string(), String::new(), String::new()),
+    }
+}
+
+fn new_image(old: &str, img: &Image) -> String {
+    let (mut name, mut tag, mut digest) = split_image(old);
+    if !img.new_name.is_empty() {
+        name = img.new_name.clone();
+    }
+    if !img.new_tag.is_empty() && !img.digest.is_empty() {
+        tag = img.new_tag.clone();
+        digest = img.digest.clone();
+    } else if !img.new_tag.is_empty() {
+        tag = img.new_tag.clone();
+        digest.clear();
+    } else if !img.digest.is_empty() {
+        tag.clear();
+        digest = img.digest.clone();
+    } else if !img.tag_suffix.is_empty() {
+        tag.push_str(&img.tag_suffix);
+        digest.clear();
+    }
+    if !tag.is_empty() {
+        name = format!("{name}:{tag}");
+    }
+    if !digest.is_empty() {
+        name = format!("{name}@{digest}");
+    }
+    name
+}
+
+/// Adds name references declared by a CRD's `x-kubernetes-object-ref-*` schema annotations.
+pub fn config_from_crd(doc: &Value, config: &mut TransformerConfig) {
+    let kind = doc.pointer("/spec/names/kind").and_then(Value::as_str).unwrap_or("");
+    if kind.is_empty() {
+        return;
+    }
+    let mut found = Vec::new();
+    for ver in doc.pointer("/spec/versions").and_then(Value::as_array).into_iter().flatten() {
+        if let Some(props) = ver.pointer("/schema/openAPIV3Schema") {
+            crd_refs(props, &mut Vec::new(), &mut found);
+        }
+    }
+    if let Some(props) = doc.pointer("/spec/validation/openAPIV3Schema") {
+        crd_refs(props, &mut Vec::new(), &mut found);
+    }
+    for (path, ref_kind) in found {
+        config.add_name_ref(
+            Gvk { kind: ref_kind, ..Default::default() },
+            FieldSpec::new("", "", kind, &path, false),
+        );
+    }
+}
+
+fn crd_refs(schema: &Value, path: &mut Vec<String>, out: &mut Vec<(String, String)>) {
+    if let Some(k) = schema.get("x-kubernetes-object-ref-kind").and_then(Value::as_str) {
+        out.push((format!("{}/name", path.join("/")), k.to_string()));
+    }
+    if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+        for (name, sub) in props {
+            path.push(name.clone());
+            crd_refs(sub, path, out);
+            path.pop();
+        }
+    }
+    if let Some(items) = schema.get("items") {
+        crd_refs(items, path, out);
+    }
+}
+
+/// Documents named in `transformers:` / `generators:`: inline YAML or files holding
+/// builtin plugin configurations (`apiVersion: builtin`).
+fn plugin_docs(ldr: &Loader<'_>, entry: &str) -> Result<Vec<(Value, String)>, Error> {
+    if entry.contains('\n') {
+        let docs = crate::yaml::parse_stream(entry, &ldr.kfile)?;
+        return Ok(docs.into_iter().map(|d| (d.0, ldr.kfile.clone())).collect());
+    }
+    let path = ldr.resolve(entry)?;
+    if ldr.fs.list(&path).is_ok() {
+        return Err(Error::invalid(
+            &ldr.kfile,
+            format!("'{entry}': plugin configurations from kustomization folders are not supported; list the configuration files"),
+        ));
+    }
+    let (path, text) = ldr.load(entry)?;
+    let docs = crate::yaml::parse_stream(&text, &path)?;
+    Ok(docs.into_iter().map(|d| (d.0, path.clone())).collect())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PluginConf {
+    #[serde(default)]
+    prefix: Option<String>,
+    #[serde(default)]
+    suffix: Option<String>,
+    #[serde(default)]
+    field_specs: Option<Vec<Value>>,
+    #[serde(default)]
+    labels: Option<BTreeMap<String, Value>>,
+    #[serde(default)]
+    annotations: Option<BTreeMap<String, Value>>,
+    #[serde(default)]
+    image_tag: Option<Image>,
+    #[serde(default)]
+    replica: Option<Replica>,
+    #[serde(default)]
+    replacements: Option<Vec<Value>>,
+    #[serde(default)]
+    paths: Option<Vec<Value>>,
+    #[serde(default)]
+    patches: Option<String>,
+    #[serde(default)]
+    path: Option<String>,
+    #[serde(default)]
+    patch: Option<String>,
+    #[serde(default)]
+    target: Option<crate::kustomization::Selector>,
+    #[serde(default)]
+    json_op: Option<String>,
+    #[serde(default)]
+    options: Option<crate::kustomization::PatchOptions>,
+    #[serde(default)]
+    metadata: Option<Value>,
+}
+
+fn specs_of(conf: &PluginConf) -> Vec<FieldSpec> {
+    conf.field_specs.iter().flatten().filter_map(FieldSpec::from_value).collect()
+}
+
+fn string_pairs(m: &Option<BTreeMap<String, Value>>) -> Vec<(String, String)> {
+    m.iter().flatten().map(|(k, v)| (k.clone(), scalar_string(v))).collect()
+}
+
+/// One `transformers:` entry.
+pub fn run_transformer_entry(ldr: &Loader<'_>, _k: &Kustomization, entry: &str, acc: &mut Acc) -> Result<(), Error> {
+    for (doc, src) in plugin_docs(ldr, entry)? {
+        let kind = doc.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
+        let api = doc.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+        if api != "builtin" {
+            return Err(Error::invalid(
+                &src,
+                format!("transformer '{kind}' ({api}) is an external plugin; only builtin transformers can run in this sandbox"),
+            ));
+        }
+        let conf = PluginConf::deserialize(&doc).map_err(|e| Error::invalid(&src, format!("{kind}: {e}")))?;
+        let bad = |m: String| Error::invalid(&src, m);
+        match kind.as_str() {
+            "PrefixSuffixTransformer" | "PrefixTransformer" | "SuffixTransformer" => {
+                let specs = specs_of(&conf);
+                prefix_suffix(
+                    &mut acc.res,
+                    conf.prefix.as_deref().unwrap_or(""),
+                    conf.suffix.as_deref().unwrap_or(""),
+                    &specs,
+                )
+                .map_err(bad)?;
+            }
+            "LabelTransformer" => add_map_entries(&mut acc.res, &string_pairs(&conf.labels), &specs_of(&conf)).map_err(bad)?,
+            "AnnotationsTransformer" => {
+                add_map_entries(&mut acc.res, &string_pairs(&conf.annotations), &specs_of(&conf)).map_err(bad)?
+            }
+            "NamespaceTransformer" => {
+                let ns = conf.metadata.as_ref().and_then(|m| m.get("namespace")).and_then(Value::as_str).unwrap_or("");
+                if !ns.is_empty() {
+                    namespace(&mut acc.res, ns, &specs_of(&conf)).map_err(bad)?;
+                }
+            }
+            "ImageTagTransformer" => {
+                if let Some(img) = &conf.image_tag {
+                    images(&mut acc.res, img, &specs_of(&conf)).map_err(bad)?;
+                }
+            }
+            "ReplicaCountTransformer" => {
+                if let Some(rep) = &conf.replica {
+                    replicas(&mut acc.res, rep, &specs_of(&conf)).map_err(bad)?;
+                }
+            }
+            "ReplacementTransformer" => {
+                crate::replacements::run(ldr, conf.replacements.as_deref().unwrap_or(&[]), &mut acc.res)?;
+            }
+            "PatchTransformer" | "PatchJson6902Transformer" => {
+                let p = Patch {
+                    path: conf.path.clone().unwrap_or_default(),
+                    patch: conf.patch.clone().or(conf.json_op.clone()).unwrap_or_default(),
+                    target: conf.target.clone(),
+                    options: conf.options.clone(),
+                };
+                crate::patches::patch_entry(ldr, &p, &mut acc.res, kind == "PatchJson6902Transformer")?;
+            }
+            "PatchStrategicMergeTransformer" => {
+                let mut entries: Vec<String> = conf.paths.iter().flatten().map(scalar_string).collect();
+                if let Some(p) = &conf.patches {
+                    entries.push(p.clone());
+                }
+                crate::patches::strategic_merge_entries(ldr, &entries, &mut acc.res)?;
+            }
+            other => {
+                return Err(Error::invalid(&src, format!("unable to load builtin {other}: not supported by this builder")));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One `generators:` entry.
+pub fn run_generator_entry(
+    ldr: &Loader<'_>,
+    k: &Kustomization,
+    entry: &str,
+    acc: &mut Acc,
+    _opts: &crate::Options,
+) -> Result<(), Error> {
+    for (doc, src) in plugin_docs(ldr, entry)? {
+        let kind = doc.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
+        let api = doc.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+        if api != "builtin" {
+            return Err(Error::invalid(
+                &src,
+                format!("generator '{kind}' ({api}) is an external plugin; only builtin generators can run in this sandbox"),
+            ));
+        }
+        let secret = match kind.as_str() {
+            "ConfigMapGenerator" => false,
+            "SecretGenerator" => true,
+            other => return Err(Error::invalid(&src, format!("unable to load builtin {other}: not supported by this builder"))),
+        };
+        let mut flat = doc.clone();
+        if let Some(obj) = flat.as_object_mut() {
+            obj.remove("apiVersion");
+            obj.remove("kind");
+            if let Some(Value::Object(meta)) = obj.remove("metadata") {
+                for key in ["name", "namespace"] {
+                    if let Some(v) = meta.get(key) {
+                        obj.insert(key.into(), v.clone());
+                    }
+                }
+            }
+        }
+        let args = GeneratorArgs::deserialize(&flat).map_err(|e| Error::invalid(&src, format!("{kind}: {e}")))?;
+        let o = GeneratorOptions::merged_over(args.options.as_ref(), k.generator_options.as_ref());
+        let r = crate::generators::make(ldr, &args, &o, secret)?;
+        crate::build::absorb(&mut acc.res, r).map_err(|m| Error::invalid(&src, m))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_rewrites() {
+        let img = |name: &str, nn: &str, tag: &str, digest: &str| Image {
+            name: name.into(),
+            new_name: nn.into(),
+            new_tag: tag.into(),
+            digest: digest.into(),
+            tag_suffix: String::new(),
+        };
+        let cases = [
+            ("nginx", img("nginx", "", "1.2", ""), "nginx:1.2"),
+            ("nginx:1.0", img("nginx", "my/nginx", "", ""), "my/nginx:1.0"),
+            ("nginx:1.0@sha256:abc", img("nginx", "", "", "sha256:def"), "nginx@sha256:def"),
+            ("localhost:5000/app:v1", img("localhost:5000/app", "", "v2", ""), "localhost:5000/app:v2"),
+        ];
+        for (old, i, want) in cases {
+            assert_eq!(new_image(old, &i), want, "{old}");
+        }
+    }
+}

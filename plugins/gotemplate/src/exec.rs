@@ -1,0 +1,1032 @@
+//! The executor: walks parsed templates against data with Go's rules
+//! (variable scopes, pipelines passing the previous result as the last
+//! argument, field and method lookup, `range`/`with`/`if`, nested templates,
+//! `include` and `tpl`).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::error::Error;
+use crate::funcs::{FuncKind, FuncMap};
+use crate::gofmt;
+use crate::parse::{self, Arg, Branch, Command, Node, Pipe, Tree};
+use crate::value::{Object, Value};
+
+/// What a lookup of a missing map key yields (Go's `missingkey` option).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum MissingKey {
+    /// Go's default: an invalid value that prints as `<no value>`.
+    #[default]
+    NoValue,
+    /// The map's zero value: nil for `map[string]interface{}`, so that a
+    /// further field access fails with "nil pointer evaluating" (Helm).
+    Zero,
+    /// An error naming the key.
+    Error,
+}
+
+/// Options of one execution.
+#[derive(Clone, Debug)]
+pub struct ExecOptions {
+    pub missing_key: MissingKey,
+    /// The current time as (Unix seconds, nanoseconds): what `now` returns.
+    pub now: (i64, u32),
+    /// Seed of the random functions (`randAlphaNum`, `uuidv4`, ...).
+    pub random_seed: u64,
+    /// How deep `include` may nest the same template (Helm: 1000).
+    pub max_include_depth: usize,
+    /// How deep templates may nest at all (`template`, `include`, `tpl`).
+    pub max_depth: usize,
+    /// Remove `<no value>` from the output, as Helm's engine does.
+    pub strip_no_value: bool,
+    /// Helm's lint mode: `required` and `fail` do not fail.
+    pub lint_mode: bool,
+}
+
+impl Default for ExecOptions {
+    fn default() -> Self {
+        ExecOptions {
+            missing_key: MissingKey::NoValue,
+            now: (0, 0),
+            random_seed: 0,
+            max_include_depth: 1000,
+            max_depth: 2000,
+            strip_no_value: false,
+            lint_mode: false,
+        }
+    }
+}
+
+impl ExecOptions {
+    /// The behaviour of Helm's engine: missing keys are zero, `<no value>`
+    /// is removed from the output.
+    pub fn helm() -> ExecOptions {
+        ExecOptions {
+            missing_key: MissingKey::Zero,
+            strip_no_value: true,
+            ..ExecOptions::default()
+        }
+    }
+}
+
+/// A set of parsed templates sharing one function map: files plus their
+/// `define`d templates. Parse once, execute many times.
+#[derive(Clone)]
+pub struct TemplateSet {
+    funcs: Arc<FuncMap>,
+    trees: HashMap<String, Arc<Tree>>,
+    /// File names in the order they were added.
+    files: Vec<String>,
+}
+
+impl std::fmt::Debug for TemplateSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TemplateSet")
+            .field("files", &self.files)
+            .finish()
+    }
+}
+
+impl parse::FuncNames for FuncMap {
+    fn has_func(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+}
+
+/// Go's IsEmptyTree: only blank text. Empty definitions never replace
+/// existing ones, so a file that merely declares blocks does not wipe them.
+fn is_empty_tree(nodes: &[Node]) -> bool {
+    nodes.iter().all(|n| match n {
+        Node::Text(t) => t.trim().is_empty(),
+        _ => false,
+    })
+}
+
+impl TemplateSet {
+    /// An empty set using `funcs`.
+    pub fn new(funcs: FuncMap) -> TemplateSet {
+        TemplateSet {
+            funcs: Arc::new(funcs),
+            trees: HashMap::new(),
+            files: Vec::new(),
+        }
+    }
+
+    /// Parses files given as (name, text); each file is a template named
+    /// after it, and its `define`s are added to the set.
+    pub fn parse(files: &[(&str, &str)], funcs: FuncMap) -> Result<TemplateSet, Error> {
+        let mut set = TemplateSet::new(funcs);
+        for (name, text) in files {
+            set.add_file(name, text)?;
+        }
+        Ok(set)
+    }
+
+    /// Adds one more file (later definitions of a name replace earlier ones,
+    /// except that an empty definition never replaces a non-empty one).
+    pub fn add_file(&mut self, name: &str, text: &str) -> Result<(), Error> {
+        let parsed = parse::parse(name, text, self.funcs.as_ref())?;
+        self.insert_tree(parsed.main);
+        for d in parsed.defines {
+            self.insert_tree(d);
+        }
+        if !self.files.iter().any(|f| f == name) {
+            self.files.push(name.to_string());
+        }
+        Ok(())
+    }
+
+    fn insert_tree(&mut self, tree: Tree) {
+        if let Some(old) = self.trees.get(&tree.name) {
+            if is_empty_tree(&tree.root) && !is_empty_tree(&old.root) {
+                return;
+            }
+        }
+        self.trees.insert(tree.name.clone(), Arc::new(tree));
+    }
+
+    /// Names of the files added, in order.
+    pub fn files(&self) -> &[String] {
+        &self.files
+    }
+
+    /// Whether a template (file or definition) of that name exists.
+    pub fn has_template(&self, name: &str) -> bool {
+        self.trees.contains_key(name)
+    }
+
+    /// All template names (files and definitions), sorted.
+    pub fn template_names(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.trees.keys().cloned().collect();
+        v.sort();
+        v
+    }
+
+    pub fn funcs(&self) -> &FuncMap {
+        &self.funcs
+    }
+
+    /// Executes the template `name` with `data` as dot.
+    pub fn execute(&self, name: &str, data: &Value, opts: &ExecOptions) -> Result<String, Error> {
+        let mut state = State::new(self, opts);
+        let mut out = String::new();
+        state.execute_named(name, data.clone(), &mut out, "")?;
+        if opts.strip_no_value {
+            out = out.replace("<no value>", "");
+        }
+        Ok(out)
+    }
+}
+
+/// Non-local control flow inside a walk.
+enum Flow {
+    Normal,
+    Break,
+    Continue,
+}
+
+type ExecResult<T> = Result<T, Error>;
+
+/// Execution state shared by one top-level execution and everything it
+/// includes.
+pub(crate) struct State<'a> {
+    set: &'a TemplateSet,
+    pub(crate) opts: &'a ExecOptions,
+    /// Templates defined by `tpl` text, visible while that text executes.
+    overlays: Vec<HashMap<String, Arc<Tree>>>,
+    include_counts: HashMap<String, usize>,
+    depth: usize,
+    rng_state: u64,
+}
+
+/// Per-template frame: the tree for error positions and the variables.
+struct Frame {
+    tree: Arc<Tree>,
+    vars: Vec<(String, Value)>,
+}
+
+impl<'a> State<'a> {
+    fn new(set: &'a TemplateSet, opts: &'a ExecOptions) -> State<'a> {
+        State {
+            set,
+            opts,
+            overlays: Vec::new(),
+            include_counts: HashMap::new(),
+            depth: 0,
+            rng_state: opts.random_seed ^ 0x9E37_79B9_7F4A_7C15,
+        }
+    }
+
+    /// splitmix64: small, seedable, good enough for test data and passwords
+    /// that must be reproducible.
+    pub(crate) fn next_u64(&mut self) -> u64 {
+        self.rng_state = self.rng_state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.rng_state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn lookup(&self, name: &str) -> Option<Arc<Tree>> {
+        for o in self.overlays.iter().rev() {
+            if let Some(t) = o.get(name) {
+                return Some(t.clone());
+            }
+        }
+        self.set.trees.get(name).cloned()
+    }
+
+    fn execute_named(
+        &mut self,
+        name: &str,
+        data: Value,
+        out: &mut String,
+        set_name: &str,
+    ) -> ExecResult<()> {
+        let Some(tree) = self.lookup(name) else {
+            return Err(Error::NoTemplate {
+                name: name.to_string(),
+                set: if set_name.is_empty() {
+                    name.to_string()
+                } else {
+                    set_name.to_string()
+                },
+            });
+        };
+        self.run_tree(tree, data, out)
+    }
+
+    fn run_tree(&mut self, tree: Arc<Tree>, data: Value, out: &mut String) -> ExecResult<()> {
+        let mut frame = Frame {
+            tree: tree.clone(),
+            vars: vec![("$".to_string(), data.clone())],
+        };
+        self.walk_list(&mut frame, &data, &tree.root, out)
+            .map(|_| ())
+    }
+
+    /// Executes `name` into a new string (Helm's `include`).
+    pub(crate) fn include(&mut self, name: &str, data: Value) -> Result<String, String> {
+        let count = self.include_counts.entry(name.to_string()).or_insert(0);
+        if *count > self.opts.max_include_depth {
+            return Err(format!(
+                "rendering template has a nested reference name: {name}: unable to execute template"
+            ));
+        }
+        *count += 1;
+        let mut out = String::new();
+        let r = self.execute_named(name, data, &mut out, "gotpl");
+        if let Some(c) = self.include_counts.get_mut(name) {
+            *c = c.saturating_sub(1);
+        }
+        r.map_err(|e| e.to_string())?;
+        Ok(out)
+    }
+
+    /// Parses and executes `text` with the templates defined so far plus
+    /// the ones `text` defines (Helm's `tpl`).
+    pub(crate) fn tpl(
+        &mut self,
+        text: &str,
+        data: Value,
+        parent_name: &str,
+    ) -> Result<String, String> {
+        let parsed = parse::parse(parent_name, text, self.set.funcs.as_ref())
+            .map_err(|e| format!("cannot parse template {text:?}: {e}"))?;
+        let mut layer = HashMap::new();
+        for d in parsed.defines {
+            layer.insert(d.name.clone(), Arc::new(d));
+        }
+        self.overlays.push(layer);
+        let mut out = String::new();
+        let r = self.run_tree(Arc::new(parsed.main), data, &mut out);
+        self.overlays.pop();
+        r.map_err(|e| format!("error during tpl function execution for {text:?}: {e}"))?;
+        Ok(out.replace("<no value>", ""))
+    }
+
+    fn err(&self, frame: &Frame, pos: usize, context: String, message: String) -> Error {
+        Error::Exec {
+            location: frame.tree.location(pos),
+            template: frame.tree.name.clone(),
+            context,
+            message,
+        }
+    }
+
+    fn walk_list(
+        &mut self,
+        frame: &mut Frame,
+        dot: &Value,
+        nodes: &[Node],
+        out: &mut String,
+    ) -> ExecResult<Flow> {
+        for node in nodes {
+            match self.walk(frame, dot, node, out)? {
+                Flow::Normal => {}
+                f => return Ok(f),
+            }
+        }
+        Ok(Flow::Normal)
+    }
+
+    fn walk(
+        &mut self,
+        frame: &mut Frame,
+        dot: &Value,
+        node: &Node,
+        out: &mut String,
+    ) -> ExecResult<Flow> {
+        match node {
+            Node::Text(t) => out.push_str(t),
+            Node::Action(pipe) => {
+                let v = self.eval_pipeline(frame, dot, pipe)?;
+                if pipe.decl.is_empty() {
+                    print_value(&v, out);
+                }
+            }
+            Node::If(b) => return self.walk_if_with(frame, dot, b, false, out),
+            Node::With(b) => return self.walk_if_with(frame, dot, b, true, out),
+            Node::Range(b) => return self.walk_range(frame, dot, b, out),
+            Node::Break(_) => return Ok(Flow::Break),
+            Node::Continue(_) => return Ok(Flow::Continue),
+            Node::Template { pos, name, pipe } => {
+                let Some(tree) = self.lookup(name) else {
+                    return Err(self.err(
+                        frame,
+                        *pos,
+                        format!("template {name:?}"),
+                        format!("template {name:?} not defined"),
+                    ));
+                };
+                if self.depth >= self.opts.max_depth {
+                    return Err(self.err(
+                        frame,
+                        *pos,
+                        format!("template {name:?}"),
+                        format!("exceeded maximum template depth ({})", self.opts.max_depth),
+                    ));
+                }
+                let data = match pipe {
+                    Some(p) => self.eval_pipeline(frame, dot, p)?,
+                    None => Value::Missing,
+                };
+                self.depth += 1;
+                let r = self.run_tree(tree, data, out);
+                self.depth -= 1;
+                r?;
+            }
+        }
+        Ok(Flow::Normal)
+    }
+
+    fn walk_if_with(
+        &mut self,
+        frame: &mut Frame,
+        dot: &Value,
+        b: &Branch,
+        is_with: bool,
+        out: &mut String,
+    ) -> ExecResult<Flow> {
+        let mark = frame.vars.len();
+        let val = self.eval_pipeline(frame, dot, &b.pipe)?;
+        let r = if val.is_true() {
+            if is_with {
+                self.walk_list(frame, &val, &b.list, out)
+            } else {
+                self.walk_list(frame, dot, &b.list, out)
+            }
+        } else if let Some(el) = &b.else_list {
+            self.walk_list(frame, dot, el, out)
+        } else {
+            Ok(Flow::Normal)
+        };
+        frame.vars.truncate(mark);
+        r
+    }
+
+    fn walk_range(
+        &mut self,
+        frame: &mut Frame,
+        dot: &Value,
+        b: &Branch,
+        out: &mut String,
+    ) -> ExecResult<Flow> {
+        let mark = frame.vars.len();
+        let val = self.eval_pipeline(frame, dot, &b.pipe)?;
+        let inner_mark = frame.vars.len();
+        let items: Vec<(Value, Value)> = match &val {
+            Value::List(l) => l
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (Value::Int(i as i64), v.clone()))
+                .collect(),
+            Value::Map(m) => m
+                .entries()
+                .into_iter()
+                .map(|(k, v)| (Value::string(k), v))
+                .collect(),
+            Value::Int(n) => {
+                if b.pipe.decl.len() > 1 {
+                    frame.vars.truncate(mark);
+                    return Err(self.err(
+                        frame,
+                        b.pos,
+                        range_context(b),
+                        format!("can't use {n} to iterate over more than one variable"),
+                    ));
+                }
+                (0..*n).map(|i| (Value::Int(i), Value::Int(i))).collect()
+            }
+            Value::Missing | Value::Nil => Vec::new(),
+            Value::Object(o) => match o.field("__range__") {
+                Some(Value::List(l)) => l
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| (Value::Int(i as i64), v.clone()))
+                    .collect(),
+                _ => {
+                    frame.vars.truncate(mark);
+                    return Err(self.err(
+                        frame,
+                        b.pos,
+                        range_context(b),
+                        format!("range can't iterate over {}", o.display()),
+                    ));
+                }
+            },
+            other => {
+                frame.vars.truncate(mark);
+                let shown = gofmt::sprint_value(other);
+                return Err(self.err(
+                    frame,
+                    b.pos,
+                    range_context(b),
+                    format!("range can't iterate over {shown}"),
+                ));
+            }
+        };
+        if items.is_empty() {
+            let r = match &b.else_list {
+                Some(el) => self.walk_list(frame, dot, el, out),
+                None => Ok(Flow::Normal),
+            };
+            frame.vars.truncate(mark);
+            return r.map(|_| Flow::Normal);
+        }
+        for (index, elem) in items {
+            let decl = &b.pipe.decl;
+            if b.pipe.is_assign {
+                if decl.len() > 1 {
+                    set_var(frame, &decl[0], index.clone());
+                    set_var(frame, &decl[1], elem.clone());
+                } else if let Some(d) = decl.first() {
+                    set_var(frame, d, elem.clone());
+                }
+            } else {
+                // The pipeline pushed the declared variables; overwrite them.
+                let n = frame.vars.len();
+                if decl.len() == 1 {
+                    if let Some(slot) = frame.vars.get_mut(n - 1) {
+                        slot.1 = elem.clone();
+                    }
+                } else if decl.len() == 2 && n >= 2 {
+                    if let Some(slot) = frame.vars.get_mut(n - 1) {
+                        slot.1 = elem.clone();
+                    }
+                    if let Some(slot) = frame.vars.get_mut(n - 2) {
+                        slot.1 = index.clone();
+                    }
+                }
+            }
+            let r = self.walk_list(frame, &elem, &b.list, out);
+            frame.vars.truncate(inner_mark);
+            match r {
+                Ok(Flow::Break) => break,
+                Ok(_) => {}
+                Err(e) => {
+                    frame.vars.truncate(mark);
+                    return Err(e);
+                }
+            }
+        }
+        frame.vars.truncate(mark);
+        Ok(Flow::Normal)
+    }
+
+    fn eval_pipeline(&mut self, frame: &mut Frame, dot: &Value, pipe: &Pipe) -> ExecResult<Value> {
+        let mut value: Option<Value> = None;
+        for cmd in &pipe.cmds {
+            let v = self.eval_command(frame, dot, cmd, value.take())?;
+            // Go unwraps interface values after each command: nil becomes
+            // the invalid value.
+            value = Some(match v {
+                Value::Nil => Value::Missing,
+                v => v,
+            });
+        }
+        let value = value.unwrap_or(Value::Missing);
+        for (i, d) in pipe.decl.iter().enumerate() {
+            if pipe.is_assign {
+                if !set_var(frame, d, value.clone()) {
+                    return Err(self.err(
+                        frame,
+                        pipe.pos,
+                        d.clone(),
+                        format!("undefined variable: {d}"),
+                    ));
+                }
+            } else {
+                let _ = i;
+                frame.vars.push((d.clone(), value.clone()));
+            }
+        }
+        Ok(value)
+    }
+
+    fn eval_command(
+        &mut self,
+        frame: &mut Frame,
+        dot: &Value,
+        cmd: &Command,
+        fin: Option<Value>,
+    ) -> ExecResult<Value> {
+        let Some((pos, first)) = cmd.args.first() else {
+            return Ok(Value::Missing);
+        };
+        let rest = cmd.args.get(1..).unwrap_or(&[]);
+        match first {
+            Arg::Field(idents) => {
+                self.eval_field_chain(frame, dot, dot.clone(), *pos, first, idents, rest, fin)
+            }
+            Arg::Variable(name, idents) => {
+                let v = self.var_value(frame, *pos, name)?;
+                if idents.is_empty() {
+                    if !rest.is_empty() || fin.is_some() {
+                        return Err(self.err(
+                            frame,
+                            *pos,
+                            arg_string(first),
+                            format!("can't give argument to non-function {name}"),
+                        ));
+                    }
+                    return Ok(v);
+                }
+                self.eval_field_chain(frame, dot, v, *pos, first, idents, rest, fin)
+            }
+            Arg::Pipe(p, idents) => {
+                let v = self.eval_pipeline_scoped(frame, dot, p)?;
+                if idents.is_empty() {
+                    if !rest.is_empty() || fin.is_some() {
+                        return Err(self.err(
+                            frame,
+                            *pos,
+                            arg_string(first),
+                            format!("can't give argument to non-function {}", arg_string(first)),
+                        ));
+                    }
+                    return Ok(v);
+                }
+                self.eval_field_chain(frame, dot, v, *pos, first, idents, rest, fin)
+            }
+            Arg::Ident(name) => self.eval_function(frame, dot, *pos, cmd, name, rest, fin),
+            _ => {
+                if !rest.is_empty() || fin.is_some() {
+                    return Err(self.err(
+                        frame,
+                        *pos,
+                        arg_string(first),
+                        format!("can't give argument to non-function {}", arg_string(first)),
+                    ));
+                }
+                match first {
+                    Arg::Nil => {
+                        Err(self.err(frame, *pos, "nil".into(), "nil is not a command".into()))
+                    }
+                    Arg::Dot => Ok(dot.clone()),
+                    _ => self.eval_arg(frame, dot, *pos, first),
+                }
+            }
+        }
+    }
+
+    /// A parenthesized pipeline: its declarations do not leak out.
+    fn eval_pipeline_scoped(
+        &mut self,
+        frame: &mut Frame,
+        dot: &Value,
+        pipe: &Pipe,
+    ) -> ExecResult<Value> {
+        let mark = frame.vars.len();
+        let v = self.eval_pipeline(frame, dot, pipe);
+        if pipe.decl.is_empty() || !pipe.is_assign {
+            // Go keeps declarations made in parentheses until the enclosing
+            // scope ends; only pop when nothing was declared.
+            if pipe.decl.is_empty() {
+                frame.vars.truncate(mark);
+            }
+        }
+        v
+    }
+
+    fn var_value(&self, frame: &Frame, pos: usize, name: &str) -> ExecResult<Value> {
+        for (n, v) in frame.vars.iter().rev() {
+            if n == name {
+                return Ok(v.clone());
+            }
+        }
+        Err(self.err(
+            frame,
+            pos,
+            name.to_string(),
+            format!("undefined variable: {name}"),
+        ))
+    }
+
+    /// Evaluates an operand used as a function argument.
+    fn eval_arg(
+        &mut self,
+        frame: &mut Frame,
+        dot: &Value,
+        pos: usize,
+        arg: &Arg,
+    ) -> ExecResult<Value> {
+        match arg {
+            Arg::Dot => Ok(dot.clone()),
+            Arg::Nil => Ok(Value::Nil),
+            Arg::Bool(b) => Ok(Value::Bool(*b)),
+            Arg::String(s) => Ok(Value::String(s.clone())),
+            Arg::Number(n) => {
+                if n.is_complex {
+                    return Err(self.err(
+                        frame,
+                        pos,
+                        n.text.clone(),
+                        format!("complex constant {} is not supported", n.text),
+                    ));
+                }
+                if n.float.is_some()
+                    && !is_hex_int(&n.text)
+                    && !n.is_char
+                    && n.text.contains(['.', 'e', 'E', 'p', 'P'])
+                {
+                    return Ok(Value::Float(n.float.unwrap_or(0.0)));
+                }
+                if let Some(i) = n.int {
+                    return Ok(Value::Int(i));
+                }
+                if n.uint.is_some() {
+                    return Err(self.err(
+                        frame,
+                        pos,
+                        n.text.clone(),
+                        format!("{} overflows int", n.text),
+                    ));
+                }
+                Ok(Value::Float(n.float.unwrap_or(0.0)))
+            }
+            Arg::Field(idents) => {
+                self.eval_field_chain(frame, dot, dot.clone(), pos, arg, idents, &[], None)
+            }
+            Arg::Variable(name, idents) => {
+                let v = self.var_value(frame, pos, name)?;
+                if idents.is_empty() {
+                    return Ok(v);
+                }
+                self.eval_field_chain(frame, dot, v, pos, arg, idents, &[], None)
+            }
+            Arg::Pipe(p, idents) => {
+                let v = self.eval_pipeline_scoped(frame, dot, p)?;
+                if idents.is_empty() {
+                    return Ok(v);
+                }
+                self.eval_field_chain(frame, dot, v, pos, arg, idents, &[], None)
+            }
+            Arg::Ident(name) => {
+                let cmd = Command {
+                    pos,
+                    args: vec![(pos, arg.clone())],
+                };
+                self.eval_function(frame, dot, pos, &cmd, name, &[], None)
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn eval_field_chain(
+        &mut self,
+        frame: &mut Frame,
+        dot: &Value,
+        receiver: Value,
+        pos: usize,
+        node: &Arg,
+        idents: &[String],
+        args: &[(usize, Arg)],
+        fin: Option<Value>,
+    ) -> ExecResult<Value> {
+        let n = idents.len();
+        let mut cur = receiver;
+        for (i, ident) in idents.iter().enumerate() {
+            let last = i + 1 == n;
+            cur = if last {
+                self.eval_field(frame, dot, cur, pos, node, ident, args, fin.clone())?
+            } else {
+                self.eval_field(frame, dot, cur, pos, node, ident, &[], None)?
+            };
+        }
+        Ok(cur)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn eval_field(
+        &mut self,
+        frame: &mut Frame,
+        dot: &Value,
+        receiver: Value,
+        pos: usize,
+        node: &Arg,
+        name: &str,
+        args: &[(usize, Arg)],
+        fin: Option<Value>,
+    ) -> ExecResult<Value> {
+        let has_args = !args.is_empty() || fin.is_some();
+        match &receiver {
+            Value::Missing => {
+                if self.opts.missing_key == MissingKey::Error {
+                    return Err(self.err(
+                        frame,
+                        pos,
+                        arg_string(node),
+                        format!("nil data; no entry for key {name:?}"),
+                    ));
+                }
+                Ok(Value::Missing)
+            }
+            Value::Nil => Err(self.err(
+                frame,
+                pos,
+                arg_string(node),
+                format!("nil pointer evaluating interface {{}}.{name}"),
+            )),
+            Value::Map(m) => {
+                if has_args {
+                    return Err(self.err(
+                        frame,
+                        pos,
+                        arg_string(node),
+                        format!("{name} is not a method but has arguments"),
+                    ));
+                }
+                match m.get(name) {
+                    Some(v) => Ok(v),
+                    None => match self.opts.missing_key {
+                        MissingKey::NoValue => Ok(Value::Missing),
+                        MissingKey::Zero => Ok(Value::Nil),
+                        MissingKey::Error => Err(self.err(
+                            frame,
+                            pos,
+                            arg_string(node),
+                            format!("map has no entry for key {name:?}"),
+                        )),
+                    },
+                }
+            }
+            Value::Object(o) => {
+                if o.has_method(name) {
+                    let mut argv = Vec::with_capacity(args.len() + 1);
+                    for (p, a) in args {
+                        argv.push(self.eval_arg(frame, dot, *p, a)?.or_nil());
+                    }
+                    if let Some(f) = fin {
+                        argv.push(f.or_nil());
+                    }
+                    return o.call_method(name, &argv).map_err(|e| {
+                        self.err(
+                            frame,
+                            pos,
+                            arg_string(node),
+                            format!("error calling {name}: {e}"),
+                        )
+                    });
+                }
+                if let Some(v) = o.field(name) {
+                    if has_args {
+                        return Err(self.err(
+                            frame,
+                            pos,
+                            arg_string(node),
+                            format!("{name} has arguments but cannot be invoked as function"),
+                        ));
+                    }
+                    return Ok(v);
+                }
+                Err(self.err(
+                    frame,
+                    pos,
+                    arg_string(node),
+                    format!("can't evaluate field {name} in type {}", o.type_name()),
+                ))
+            }
+            other => Err(self.err(
+                frame,
+                pos,
+                arg_string(node),
+                format!("can't evaluate field {name} in type {}", other.type_name()),
+            )),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn eval_function(
+        &mut self,
+        frame: &mut Frame,
+        dot: &Value,
+        pos: usize,
+        cmd: &Command,
+        name: &str,
+        args: &[(usize, Arg)],
+        fin: Option<Value>,
+    ) -> ExecResult<Value> {
+        let funcs = self.set.funcs.clone();
+        let Some(func) = funcs.get(name) else {
+            return Err(self.err(
+                frame,
+                pos,
+                name.to_string(),
+                format!("{name:?} is not a defined function"),
+            ));
+        };
+        let context = command_string(cmd);
+        let cpos = cmd.pos;
+        let nargs = args.len() + usize::from(fin.is_some());
+        if nargs < func.min_args || func.max_args.is_some_and(|m| nargs > m) {
+            let msg = match func.max_args {
+                Some(m) if m == func.min_args => {
+                    format!("wrong number of args for {name}: want {m} got {nargs}")
+                }
+                _ => format!(
+                    "wrong number of args for {name}: want at least {} got {nargs}",
+                    func.min_args
+                ),
+            };
+            return Err(self.err(frame, cpos, context, msg));
+        }
+        match func.kind {
+            FuncKind::And | FuncKind::Or => {
+                // Short-circuit: stop at the first false (and) / true (or) argument.
+                let is_and = matches!(func.kind, FuncKind::And);
+                let mut last = Value::Nil;
+                for (p, a) in args {
+                    let v = self.eval_arg(frame, dot, *p, a)?.or_nil();
+                    let t = v.is_true();
+                    last = v;
+                    if t != is_and {
+                        return Ok(last);
+                    }
+                }
+                if let Some(f) = fin {
+                    last = f.or_nil();
+                }
+                Ok(last)
+            }
+            FuncKind::Native(f) => {
+                let mut argv = Vec::with_capacity(nargs);
+                for (p, a) in args {
+                    argv.push(self.eval_arg(frame, dot, *p, a)?.or_nil());
+                }
+                if let Some(v) = fin {
+                    argv.push(v.or_nil());
+                }
+                let tree_name = frame.tree.name.clone();
+                let mut ctx = Ctx {
+                    state: self,
+                    template_name: &tree_name,
+                };
+                match f(&mut ctx, argv) {
+                    Ok(v) => Ok(v),
+                    Err(crate::funcs::FuncError::Call(msg)) => {
+                        Err(self.err(frame, cpos, context, format!("error calling {name}: {msg}")))
+                    }
+                    Err(crate::funcs::FuncError::Arg(msg)) => {
+                        Err(self.err(frame, cpos, context, msg))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What functions see of the execution: the clock, the random source, and
+/// `include`/`tpl`.
+pub struct Ctx<'s, 'a> {
+    pub(crate) state: &'s mut State<'a>,
+    template_name: &'s str,
+}
+
+impl Ctx<'_, '_> {
+    pub fn options(&self) -> &ExecOptions {
+        self.state.opts
+    }
+    /// The configured current time (Unix seconds, nanoseconds).
+    pub fn now(&self) -> (i64, u32) {
+        self.state.opts.now
+    }
+    /// The next pseudo-random number of this execution.
+    pub fn next_u64(&mut self) -> u64 {
+        self.state.next_u64()
+    }
+    pub fn include(&mut self, name: &str, data: Value) -> Result<String, String> {
+        self.state.include(name, data)
+    }
+    pub fn tpl(&mut self, text: &str, data: Value) -> Result<String, String> {
+        // Helm names tpl text after the top-level template ("gotpl").
+        let _ = self.template_name;
+        self.state.tpl(text, data, "gotpl")
+    }
+}
+
+fn set_var(frame: &mut Frame, name: &str, value: Value) -> bool {
+    for (n, v) in frame.vars.iter_mut().rev() {
+        if n == name {
+            *v = value;
+            return true;
+        }
+    }
+    false
+}
+
+fn is_hex_int(text: &str) -> bool {
+    let t = text.trim_start_matches(['+', '-']);
+    (t.starts_with("0x") || t.starts_with("0X")) && !t.contains(['p', 'P'])
+}
+
+/// Writes a pipeline result the way Go prints it into the output.
+fn print_value(v: &Value, out: &mut String) {
+    match v {
+        Value::Missing => out.push_str("<no value>"),
+        Value::String(s) => out.push_str(s),
+        other => gofmt::write_value(out, other, 'v', false, 0),
+    }
+}
+
+fn range_context(b: &Branch) -> String {
+    format!("range {}", pipe_string(&b.pipe))
+}
+
+/// The source form of an operand, as Go prints nodes in error messages.
+pub(crate) fn arg_string(a: &Arg) -> String {
+    match a {
+        Arg::Dot => ".".into(),
+        Arg::Nil => "nil".into(),
+        Arg::Bool(b) => b.to_string(),
+        Arg::Number(n) => n.text.clone(),
+        Arg::String(s) => gofmt::quote(s),
+        Arg::Field(f) => f.iter().map(|x| format!(".{x}")).collect(),
+        Arg::Variable(v, f) => {
+            let mut s = v.clone();
+            for x in f {
+                s.push('.');
+                s.push_str(x);
+            }
+            s
+        }
+        Arg::Ident(i) => i.clone(),
+        Arg::Pipe(p, f) => {
+            let mut s = format!("({})", pipe_string(p));
+            for x in f {
+                s.push('.');
+                s.push_str(x);
+            }
+            s
+        }
+    }
+}
+
+fn command_string(c: &Command) -> String {
+    c.args
+        .iter()
+        .map(|(_, a)| arg_string(a))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn pipe_string(p: &Pipe) -> String {
+    let mut s = String::new();
+    if !p.decl.is_empty() {
+        s.push_str(&p.decl.join(", "));
+        s.push_str(if p.is_assign { " = " } else { " := " });
+    }
+    s.push_str(
+        &p.cmds
+            .iter()
+            .map(command_string)
+            .collect::<Vec<_>>()
+            .join(" | "),
+    );
+    s
+}
+
+/// Lets host objects be printed by `Object::display` in `%v`.
+pub(crate) fn object_display(o: &dyn Object) -> String {
+    o.display()
+}

@@ -1,0 +1,262 @@
+//! Conformance harness: runs the template-function tables under
+//! `helm/{sprig,helm-funcs,go-text-template}` of the shared conformance
+//! data (Sprig's, Helm's and Go's own test tables), prints
+//! `conformance helm/<dir>/<table>: passed/total` per table and per feature,
+//! lists failing rows, and fails when a table drops below its committed
+//! floor in `tests/conformance-floor.txt`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use manifold_gotemplate::{ExecOptions, FuncMap, NumberMode, TemplateSet, Value};
+use serde_json::Value as J;
+
+fn conformance_dir() -> PathBuf {
+    match std::env::var("MANIFOLD_CONFORMANCE_DIR") {
+        Ok(d) => PathBuf::from(d),
+        Err(_) => PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/conformance"
+        )),
+    }
+}
+
+fn load_yaml(path: &Path) -> J {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    manifold_yaml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn funcs_for(name: &str) -> FuncMap {
+    match name {
+        "go-builtins" => manifold_gotemplate::go_builtins(),
+        "helm" => manifold_gotemplate::helm(),
+        _ => manifold_gotemplate::sprig(),
+    }
+}
+
+/// The outcome of one row: `Ok(())` or a short reason.
+type Outcome = Result<(), String>;
+
+fn check(result: Result<String, String>, row: &J) -> Outcome {
+    let want_error = row.get("error").and_then(J::as_bool).unwrap_or(false);
+    match (result, want_error) {
+        (Ok(out), false) => {
+            let expected = row.get("expected").and_then(J::as_str).unwrap_or("");
+            if out == expected {
+                Ok(())
+            } else {
+                Err(format!("got {out:?}, want {expected:?}"))
+            }
+        }
+        (Ok(out), true) => Err(format!("expected an error, got {out:?}")),
+        (Err(e), true) => {
+            if let Some(msg) = row.get("error_message").and_then(J::as_str) {
+                if e != msg {
+                    return Err(format!("error {e:?}, want {msg:?}"));
+                }
+            }
+            if let Some(part) = row.get("error_contains").and_then(J::as_str) {
+                if !e.contains(part) {
+                    return Err(format!("error {e:?} lacks {part:?}"));
+                }
+            }
+            Ok(())
+        }
+        (Err(e), false) => Err(format!("error: {e}")),
+    }
+}
+
+fn run_function_row(row: &J, funcs: &FuncMap, template_name: &str) -> Outcome {
+    let name = if template_name == "row name" {
+        row.get("name")
+            .and_then(J::as_str)
+            .unwrap_or("test")
+            .to_string()
+    } else {
+        template_name.to_string()
+    };
+    let text = row.get("template").and_then(J::as_str).unwrap_or("");
+    let data = match row.get("values") {
+        None | Some(J::Null) => Value::Missing,
+        Some(v) => Value::from_json(v, NumberMode::GoTyped),
+    };
+    let result = TemplateSet::parse(&[(&name, text)], funcs.clone())
+        .and_then(|set| set.execute(&name, &data, &ExecOptions::default()))
+        .map_err(|e| e.to_string());
+    check(result, row)
+}
+
+/// Rows of Helm's engine tests given as a flat set of named templates:
+/// parsed together, each executed with its own values, errors in Helm's form.
+fn run_engine_templates(row: &J, templates: &serde_json::Map<String, J>) -> Outcome {
+    let mut names: Vec<&String> = templates.keys().collect();
+    names.sort();
+    let files: Vec<(&str, &str)> = names
+        .iter()
+        .map(|n| {
+            (
+                n.as_str(),
+                templates[*n]
+                    .get("template")
+                    .and_then(J::as_str)
+                    .unwrap_or(""),
+            )
+        })
+        .collect();
+    let set = match TemplateSet::parse(&files, manifold_gotemplate::helm()) {
+        Ok(s) => s,
+        Err(e) => return check(Err(e.helm_message()), row),
+    };
+    let mut outputs = BTreeMap::new();
+    for n in &names {
+        let values = templates[*n].get("values").cloned().unwrap_or(J::Null);
+        let data = Value::from_json(&values, NumberMode::Float64);
+        match set.execute(n, &data, &ExecOptions::helm()) {
+            Ok(out) => {
+                outputs.insert(n.to_string(), out);
+            }
+            Err(e) => return check(Err(e.helm_message()), row),
+        }
+    }
+    match row.get("expected") {
+        Some(J::Object(exp)) => {
+            for (k, v) in exp {
+                let want = v.as_str().unwrap_or("");
+                match outputs.get(k) {
+                    Some(got) if got == want => {}
+                    Some(got) => return Err(format!("{k}: got {got:?}, want {want:?}")),
+                    None => return Err(format!("{k}: not rendered")),
+                }
+            }
+            Ok(())
+        }
+        _ => check(Ok(String::new()), row),
+    }
+}
+
+#[derive(Default)]
+struct Tally {
+    passed: usize,
+    total: usize,
+}
+
+fn read_floors() -> BTreeMap<String, usize> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/conformance-floor.txt");
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .filter_map(|l| {
+            let mut it = l.split_whitespace();
+            Some((it.next()?.to_string(), it.next()?.parse().ok()?))
+        })
+        .collect()
+}
+
+#[test]
+fn conformance_template_functions() {
+    let root = conformance_dir();
+    let helm = root.join("helm");
+    if !helm.is_dir() {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("conformance data missing at {}", root.display());
+        }
+        println!("conformance: skipped, no data at {}", root.display());
+        return;
+    }
+    let mut tables: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut features: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut failures: Vec<String> = Vec::new();
+    for group in ["sprig", "helm-funcs", "go-text-template"] {
+        let dir = helm.join(group);
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut dirs: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        dirs.sort();
+        for table_dir in dirs {
+            let case = table_dir.join("case.yaml");
+            if !case.is_file() {
+                continue;
+            }
+            let case = load_yaml(&case);
+            if case.get("kind").and_then(J::as_str) != Some("template-function") {
+                continue;
+            }
+            let args = case.get("args").cloned().unwrap_or(J::Null);
+            let funcs = funcs_for(args.get("funcs").and_then(J::as_str).unwrap_or("sprig"));
+            let template_name = args
+                .get("template_name")
+                .and_then(J::as_str)
+                .unwrap_or("test")
+                .to_string();
+            let feats: Vec<String> = case
+                .get("features")
+                .and_then(J::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|f| f.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let table = format!(
+                "helm/{group}/{}",
+                table_dir.file_name().and_then(|n| n.to_str()).unwrap_or("")
+            );
+            let rows = load_yaml(&table_dir.join("cases.yaml"));
+            let rows = rows.as_array().cloned().unwrap_or_default();
+            let tally = tables.entry(table.clone()).or_default();
+            for row in &rows {
+                let outcome = if let Some(J::Object(t)) = row.get("templates") {
+                    run_engine_templates(row, t)
+                } else if row.get("chart").is_some() {
+                    Err("chart rendering belongs to plugins/helm".to_string())
+                } else {
+                    run_function_row(row, &funcs, &template_name)
+                };
+                tally.total += 1;
+                let ok = outcome.is_ok();
+                if ok {
+                    tally.passed += 1;
+                }
+                for f in &feats {
+                    let ft = features.entry(f.clone()).or_default();
+                    ft.total += 1;
+                    if ok {
+                        ft.passed += 1;
+                    }
+                }
+                if let Err(reason) = outcome {
+                    let name = row.get("name").and_then(J::as_str).unwrap_or("?");
+                    let mut reason = reason.replace('\n', "\\n");
+                    if reason.len() > 300 {
+                        reason.truncate(300);
+                        reason.push_str("...");
+                    }
+                    failures.push(format!("  FAIL {table} {name}: {reason}"));
+                }
+            }
+        }
+    }
+    for (t, tally) in &tables {
+        println!("conformance {t}: {}/{}", tally.passed, tally.total);
+    }
+    for (f, tally) in &features {
+        println!("conformance feature {f}: {}/{}", tally.passed, tally.total);
+    }
+    for f in &failures {
+        println!("{f}");
+    }
+    let floors = read_floors();
+    let mut below = Vec::new();
+    for (t, min) in &floors {
+        let passed = tables.get(t).map_or(0, |x| x.passed);
+        if passed < *min {
+            below.push(format!("{t}: {passed} < floor {min}"));
+        }
+    }
+    assert!(
+        below.is_empty(),
+        "conformance below floor:\n{}",
+        below.join("\n")
+    );
+}

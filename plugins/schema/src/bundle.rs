@@ -237,7 +237,13 @@ impl Bundle {
             .map(String::as_str)
     }
 
-    fn definition(&mut self, name: &str) -> Result<&Value, Error> {
+    /// The names of all definitions in the bundle.
+    pub fn definition_names(&self) -> impl Iterator<Item = &str> {
+        self.ranges.keys().map(String::as_str)
+    }
+
+    /// One definition, parsed on first use.
+    pub fn definition(&mut self, name: &str) -> Result<&Value, Error> {
         if !self.parsed.contains_key(name) {
             let (start, len) = *self.ranges.get(name).ok_or_else(|| Error::CorruptBundle {
                 reason: format!("definition {name} is referenced but missing"),
@@ -320,6 +326,37 @@ fn collect_refs(node: &Value, found: &mut impl FnMut(&str)) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// kubeconform's strict schemas add `additionalProperties: false` to
+    /// every JSON object with `properties`, schema or not; the validator
+    /// only walks schema positions. Prove the two agree on every shipped
+    /// definition, so the strict verdicts are kubeconform's.
+    #[test]
+    fn schema_aware_strict_matches_kubeconforms_rule_on_every_definition() {
+        fn naive(node: &mut Value) {
+            match node {
+                Value::Object(map) => {
+                    if map.contains_key("properties") && !map.contains_key("additionalProperties") {
+                        map.insert("additionalProperties".to_owned(), Value::Bool(false));
+                    }
+                    map.values_mut().for_each(naive);
+                }
+                Value::Array(items) => items.iter_mut().for_each(naive),
+                _ => {}
+            }
+        }
+        for e in EMBEDDED {
+            let mut bundle = Bundle::open(e.minor).unwrap();
+            let names: Vec<String> = bundle.definition_names().map(str::to_owned).collect();
+            for name in names {
+                let def = bundle.definition(&name).unwrap().clone();
+                let (mut ours, mut theirs) = (def.clone(), def);
+                crate::strict::strictify(&mut ours);
+                naive(&mut theirs);
+                assert_eq!(ours, theirs, "{name} in {:?}", e.minor);
+            }
+        }
+    }
 
     #[test]
     fn versions_resolve_to_the_nearest_shipped_one() {

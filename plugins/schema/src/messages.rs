@@ -223,13 +223,50 @@ pub fn violations(validator: &jsonschema::Validator, instance: &Value) -> Vec<Vi
             out.push(violation);
         }
     }
+    // The library reports in schema keyword order; readers expect the
+    // document's order, which sorting by path approximates (stable, so
+    // several findings at one path keep their order).
+    out.sort_by(|a, b| pointer_order(&a.path, &b.path));
     out
+}
+
+/// Order JSON pointers segment by segment, array indexes numerically
+/// (`/items/2` before `/items/10`).
+fn pointer_order(a: &str, b: &str) -> std::cmp::Ordering {
+    let mut left = a.split('/');
+    let mut right = b.split('/');
+    loop {
+        match (left.next(), right.next()) {
+            (None, None) => return std::cmp::Ordering::Equal,
+            (None, Some(_)) => return std::cmp::Ordering::Less,
+            (Some(_), None) => return std::cmp::Ordering::Greater,
+            (Some(x), Some(y)) => {
+                let order = match (x.parse::<u64>(), y.parse::<u64>()) {
+                    (Ok(m), Ok(n)) => m.cmp(&n),
+                    _ => x.cmp(y),
+                };
+                if order.is_ne() {
+                    return order;
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn pointer_order_table() {
+        let mut paths = vec!["/items/10/a", "/items/2", "", "/items/2/b", "/b", "/a"];
+        paths.sort_by(|a, b| pointer_order(a, b));
+        assert_eq!(
+            paths,
+            vec!["", "/a", "/b", "/items/2", "/items/2/b", "/items/10/a"]
+        );
+    }
 
     #[test]
     fn quote_table() {

@@ -20,7 +20,11 @@ pub struct Acc {
 
 impl Acc {
     fn new() -> Acc {
-        Acc { res: Vec::new(), config: TransformerConfig::defaults(), vars: Vec::new() }
+        Acc {
+            res: Vec::new(),
+            config: TransformerConfig::defaults(),
+            vars: Vec::new(),
+        }
     }
 }
 
@@ -40,11 +44,18 @@ impl Loader<'_> {
         if fs::is_remote(rel) {
             return Err(Error::invalid(
                 &self.kfile,
-                format!("'{rel}': remote resources need network access and are not fetched; vendor the files into the repository"),
+                format!(
+                    "'{rel}': remote resources need network access and are not fetched; vendor the files into the repository"
+                ),
             ));
         }
         fs::join(&self.dir, rel).ok_or_else(|| {
-            Error::invalid(&self.kfile, format!("'{rel}' is outside the repository root; reference files inside the repository"))
+            Error::invalid(
+                &self.kfile,
+                format!(
+                    "'{rel}' is outside the repository root; reference files inside the repository"
+                ),
+            )
         })
     }
 
@@ -66,7 +77,10 @@ impl Loader<'_> {
                 Ok(s) => Ok((path, s)),
                 Err(_) => Err(Error::invalid(&path, "file is not valid UTF-8")),
             },
-            Err(e) => Err(Error::invalid(&self.kfile, format!("cannot read '{rel}': {e}"))),
+            Err(e) => Err(Error::invalid(
+                &self.kfile,
+                format!("cannot read '{rel}': {e}"),
+            )),
         }
     }
 
@@ -100,10 +114,17 @@ struct Builder<'a> {
 pub fn run(fs: &dyn FileSystem, target: &str, opts: &Options) -> Result<Vec<Resource>, Error> {
     let root = fs::join("", target)
         .ok_or_else(|| Error::invalid(target, "the build target is outside the repository root"))?;
-    let mut b = Builder { fs, opts, stack: Vec::new() };
+    let mut b = Builder {
+        fs,
+        opts,
+        stack: Vec::new(),
+    };
     let (k, kfile) = b.load_kustomization(&root)?;
     if k.is_component() {
-        return Err(Error::invalid(&kfile, "a Component cannot be built on its own; list it under 'components' of a Kustomization"));
+        return Err(Error::invalid(
+            &kfile,
+            "a Component cannot be built on its own; list it under 'components' of a Kustomization",
+        ));
     }
     b.stack.push(root.clone());
     let mut acc = b.accumulate(&root, &kfile, &k, Acc::new())?;
@@ -118,9 +139,13 @@ pub fn run(fs: &dyn FileSystem, target: &str, opts: &Options) -> Result<Vec<Reso
         }
     }
     crate::nameref::fix(&mut acc.res, &acc.config).map_err(|m| Error::invalid(&kfile, m))?;
-    crate::vars::resolve(&mut acc.res, &acc.vars, &acc.config).map_err(|m| Error::invalid(&kfile, m))?;
+    crate::vars::resolve(&mut acc.res, &acc.vars, &acc.config)
+        .map_err(|m| Error::invalid(&kfile, m))?;
     acc.res.retain(|r| {
-        r.annotations().get("config.kubernetes.io/local-config").map(String::as_str) != Some("true")
+        r.annotations()
+            .get("config.kubernetes.io/local-config")
+            .map(String::as_str)
+            != Some("true")
     });
 
     let order = crate::order::sort_mode(&k, opts.reorder).map_err(|m| Error::invalid(&kfile, m))?;
@@ -131,11 +156,21 @@ pub fn run(fs: &dyn FileSystem, target: &str, opts: &Options) -> Result<Vec<Reso
             crate::transform::set_map_entries(
                 r,
                 "labels",
-                &[("app.kubernetes.io/managed-by".to_string(), opts.managed_by_value.clone())],
+                &[(
+                    "app.kubernetes.io/managed-by".to_string(),
+                    opts.managed_by_value.clone(),
+                )],
             );
         }
     }
-    Ok(acc.res.into_iter().map(|r| Resource { value: r.value, origin: r.origin }).collect())
+    Ok(acc
+        .res
+        .into_iter()
+        .map(|r| Resource {
+            value: r.value,
+            origin: r.origin,
+        })
+        .collect())
 }
 
 impl<'a> Builder<'a> {
@@ -166,17 +201,29 @@ impl<'a> Builder<'a> {
                 "unable to find one of 'kustomization.yaml', 'kustomization.yml' or 'Kustomization' in directory; a base or component must be a folder with a kustomization file",
             ));
         };
-        let text = String::from_utf8(bytes).map_err(|_| Error::invalid(&path, "file is not valid UTF-8"))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| Error::invalid(&path, "file is not valid UTF-8"))?;
         let value = crate::yaml::parse_one(&text, &path)?;
         let k = Kustomization::from_value(&value).map_err(|m| Error::invalid(&path, m))?;
         Ok((k, path))
     }
 
     fn loader(&self, dir: &str, kfile: &str) -> Loader<'a> {
-        Loader { fs: self.fs, dir: dir.to_string(), kfile: kfile.to_string(), restrict: self.restrict() }
+        Loader {
+            fs: self.fs,
+            dir: dir.to_string(),
+            kfile: kfile.to_string(),
+            restrict: self.restrict(),
+        }
     }
 
-    fn accumulate(&mut self, dir: &str, kfile: &str, k: &Kustomization, mut acc: Acc) -> Result<Acc, Error> {
+    fn accumulate(
+        &mut self,
+        dir: &str,
+        kfile: &str,
+        k: &Kustomization,
+        mut acc: Acc,
+    ) -> Result<Acc, Error> {
         let ldr = self.loader(dir, kfile);
         for entry in &k.resources {
             self.add_resource_entry(&ldr, entry, &mut acc)
@@ -185,7 +232,9 @@ impl<'a> Builder<'a> {
         for c in &k.configurations {
             let (path, text) = ldr.load(c)?;
             for (doc, _) in crate::yaml::parse_stream(&text, &path)? {
-                acc.config.merge_document(&doc).map_err(|m| Error::invalid(&path, m))?;
+                acc.config
+                    .merge_document(&doc)
+                    .map_err(|m| Error::invalid(&path, m))?;
             }
         }
         for c in &k.crds {
@@ -206,18 +255,29 @@ impl<'a> Builder<'a> {
             if self.fs.list(&path).is_err() {
                 return Err(Error::invalid(
                     kfile,
-                    format!("components entry '{entry}': must build at directory: '{}' is not a folder", fs::display(&path)),
+                    format!(
+                        "components entry '{entry}': must build at directory: '{}' is not a folder",
+                        fs::display(&path)
+                    ),
                 ));
             }
-            let (ck, cfile) = self.load_kustomization(&path).map_err(|e| e.context(format!("components entry '{entry}'")))?;
+            let (ck, cfile) = self
+                .load_kustomization(&path)
+                .map_err(|e| e.context(format!("components entry '{entry}'")))?;
             if !ck.is_component() {
                 return Err(Error::invalid(
                     &cfile,
-                    format!("expected kind 'Component' for path '{}' but got '{}'", fs::display(&path), ck.kind),
+                    format!(
+                        "expected kind 'Component' for path '{}' but got '{}'",
+                        fs::display(&path),
+                        ck.kind
+                    ),
                 ));
             }
             self.enter(&path, kfile)?;
-            acc = self.accumulate(&path, &cfile, &ck, acc).map_err(|e| e.context(format!("accumulating components from '{entry}'")))?;
+            acc = self
+                .accumulate(&path, &cfile, &ck, acc)
+                .map_err(|e| e.context(format!("accumulating components from '{entry}'")))?;
             self.stack.pop();
         }
         crate::transform::run_builtin(&ldr, k, &mut acc)?;
@@ -226,7 +286,13 @@ impl<'a> Builder<'a> {
         }
         for v in k.vars.iter().flatten() {
             if acc.vars.iter().any(|x| x.name == v.name) {
-                return Err(Error::invalid(kfile, format!("var '{}' already encountered; var names must be unique", v.name)));
+                return Err(Error::invalid(
+                    kfile,
+                    format!(
+                        "var '{}' already encountered; var names must be unique",
+                        v.name
+                    ),
+                ));
             }
             crate::vars::bind(&mut acc.res, v).map_err(|m| Error::invalid(kfile, m))?;
             acc.vars.push(v.clone());
@@ -239,14 +305,24 @@ impl<'a> Builder<'a> {
             let chain: Vec<&str> = self.stack.iter().map(|s| fs::display(s)).collect();
             return Err(Error::invalid(
                 kfile,
-                format!("cycle detected: '{}' is already being built ({} -> {})", fs::display(path), chain.join(" -> "), fs::display(path)),
+                format!(
+                    "cycle detected: '{}' is already being built ({} -> {})",
+                    fs::display(path),
+                    chain.join(" -> "),
+                    fs::display(path)
+                ),
             ));
         }
         self.stack.push(path.to_string());
         Ok(())
     }
 
-    fn add_resource_entry(&mut self, ldr: &Loader<'_>, entry: &str, acc: &mut Acc) -> Result<(), Error> {
+    fn add_resource_entry(
+        &mut self,
+        ldr: &Loader<'_>,
+        entry: &str,
+        acc: &mut Acc,
+    ) -> Result<(), Error> {
         let path = ldr.resolve(entry)?;
         match self.fs.read(&path) {
             Ok(bytes) => {
@@ -260,16 +336,21 @@ impl<'a> Builder<'a> {
                         ),
                     ));
                 }
-                let text = String::from_utf8(bytes).map_err(|_| Error::invalid(&path, "file is not valid UTF-8"))?;
+                let text = String::from_utf8(bytes)
+                    .map_err(|_| Error::invalid(&path, "file is not valid UTF-8"))?;
                 let objs = crate::yaml::resources_from(&text, &path)?;
-                let mut seen: HashSet<ResId> = acc.res.iter().map(|r| norm_id(r.cur_id())).collect();
+                let mut seen: HashSet<ResId> =
+                    acc.res.iter().map(|r| norm_id(r.cur_id())).collect();
                 for v in objs {
                     let r = Res::new(v, &path);
                     let id = norm_id(r.cur_id());
                     if !seen.insert(id) {
                         return Err(Error::invalid(
                             &path,
-                            format!("may not add resource with an already registered id: {}", r.cur_id()),
+                            format!(
+                                "may not add resource with an already registered id: {}",
+                                r.cur_id()
+                            ),
                         ));
                     }
                     acc.res.push(r);
@@ -280,14 +361,20 @@ impl<'a> Builder<'a> {
                 if self.fs.list(&path).is_err() {
                     return Err(Error::invalid(
                         &ldr.kfile,
-                        format!("resource '{entry}' not found: '{}' is neither a file nor a folder", fs::display(&path)),
+                        format!(
+                            "resource '{entry}' not found: '{}' is neither a file nor a folder",
+                            fs::display(&path)
+                        ),
                     ));
                 }
                 let (sk, sfile) = self.load_kustomization(&path)?;
                 if sk.is_component() {
                     return Err(Error::invalid(
                         &sfile,
-                        format!("expected kind != 'Component' for path '{}'; list components under 'components'", fs::display(&path)),
+                        format!(
+                            "expected kind != 'Component' for path '{}'; list components under 'components'",
+                            fs::display(&path)
+                        ),
                     ));
                 }
                 self.enter(&path, &ldr.kfile)?;
@@ -296,7 +383,10 @@ impl<'a> Builder<'a> {
                 let sub = sub?;
                 merge_acc(acc, sub).map_err(|m| Error::invalid(&ldr.kfile, m))
             }
-            Err(e) => Err(Error::invalid(&ldr.kfile, format!("cannot read resource '{entry}': {e}"))),
+            Err(e) => Err(Error::invalid(
+                &ldr.kfile,
+                format!("cannot read resource '{entry}': {e}"),
+            )),
         }
     }
 }
@@ -311,7 +401,10 @@ fn merge_acc(acc: &mut Acc, sub: Acc) -> Result<(), String> {
     let mut seen: HashSet<ResId> = acc.res.iter().map(|r| norm_id(r.cur_id())).collect();
     for r in sub.res {
         if !seen.insert(norm_id(r.cur_id())) {
-            return Err(format!("may not add resource with an already registered id: {}", r.cur_id()));
+            return Err(format!(
+                "may not add resource with an already registered id: {}",
+                r.cur_id()
+            ));
         }
         acc.res.push(r);
     }
@@ -337,13 +430,18 @@ pub fn absorb(list: &mut Vec<Res>, mut r: Res) -> Result<(), String> {
     match matches.as_slice() {
         [] => {
             if r.behavior == "merge" || r.behavior == "replace" {
-                return Err(format!("id {} does not exist; cannot merge or replace", r.cur_id()));
+                return Err(format!(
+                    "id {} does not exist; cannot merge or replace",
+                    r.cur_id()
+                ));
             }
             list.push(r);
             Ok(())
         }
         [i] => {
-            let Some(old) = list.get(*i) else { return Err("id lookup failure".into()) };
+            let Some(old) = list.get(*i) else {
+                return Err("id lookup failure".into());
+            };
             match r.behavior.as_str() {
                 "replace" => copy_merge_meta(&mut r, old),
                 "merge" => {
@@ -357,7 +455,10 @@ pub fn absorb(list: &mut Vec<Res>, mut r: Res) -> Result<(), String> {
                                 obj.insert(
                                     key.into(),
                                     serde_json::Value::Object(
-                                        merged.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect(),
+                                        merged
+                                            .into_iter()
+                                            .map(|(k, v)| (k, serde_json::Value::String(v)))
+                                            .collect(),
                                     ),
                                 );
                             }
@@ -377,7 +478,10 @@ pub fn absorb(list: &mut Vec<Res>, mut r: Res) -> Result<(), String> {
             }
             Ok(())
         }
-        _ => Err(format!("found multiple objects that could accept merge of {}", r.cur_id())),
+        _ => Err(format!(
+            "found multiple objects that could accept merge of {}",
+            r.cur_id()
+        )),
     }
 }
 

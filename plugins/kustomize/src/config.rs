@@ -46,7 +46,11 @@ impl TransformerConfig {
             let cols: Vec<&str> = line.split('|').collect();
             match cols.as_slice() {
                 ["nameReference", g, v, k, rg, rv, rk, path] => {
-                    let gvk = Gvk { group: (*g).into(), version: (*v).into(), kind: (*k).into() };
+                    let gvk = Gvk {
+                        group: (*g).into(),
+                        version: (*v).into(),
+                        kind: (*k).into(),
+                    };
                     tc.add_name_ref(gvk, FieldSpec::new(rg, rv, rk, path, false));
                 }
                 [section, g, v, k, path, create] => {
@@ -82,7 +86,10 @@ impl TransformerConfig {
         if let Some(br) = self.name_reference.iter_mut().find(|b| b.gvk == gvk) {
             push_unique(&mut br.referrers, fs);
         } else {
-            self.name_reference.push(NameBackRef { gvk, referrers: vec![fs] });
+            self.name_reference.push(NameBackRef {
+                gvk,
+                referrers: vec![fs],
+            });
         }
     }
 
@@ -105,7 +112,12 @@ impl TransformerConfig {
                         version: str_of(item, "version"),
                         kind: str_of(item, "kind"),
                     };
-                    for fs in item.get("fieldSpecs").and_then(Value::as_array).into_iter().flatten() {
+                    for fs in item
+                        .get("fieldSpecs")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                    {
                         if let Some(fs) = FieldSpec::from_value(fs) {
                             self.add_name_ref(gvk.clone(), fs);
                         }
@@ -134,7 +146,10 @@ impl TransformerConfig {
             (&mut self.common_labels, &other.common_labels),
             (&mut self.labels, &other.labels),
             (&mut self.template_labels, &other.template_labels),
-            (&mut self.volume_claim_template_labels, &other.volume_claim_template_labels),
+            (
+                &mut self.volume_claim_template_labels,
+                &other.volume_claim_template_labels,
+            ),
             (&mut self.common_annotations, &other.common_annotations),
             (&mut self.var_reference, &other.var_reference),
             (&mut self.images, &other.images),
@@ -164,9 +179,21 @@ mod tests {
     fn defaults_load() {
         let tc = TransformerConfig::defaults();
         assert_eq!(tc.name_prefix.len(), 1);
-        assert!(tc.common_labels.iter().any(|f| f.path == "spec/selector/matchLabels" && f.gvk.kind == "Deployment"));
-        let cm = tc.name_reference.iter().find(|b| b.gvk.kind == "ConfigMap").unwrap();
-        assert!(cm.referrers.iter().any(|f| f.path == "spec/template/spec/containers/envFrom/configMapRef/name"));
+        assert!(
+            tc.common_labels
+                .iter()
+                .any(|f| f.path == "spec/selector/matchLabels" && f.gvk.kind == "Deployment")
+        );
+        let cm = tc
+            .name_reference
+            .iter()
+            .find(|b| b.gvk.kind == "ConfigMap")
+            .unwrap();
+        assert!(
+            cm.referrers
+                .iter()
+                .any(|f| f.path == "spec/template/spec/containers/envFrom/configMapRef/name")
+        );
     }
 
     #[test]

@@ -15,7 +15,11 @@ pub struct FieldSpec {
 impl FieldSpec {
     pub fn new(group: &str, version: &str, kind: &str, path: &str, create: bool) -> FieldSpec {
         FieldSpec {
-            gvk: Gvk { group: group.into(), version: version.into(), kind: kind.into() },
+            gvk: Gvk {
+                group: group.into(),
+                version: version.into(),
+                kind: kind.into(),
+            },
             path: path.into(),
             create,
         }
@@ -26,7 +30,11 @@ impl FieldSpec {
         let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
         let path = s("path");
         Some(FieldSpec {
-            gvk: Gvk { group: s("group"), version: s("version"), kind: s("kind") },
+            gvk: Gvk {
+                group: s("group"),
+                version: s("version"),
+                kind: s("kind"),
+            },
             path,
             create: v.get("create").and_then(Value::as_bool).unwrap_or(false),
         })
@@ -99,10 +107,16 @@ pub fn walk(
                 if !creating {
                     return Ok(());
                 }
-                let fresh = if rest.is_empty() && leaf == Create::Scalar { Value::Null } else { Value::Object(Map::new()) };
+                let fresh = if rest.is_empty() && leaf == Create::Scalar {
+                    Value::Null
+                } else {
+                    Value::Object(Map::new())
+                };
                 map.insert(name.to_string(), fresh);
             }
-            let Some(field) = map.get_mut(name) else { return Ok(()) };
+            let Some(field) = map.get_mut(name) else {
+                return Ok(());
+            };
             if field.is_null() && creating && !(rest.is_empty() && leaf == Create::Scalar) {
                 *field = Value::Object(Map::new());
             }
@@ -138,16 +152,43 @@ mod tests {
     #[test]
     fn split() {
         assert_eq!(split_path("a/b\\/c/d"), vec!["a", "b/c", "d"]);
-        assert_eq!(split_path("spec/containers[]/image"), vec!["spec", "containers[]", "image"]);
+        assert_eq!(
+            split_path("spec/containers[]/image"),
+            vec!["spec", "containers[]", "image"]
+        );
     }
 
     #[test]
     fn walks_sequences_and_creates() {
         let cases = [
-            (json!({"spec": {"containers": [{"image": "a"}, {"image": "b"}]}}), "spec/containers/image", false, Create::Scalar, json!({"spec": {"containers": [{"image": "X"}, {"image": "X"}]}})),
-            (json!({"metadata": {}}), "metadata/labels", true, Create::Map, json!({"metadata": {"labels": "X"}})),
-            (json!({"metadata": {}}), "metadata/labels", false, Create::Map, json!({"metadata": {}})),
-            (json!({"spec": {}}), "spec/template/metadata/labels", true, Create::Map, json!({"spec": {"template": {"metadata": {"labels": "X"}}}})),
+            (
+                json!({"spec": {"containers": [{"image": "a"}, {"image": "b"}]}}),
+                "spec/containers/image",
+                false,
+                Create::Scalar,
+                json!({"spec": {"containers": [{"image": "X"}, {"image": "X"}]}}),
+            ),
+            (
+                json!({"metadata": {}}),
+                "metadata/labels",
+                true,
+                Create::Map,
+                json!({"metadata": {"labels": "X"}}),
+            ),
+            (
+                json!({"metadata": {}}),
+                "metadata/labels",
+                false,
+                Create::Map,
+                json!({"metadata": {}}),
+            ),
+            (
+                json!({"spec": {}}),
+                "spec/template/metadata/labels",
+                true,
+                Create::Map,
+                json!({"spec": {"template": {"metadata": {"labels": "X"}}}}),
+            ),
         ];
         for (mut input, path, create, leaf, want) in cases {
             walk(&mut input, &split_path(path), create, leaf, &mut |v| {

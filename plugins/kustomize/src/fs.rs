@@ -115,7 +115,13 @@ mod tests {
 
     #[test]
     fn within() {
-        let cases = [("a", "a/b", true), ("a", "ab", false), ("", "x", true), ("a/b", "a", false), ("a", "a", true)];
+        let cases = [
+            ("a", "a/b", true),
+            ("a", "ab", false),
+            ("", "x", true),
+            ("a/b", "a", false),
+            ("a", "a", true),
+        ];
         for (root, p, want) in cases {
             assert_eq!(is_within(root, p), want, "{root} {p}");
         }
@@ -125,7 +131,10 @@ mod tests {
     fn remote_detection() {
         let cases = [
             ("https://github.com/x/y", true),
-            ("github.com/kubernetes-sigs/kustomize/examples/multibases?ref=v1.0.6", true),
+            (
+                "github.com/kubernetes-sigs/kustomize/examples/multibases?ref=v1.0.6",
+                true,
+            ),
             ("git@github.com:x/y.git", true),
             ("../base", false),
             ("deployment.yaml", false),

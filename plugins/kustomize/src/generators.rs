@@ -15,21 +15,35 @@ pub fn generate(ldr: &Loader<'_>, k: &Kustomization, opts: &Options) -> Result<V
     let mut out = Vec::new();
     for args in k.config_map_generator.iter().flatten() {
         let o = GeneratorOptions::merged_over(args.options.as_ref(), k.generator_options.as_ref());
-        out.push(make(ldr, args, &o, false).map_err(|e| e.context(format!("configMapGenerator '{}'", args.name)))?);
+        out.push(
+            make(ldr, args, &o, false)
+                .map_err(|e| e.context(format!("configMapGenerator '{}'", args.name)))?,
+        );
     }
     for args in k.secret_generator.iter().flatten() {
         let o = GeneratorOptions::merged_over(args.options.as_ref(), k.generator_options.as_ref());
-        out.push(make(ldr, args, &o, true).map_err(|e| e.context(format!("secretGenerator '{}'", args.name)))?);
+        out.push(
+            make(ldr, args, &o, true)
+                .map_err(|e| e.context(format!("secretGenerator '{}'", args.name)))?,
+        );
     }
     out.extend(crate::generators::helm(ldr, k, opts)?);
     Ok(out)
 }
 
 /// Builds one ConfigMap or Secret.
-pub fn make(ldr: &Loader<'_>, args: &GeneratorArgs, o: &GeneratorOptions, secret: bool) -> Result<Res, Error> {
+pub fn make(
+    ldr: &Loader<'_>,
+    args: &GeneratorArgs,
+    o: &GeneratorOptions,
+    secret: bool,
+) -> Result<Res, Error> {
     let kind = if secret { "Secret" } else { "ConfigMap" };
     if args.name.is_empty() {
-        return Err(Error::invalid(&ldr.kfile, format!("a {} generator entry must have a name", kind.to_lowercase())));
+        return Err(Error::invalid(
+            &ldr.kfile,
+            format!("a {} generator entry must have a name", kind.to_lowercase()),
+        ));
     }
     let pairs = load_pairs(ldr, args)?;
     let mut data: BTreeMap<String, Vec<u8>> = BTreeMap::new();
@@ -37,7 +51,11 @@ pub fn make(ldr: &Loader<'_>, args: &GeneratorArgs, o: &GeneratorOptions, secret
         if data.contains_key(&k) {
             return Err(Error::invalid(
                 &ldr.kfile,
-                format!("{} {} illegally repeats the key `{k}`", kind.to_lowercase(), args.name),
+                format!(
+                    "{} {} illegally repeats the key `{k}`",
+                    kind.to_lowercase(),
+                    args.name
+                ),
             ));
         }
         data.insert(k, v);
@@ -51,17 +69,29 @@ pub fn make(ldr: &Loader<'_>, args: &GeneratorArgs, o: &GeneratorOptions, secret
         meta.insert("namespace".into(), json!(args.namespace));
     }
     if let Some(l) = o.labels.as_ref().filter(|l| !l.is_empty()) {
-        meta.insert("labels".into(), Value::Object(l.iter().map(|(k, v)| (k.clone(), json!(v))).collect()));
+        meta.insert(
+            "labels".into(),
+            Value::Object(l.iter().map(|(k, v)| (k.clone(), json!(v))).collect()),
+        );
     }
     if let Some(a) = o.annotations.as_ref().filter(|a| !a.is_empty()) {
-        meta.insert("annotations".into(), Value::Object(a.iter().map(|(k, v)| (k.clone(), json!(v))).collect()));
+        meta.insert(
+            "annotations".into(),
+            Value::Object(a.iter().map(|(k, v)| (k.clone(), json!(v))).collect()),
+        );
     }
     obj.insert("metadata".into(), Value::Object(meta));
     if secret {
-        let t = if args.type_.is_empty() { "Opaque" } else { &args.type_ };
+        let t = if args.type_.is_empty() {
+            "Opaque"
+        } else {
+            &args.type_
+        };
         obj.insert("type".into(), json!(t));
-        let d: Map<String, Value> =
-            data.iter().map(|(k, v)| (k.clone(), Value::String(base64_wrapped(v)))).collect();
+        let d: Map<String, Value> = data
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(base64_wrapped(v))))
+            .collect();
         obj.insert("data".into(), Value::Object(d));
     } else {
         let mut text = Map::new();
@@ -84,11 +114,18 @@ pub fn make(ldr: &Loader<'_>, args: &GeneratorArgs, o: &GeneratorOptions, secret
     }
     let mut r = Res::new(Value::Object(obj), &ldr.kfile);
     r.needs_hash = o.disable_name_suffix_hash != Some(true);
-    r.behavior = if args.behavior.is_empty() { "create".into() } else { args.behavior.clone() };
+    r.behavior = if args.behavior.is_empty() {
+        "create".into()
+    } else {
+        args.behavior.clone()
+    };
     if !matches!(r.behavior.as_str(), "create" | "merge" | "replace") {
         return Err(Error::invalid(
             &ldr.kfile,
-            format!("generator '{}': unknown behavior '{}'; use create, merge or replace", args.name, args.behavior),
+            format!(
+                "generator '{}': unknown behavior '{}'; use create, merge or replace",
+                args.name, args.behavior
+            ),
         ));
     }
     Ok(r)
@@ -100,7 +137,8 @@ fn load_pairs(ldr: &Loader<'_>, args: &GeneratorArgs) -> Result<Vec<(String, Vec
     let mut out = Vec::new();
     for env in &args.envs {
         let (path, bytes) = ldr.load_bytes(env)?;
-        let text = String::from_utf8(bytes).map_err(|_| Error::invalid(&path, "env file has invalid UTF-8"))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| Error::invalid(&path, "env file has invalid UTF-8"))?;
         for (i, raw) in text.split('\n').enumerate() {
             let mut line = raw.strip_suffix('\r').unwrap_or(raw);
             if i == 0 {
@@ -117,7 +155,10 @@ fn load_pairs(ldr: &Loader<'_>, args: &GeneratorArgs) -> Result<Vec<(String, Vec
             if key.is_empty() || key.chars().any(char::is_whitespace) {
                 return Err(Error::invalid(
                     &path,
-                    format!("line {}: '{key}' is not a valid environment variable name", i + 1),
+                    format!(
+                        "line {}: '{key}' is not a valid environment variable name",
+                        i + 1
+                    ),
                 ));
             }
             out.push((key.to_string(), value.as_bytes().to_vec()));
@@ -125,7 +166,10 @@ fn load_pairs(ldr: &Loader<'_>, args: &GeneratorArgs) -> Result<Vec<(String, Vec
     }
     for lit in &args.literals {
         let Some((k, v)) = lit.split_once('=').filter(|(k, _)| !k.is_empty()) else {
-            return Err(Error::invalid(&ldr.kfile, format!("invalid literal source {lit}, expected key=value")));
+            return Err(Error::invalid(
+                &ldr.kfile,
+                format!("invalid literal source {lit}, expected key=value"),
+            ));
         };
         out.push((k.to_string(), remove_quotes(v).as_bytes().to_vec()));
     }
@@ -139,14 +183,20 @@ fn load_pairs(ldr: &Loader<'_>, args: &GeneratorArgs) -> Result<Vec<(String, Vec
 
 fn remove_quotes(s: &str) -> &str {
     let b = s.as_bytes();
-    if b.len() >= 2 && b[0] == b[b.len() - 1] && (b[0] == b'"' || b[0] == b'\'') { &s[1..s.len() - 1] } else { s }
+    if b.len() >= 2 && b[0] == b[b.len() - 1] && (b[0] == b'"' || b[0] == b'\'') {
+        &s[1..s.len() - 1]
+    } else {
+        s
+    }
 }
 
 fn parse_file_source(src: &str) -> Result<(String, String), String> {
     let n = src.matches('=').count();
     match n {
         0 => Ok((crate::fs::base_name(src).to_string(), src.to_string())),
-        1 if src.starts_with('=') => Err(format!("missing key name for file path in source {src:?}")),
+        1 if src.starts_with('=') => {
+            Err(format!("missing key name for file path in source {src:?}"))
+        }
         1 if src.ends_with('=') => Err(format!("missing file path for key name in source {src:?}")),
         1 => {
             let (k, p) = src.split_once('=').unwrap_or((src, ""));
@@ -161,7 +211,11 @@ const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 pub fn base64(data: &[u8]) -> String {
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
-        let b = [chunk.first().copied().unwrap_or(0), chunk.get(1).copied().unwrap_or(0), chunk.get(2).copied().unwrap_or(0)];
+        let b = [
+            chunk.first().copied().unwrap_or(0),
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         let idx = [(n >> 18) & 63, (n >> 12) & 63, (n >> 6) & 63, n & 63];
         for (i, x) in idx.iter().enumerate() {
@@ -204,17 +258,27 @@ pub fn helm(ldr: &Loader<'_>, k: &Kustomization, opts: &Options) -> Result<Vec<R
         ));
     }
     let Some(renderer) = opts.helm.as_ref() else {
-        return Err(Error::invalid(&ldr.kfile, "helmCharts need a Helm renderer, and none was configured for this build"));
+        return Err(Error::invalid(
+            &ldr.kfile,
+            "helmCharts need a Helm renderer, and none was configured for this build",
+        ));
     };
     let mut out = Vec::new();
     for mut chart in charts {
         if let Some(obj) = chart.as_object_mut() {
-            let has_ns = obj.get("namespace").and_then(Value::as_str).is_some_and(|s| !s.is_empty());
+            let has_ns = obj
+                .get("namespace")
+                .and_then(Value::as_str)
+                .is_some_and(|s| !s.is_empty());
             if !has_ns && !k.namespace.is_empty() {
                 obj.insert("namespace".into(), json!(k.namespace));
             }
         }
-        let name = chart.get("name").and_then(Value::as_str).unwrap_or("").to_string();
+        let name = chart
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         let req = crate::HelmRequest {
             chart,
             globals: k.helm_globals.clone().unwrap_or(Value::Null),
@@ -236,7 +300,13 @@ mod tests {
 
     #[test]
     fn base64_matches_go() {
-        let cases = [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foobar", "Zm9vYmFy")];
+        let cases = [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foobar", "Zm9vYmFy"),
+        ];
         for (i, o) in cases {
             assert_eq!(base64(i.as_bytes()), o);
         }
@@ -248,8 +318,14 @@ mod tests {
 
     #[test]
     fn file_sources_and_quotes() {
-        assert_eq!(parse_file_source("a/b.txt").unwrap(), ("b.txt".into(), "a/b.txt".into()));
-        assert_eq!(parse_file_source("k=a/b.txt").unwrap(), ("k".into(), "a/b.txt".into()));
+        assert_eq!(
+            parse_file_source("a/b.txt").unwrap(),
+            ("b.txt".into(), "a/b.txt".into())
+        );
+        assert_eq!(
+            parse_file_source("k=a/b.txt").unwrap(),
+            ("k".into(), "a/b.txt".into())
+        );
         assert!(parse_file_source("=x").is_err());
         assert_eq!(remove_quotes("'a'"), "a");
         assert_eq!(remove_quotes("\"a"), "\"a");

@@ -15,10 +15,16 @@ pub const FILE_NAMES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "K
 /// Accepts any YAML scalar where kustomize wants a string (YAML may type `true` or `1`).
 fn string_map<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, String>, D::Error> {
     let raw: Option<BTreeMap<String, Value>> = Option::deserialize(d)?;
-    Ok(raw.unwrap_or_default().into_iter().map(|(k, v)| (k, scalar_string(&v))).collect())
+    Ok(raw
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| (k, scalar_string(&v)))
+        .collect())
 }
 
-fn opt_string_map<'de, D: Deserializer<'de>>(d: D) -> Result<Option<BTreeMap<String, String>>, D::Error> {
+fn opt_string_map<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<BTreeMap<String, String>>, D::Error> {
     let raw: Option<BTreeMap<String, Value>> = Option::deserialize(d)?;
     Ok(raw.map(|m| m.into_iter().map(|(k, v)| (k, scalar_string(&v))).collect()))
 }
@@ -262,7 +268,10 @@ pub struct GeneratorOptions {
 
 impl GeneratorOptions {
     /// Local options win over the kustomization-wide ones; maps are unioned (local keys win).
-    pub fn merged_over(local: Option<&GeneratorOptions>, global: Option<&GeneratorOptions>) -> GeneratorOptions {
+    pub fn merged_over(
+        local: Option<&GeneratorOptions>,
+        global: Option<&GeneratorOptions>,
+    ) -> GeneratorOptions {
         let mut out = GeneratorOptions::default();
         let union = |g: Option<&BTreeMap<String, String>>, l: Option<&BTreeMap<String, String>>| {
             if g.is_none() && l.is_none() {
@@ -272,15 +281,25 @@ impl GeneratorOptions {
             m.extend(l.cloned().unwrap_or_default());
             Some(m)
         };
-        out.labels = union(global.and_then(|g| g.labels.as_ref()), local.and_then(|l| l.labels.as_ref()));
-        out.annotations =
-            union(global.and_then(|g| g.annotations.as_ref()), local.and_then(|l| l.annotations.as_ref()));
+        out.labels = union(
+            global.and_then(|g| g.labels.as_ref()),
+            local.and_then(|l| l.labels.as_ref()),
+        );
+        out.annotations = union(
+            global.and_then(|g| g.annotations.as_ref()),
+            local.and_then(|l| l.annotations.as_ref()),
+        );
         out.disable_name_suffix_hash = Some(
-            global.and_then(|g| g.disable_name_suffix_hash).unwrap_or(false)
-                || local.and_then(|l| l.disable_name_suffix_hash).unwrap_or(false),
+            global
+                .and_then(|g| g.disable_name_suffix_hash)
+                .unwrap_or(false)
+                || local
+                    .and_then(|l| l.disable_name_suffix_hash)
+                    .unwrap_or(false),
         );
         out.immutable = Some(
-            global.and_then(|g| g.immutable).unwrap_or(false) || local.and_then(|l| l.immutable).unwrap_or(false),
+            global.and_then(|g| g.immutable).unwrap_or(false)
+                || local.and_then(|l| l.immutable).unwrap_or(false),
         );
         out
     }
@@ -316,7 +335,9 @@ impl Kustomization {
         if v.is_null() {
             return Err("kustomization.yaml is empty".into());
         }
-        if v.as_object().is_some_and(|m| m.keys().all(|k| k == "apiVersion" || k == "kind")) {
+        if v.as_object()
+            .is_some_and(|m| m.keys().all(|k| k == "apiVersion" || k == "kind"))
+        {
             return Err("kustomization.yaml is empty".into());
         }
         let mut k: Kustomization =
@@ -331,15 +352,23 @@ impl Kustomization {
             self.kind = "Kustomization".into();
         }
         if self.api_version.is_empty() {
-            self.api_version =
-                if self.kind == "Component" { COMPONENT_VERSION.into() } else { KUSTOMIZATION_VERSION.into() };
+            self.api_version = if self.kind == "Component" {
+                COMPONENT_VERSION.into()
+            } else {
+                KUSTOMIZATION_VERSION.into()
+            };
         }
         let bases = std::mem::take(&mut self.bases);
         self.resources.extend(bases);
         if let Some(tags) = self.image_tags.take() {
             self.images.get_or_insert_with(Vec::new).extend(tags);
         }
-        for g in self.config_map_generator.iter_mut().flatten().chain(self.secret_generator.iter_mut().flatten()) {
+        for g in self
+            .config_map_generator
+            .iter_mut()
+            .flatten()
+            .chain(self.secret_generator.iter_mut().flatten())
+        {
             if !g.env.is_empty() {
                 let e = std::mem::take(&mut g.env);
                 g.envs.push(e);
@@ -352,11 +381,19 @@ impl Kustomization {
         if self.kind != "Kustomization" && self.kind != "Component" {
             errs.push("kind should be Kustomization or Component".to_string());
         }
-        let required = if self.kind == "Component" { COMPONENT_VERSION } else { KUSTOMIZATION_VERSION };
+        let required = if self.kind == "Component" {
+            COMPONENT_VERSION
+        } else {
+            KUSTOMIZATION_VERSION
+        };
         if self.api_version != required {
             errs.push(format!("apiVersion for {} should be {required}", self.kind));
         }
-        if errs.is_empty() { Ok(()) } else { Err(errs.join("; ")) }
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            Err(errs.join("; "))
+        }
     }
 
     pub fn is_component(&self) -> bool {
@@ -372,10 +409,19 @@ mod tests {
     #[test]
     fn parses_and_fixes() {
         let cases = [
-            (json!({"resources": ["a.yaml"], "bases": ["../b"]}), Ok(vec!["a.yaml", "../b"])),
-            (json!({"kind": "Component", "apiVersion": KUSTOMIZATION_VERSION, "resources": ["x"]}), Err("apiVersion for Component")),
+            (
+                json!({"resources": ["a.yaml"], "bases": ["../b"]}),
+                Ok(vec!["a.yaml", "../b"]),
+            ),
+            (
+                json!({"kind": "Component", "apiVersion": KUSTOMIZATION_VERSION, "resources": ["x"]}),
+                Err("apiVersion for Component"),
+            ),
             (json!({"resourcez": ["a"]}), Err("unknown field")),
-            (json!({"apiVersion": KUSTOMIZATION_VERSION, "kind": "Kustomization"}), Err("is empty")),
+            (
+                json!({"apiVersion": KUSTOMIZATION_VERSION, "kind": "Kustomization"}),
+                Err("is empty"),
+            ),
         ];
         for (input, want) in cases {
             match (Kustomization::from_value(&input), want) {
@@ -388,8 +434,14 @@ mod tests {
 
     #[test]
     fn generator_options_merge() {
-        let g = GeneratorOptions { disable_name_suffix_hash: Some(true), ..Default::default() };
-        let l = GeneratorOptions { labels: Some([("a".to_string(), "b".to_string())].into()), ..Default::default() };
+        let g = GeneratorOptions {
+            disable_name_suffix_hash: Some(true),
+            ..Default::default()
+        };
+        let l = GeneratorOptions {
+            labels: Some([("a".to_string(), "b".to_string())].into()),
+            ..Default::default()
+        };
         let m = GeneratorOptions::merged_over(Some(&l), Some(&g));
         assert_eq!(m.disable_name_suffix_hash, Some(true));
         assert_eq!(m.labels.unwrap().get("a").map(String::as_str), Some("b"));

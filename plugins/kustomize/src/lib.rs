@@ -116,7 +116,12 @@ pub enum Error {
     Invalid { file: String, message: String },
     /// A YAML syntax error.
     #[error("{file}:{line}:{column}: MalformedYAMLError: {message}")]
-    Yaml { file: String, line: usize, column: usize, message: String },
+    Yaml {
+        file: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
     /// An error with the chain of kustomizations that led to it.
     #[error("{context}: {source}")]
     Context {
@@ -128,11 +133,17 @@ pub enum Error {
 
 impl Error {
     pub(crate) fn invalid(file: &str, message: impl Into<String>) -> Error {
-        Error::Invalid { file: fs::display(file).to_string(), message: message.into() }
+        Error::Invalid {
+            file: fs::display(file).to_string(),
+            message: message.into(),
+        }
     }
 
     pub(crate) fn context(self, context: impl Into<String>) -> Error {
-        Error::Context { context: context.into(), source: Box::new(self) }
+        Error::Context {
+            context: context.into(),
+            source: Box::new(self),
+        }
     }
 }
 

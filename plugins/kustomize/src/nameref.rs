@@ -58,12 +58,23 @@ pub fn fix(res: &mut [Res], config: &TransformerConfig) -> Result<(), String> {
                     by_prev_name: &by_prev_name,
                     target: &br.gvk,
                     referrer: me,
-                    role_ref: if fs.path.ends_with("roleRef/name") { role_ref_gvk(&r.value) } else { None },
+                    role_ref: if fs.path.ends_with("roleRef/name") {
+                        role_ref_gvk(&r.value)
+                    } else {
+                        None
+                    },
                     rb_namespaces: rolebinding_namespaces(&r.value),
                 };
                 let id = r.cur_id();
-                walk(&mut r.value, &segs, false, Create::Never, &mut |node| ctx.set(node))
-                    .map_err(|m| format!("updating name reference in '{}' field of '{id}': {m}", fs.path))?;
+                walk(&mut r.value, &segs, false, Create::Never, &mut |node| {
+                    ctx.set(node)
+                })
+                .map_err(|m| {
+                    format!(
+                        "updating name reference in '{}' field of '{id}': {m}",
+                        fs.path
+                    )
+                })?;
             }
         }
     }
@@ -93,7 +104,12 @@ fn rolebinding_namespaces(v: &Value) -> HashSet<String> {
     if v.get("kind").and_then(Value::as_str) != Some("RoleBinding") {
         return out;
     }
-    for s in v.get("subjects").and_then(Value::as_array).into_iter().flatten() {
+    for s in v
+        .get("subjects")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         if let Some(ns) = s.get("namespace").and_then(Value::as_str) {
             out.insert(ns.to_string());
         }
@@ -134,14 +150,23 @@ impl Ctx<'_> {
     fn base_candidates(&self, old: &str) -> Vec<usize> {
         self.by_prev_name
             .get(old)
-            .map(|v| v.iter().copied().filter(|&i| self.cands.get(i).is_some_and(|c| self.reachable(c))).collect())
+            .map(|v| {
+                v.iter()
+                    .copied()
+                    .filter(|&i| self.cands.get(i).is_some_and(|c| self.reachable(c)))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
     fn set_scalar(&self, node: &mut Value) -> Result<(), String> {
-        let Value::String(old) = node else { return Ok(()) };
+        let Value::String(old) = node else {
+            return Ok(());
+        };
         let cands = self.base_candidates(old);
-        let Some(pick) = self.select(old, cands, false)? else { return Ok(()) };
+        let Some(pick) = self.select(old, cands, false)? else {
+            return Ok(());
+        };
         if let Some(c) = self.cands.get(pick) {
             if c.cur.name != *old {
                 *node = Value::String(c.cur.name.clone());
@@ -151,7 +176,9 @@ impl Ctx<'_> {
     }
 
     fn set_mapping(&self, node: &mut Value) -> Result<(), String> {
-        let Some(map) = node.as_object_mut() else { return Ok(()) };
+        let Some(map) = node.as_object_mut() else {
+            return Ok(());
+        };
         let Some(old) = map.get("name").and_then(Value::as_str).map(String::from) else {
             if map.contains_key("name") {
                 return Ok(());
@@ -160,16 +187,30 @@ impl Ctx<'_> {
         };
         let mut cands = self.base_candidates(&old);
         if let Some(ns) = map.get("namespace").and_then(Value::as_str) {
-            let by_org: Vec<usize> =
-                cands.iter().copied().filter(|&i| self.cands.get(i).is_some_and(|c| c.org_ns == ns)).collect();
+            let by_org: Vec<usize> = cands
+                .iter()
+                .copied()
+                .filter(|&i| self.cands.get(i).is_some_and(|c| c.org_ns == ns))
+                .collect();
             cands = if !by_org.is_empty() || self.any_org_ns(ns) {
                 by_org
             } else {
-                cands.into_iter().filter(|&i| self.cands.get(i).is_some_and(|c| c.cur.effective_namespace() == ns)).collect()
+                cands
+                    .into_iter()
+                    .filter(|&i| {
+                        self.cands
+                            .get(i)
+                            .is_some_and(|c| c.cur.effective_namespace() == ns)
+                    })
+                    .collect()
             };
         }
-        let Some(pick) = self.select(&old, cands, true)? else { return Ok(()) };
-        let Some(c) = self.cands.get(pick) else { return Ok(()) };
+        let Some(pick) = self.select(&old, cands, true)? else {
+            return Ok(());
+        };
+        let Some(c) = self.cands.get(pick) else {
+            return Ok(());
+        };
         if c.cur.name == old && c.cur.namespace.is_empty() {
             return Ok(());
         }
@@ -182,7 +223,9 @@ impl Ctx<'_> {
 
     /// Whether any referable resource originally lived in `ns` (kustomize groups by original namespace first).
     fn any_org_ns(&self, ns: &str) -> bool {
-        self.cands.iter().any(|c| c.org_ns == ns && self.reachable(c))
+        self.cands
+            .iter()
+            .any(|c| c.org_ns == ns && self.reachable(c))
     }
 
     fn select(&self, old: &str, cands: Vec<usize>, with_ns: bool) -> Result<Option<usize>, String> {
@@ -190,14 +233,22 @@ impl Ctx<'_> {
         let mut c: Vec<usize> = cands
             .into_iter()
             .filter(|i| get(i).is_some_and(|c| c.prev.iter().any(|p| p.name == old)))
-            .filter(|i| get(i).is_some_and(|c| c.prev.iter().any(|p| p.gvk.is_selected_by(self.target))))
             .filter(|i| {
-                self.role_ref.as_ref().is_none_or(|g| get(i).is_some_and(|c| c.prev.iter().any(|p| p.gvk.is_selected_by(g))))
+                get(i).is_some_and(|c| c.prev.iter().any(|p| p.gvk.is_selected_by(self.target)))
+            })
+            .filter(|i| {
+                self.role_ref.as_ref().is_none_or(|g| {
+                    get(i).is_some_and(|c| c.prev.iter().any(|p| p.gvk.is_selected_by(g)))
+                })
             })
             .filter(|i| {
                 let me = &self.referrer.cur;
                 me.gvk.is_cluster_scoped()
-                    || get(i).is_some_and(|c| c.cur.gvk.is_cluster_scoped() || c.cur.gvk.kind == "ServiceAccount" || c.cur.ns_equals(me))
+                    || get(i).is_some_and(|c| {
+                        c.cur.gvk.is_cluster_scoped()
+                            || c.cur.gvk.kind == "ServiceAccount"
+                            || c.cur.ns_equals(me)
+                    })
             })
             .collect();
         if c.len() == 1 {
@@ -215,14 +266,20 @@ impl Ctx<'_> {
                 let same = rest.iter().all(|i| {
                     let (a, b) = (f, get(i));
                     match (a, b) {
-                        (Some(a), Some(b)) => a.cur.name == b.cur.name && (!with_ns || a.cur.namespace == b.cur.namespace),
+                        (Some(a), Some(b)) => {
+                            a.cur.name == b.cur.name
+                                && (!with_ns || a.cur.namespace == b.cur.namespace)
+                        }
                         _ => false,
                     }
                 });
                 if same {
                     Ok(Some(*first))
                 } else {
-                    let ids: Vec<String> = c.iter().filter_map(|i| get(i).map(|x| x.cur.to_string())).collect();
+                    let ids: Vec<String> = c
+                        .iter()
+                        .filter_map(|i| get(i).map(|x| x.cur.to_string()))
+                        .collect();
                     Err(format!(
                         "found multiple possible referrals: {}; give the objects distinct names or namespaces",
                         ids.join(", ")
@@ -241,7 +298,11 @@ fn ps_equal(a: &Cand, b: &Cand, allow_empty: bool) -> bool {
         if x.is_empty() || y.is_empty() {
             return false;
         }
-        if x.len() <= y.len() { y.ends_with(x) } else { x.ends_with(y) }
+        if x.len() <= y.len() {
+            y.ends_with(x)
+        } else {
+            x.ends_with(y)
+        }
     };
     if allow_empty {
         let pe = a.prefixes.is_empty() || b.prefixes.is_empty();
@@ -259,7 +320,10 @@ mod tests {
 
     #[test]
     fn renames_follow() {
-        let mut cm = Res::new(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg"}}), "a");
+        let mut cm = Res::new(
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg"}}),
+            "a",
+        );
         cm.store_previous_id();
         cm.set_name("p-cfg");
         let dep = Res::new(
@@ -271,8 +335,14 @@ mod tests {
         let mut res = vec![cm, dep];
         fix(&mut res, &TransformerConfig::defaults()).unwrap();
         let spec = &res[1].value["spec"]["template"]["spec"];
-        assert_eq!(spec["containers"][0]["envFrom"][0]["configMapRef"]["name"], "p-cfg");
-        assert_eq!(spec["containers"][0]["envFrom"][1]["configMapRef"]["name"], "other");
+        assert_eq!(
+            spec["containers"][0]["envFrom"][0]["configMapRef"]["name"],
+            "p-cfg"
+        );
+        assert_eq!(
+            spec["containers"][0]["envFrom"][1]["configMapRef"]["name"],
+            "other"
+        );
         assert_eq!(spec["volumes"][0]["configMap"]["name"], "p-cfg");
     }
 }

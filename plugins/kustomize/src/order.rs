@@ -33,12 +33,18 @@ const DEFAULT_FIRST: &[&str] = &[
     "CronJob",
     "PodDisruptionBudget",
 ];
-const DEFAULT_LAST: &[&str] = &["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"];
+const DEFAULT_LAST: &[&str] = &[
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Order {
     Fifo,
-    Legacy { first: Vec<String>, last: Vec<String> },
+    Legacy {
+        first: Vec<String>,
+        last: Vec<String>,
+    },
 }
 
 /// Decides the order from the kustomization's `sortOptions` and the build option.
@@ -60,7 +66,10 @@ pub fn sort_mode(k: &Kustomization, reorder: Reorder) -> Result<Order, String> {
             Ok(Order::Fifo)
         }
         "legacy" => Ok(match &so.legacy_sort_options {
-            Some(l) => Order::Legacy { first: l.order_first.clone(), last: l.order_last.clone() },
+            Some(l) => Order::Legacy {
+                first: l.order_first.clone(),
+                last: l.order_last.clone(),
+            },
             None => Order::Legacy {
                 first: DEFAULT_FIRST.iter().map(|s| s.to_string()).collect(),
                 last: DEFAULT_LAST.iter().map(|s| s.to_string()).collect(),
@@ -71,12 +80,25 @@ pub fn sort_mode(k: &Kustomization, reorder: Reorder) -> Result<Order, String> {
 }
 
 fn gvk_key(g: &Gvk) -> String {
-    let or = |s: &str, d: &str| if s.is_empty() { d.to_string() } else { s.to_string() };
-    format!("{}_{}_{}", or(&g.group, "~G"), or(&g.version, "~V"), or(&g.kind, "~K"))
+    let or = |s: &str, d: &str| {
+        if s.is_empty() {
+            d.to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    format!(
+        "{}_{}_{}",
+        or(&g.group, "~G"),
+        or(&g.version, "~V"),
+        or(&g.kind, "~K")
+    )
 }
 
 pub fn apply(res: &mut [Res], order: &Order) {
-    let Order::Legacy { first, last } = order else { return };
+    let Order::Legacy { first, last } = order else {
+        return;
+    };
     let mut rank: HashMap<&str, i64> = HashMap::new();
     let n = first.len() as i64;
     for (i, k) in first.iter().enumerate() {
@@ -88,8 +110,16 @@ pub fn apply(res: &mut [Res], order: &Order) {
     let mut keyed: Vec<(i64, String, bool, String, Res)> = Vec::new();
     for r in res.iter() {
         let id = r.cur_id();
-        let ns = if id.namespace.is_empty() { "~X".to_string() } else { id.namespace.clone() };
-        let name = if id.name.is_empty() { "~N".to_string() } else { id.name.clone() };
+        let ns = if id.namespace.is_empty() {
+            "~X".to_string()
+        } else {
+            id.namespace.clone()
+        };
+        let name = if id.name.is_empty() {
+            "~N".to_string()
+        } else {
+            id.name.clone()
+        };
         keyed.push((
             rank.get(id.gvk.kind.as_str()).copied().unwrap_or(0),
             gvk_key(&id.gvk),
@@ -105,8 +135,13 @@ pub fn apply(res: &mut [Res], order: &Order) {
                     return Ordering::Equal;
                 }
                 // kustomize puts core Namespaces after same-rank namespaced-group ones.
-                let both_ns = a.4.kind() == "Namespace" && b.4.kind() == "Namespace" && (a.2 || b.2);
-                if both_ns { b.1.cmp(&a.1) } else { a.1.cmp(&b.1) }
+                let both_ns =
+                    a.4.kind() == "Namespace" && b.4.kind() == "Namespace" && (a.2 || b.2);
+                if both_ns {
+                    b.1.cmp(&a.1)
+                } else {
+                    a.1.cmp(&b.1)
+                }
             })
             .then_with(|| a.3.cmp(&b.3))
     });
@@ -122,10 +157,19 @@ mod tests {
 
     #[test]
     fn legacy_order() {
-        let mk = |api: &str, kind: &str, name: &str| Res::new(json!({"apiVersion": api, "kind": kind, "metadata": {"name": name}}), "f");
+        let mk = |api: &str, kind: &str, name: &str| {
+            Res::new(
+                json!({"apiVersion": api, "kind": kind, "metadata": {"name": name}}),
+                "f",
+            )
+        };
         let mut res = vec![
             mk("apps/v1", "Deployment", "b"),
-            mk("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration", "w"),
+            mk(
+                "admissionregistration.k8s.io/v1",
+                "ValidatingWebhookConfiguration",
+                "w",
+            ),
             mk("v1", "ConfigMap", "z"),
             mk("x.io/v1", "Foo", "f"),
             mk("v1", "Namespace", "ns"),

@@ -40,7 +40,9 @@ fn parse_patch(text: &str, file: &str) -> Result<Loaded, Error> {
         if !d.is_object() {
             return Err(Error::invalid(
                 file,
-                format!("line {line}: a strategic merge patch must be a mapping (or a list of JSON 6902 operations)"),
+                format!(
+                    "line {line}: a strategic merge patch must be a mapping (or a list of JSON 6902 operations)"
+                ),
             ));
         }
         out.push(d);
@@ -49,7 +51,11 @@ fn parse_patch(text: &str, file: &str) -> Result<Loaded, Error> {
 }
 
 /// `patchesStrategicMerge`: each entry is a file path or inline YAML.
-pub fn strategic_merge_entries(ldr: &Loader<'_>, entries: &[String], res: &mut Vec<Res>) -> Result<(), Error> {
+pub fn strategic_merge_entries(
+    ldr: &Loader<'_>,
+    entries: &[String],
+    res: &mut Vec<Res>,
+) -> Result<(), Error> {
     let mut patches: Vec<(Value, String)> = Vec::new();
     for entry in entries {
         let inline = entry.contains('\n') || entry.trim_start().starts_with('{');
@@ -74,7 +80,9 @@ pub fn strategic_merge_entries(ldr: &Loader<'_>, entries: &[String], res: &mut V
     if patches.is_empty() {
         return Err(Error::invalid(
             &ldr.kfile,
-            format!("patch appears to be empty; files={entries:?}: patchesStrategicMerge needs at least one non-empty patch"),
+            format!(
+                "patch appears to be empty; files={entries:?}: patchesStrategicMerge needs at least one non-empty patch"
+            ),
         ));
     }
     for (p, src) in patches {
@@ -84,7 +92,13 @@ pub fn strategic_merge_entries(ldr: &Loader<'_>, entries: &[String], res: &mut V
 }
 
 /// Applies a strategic merge patch to the one resource whose (current or previous) id it names.
-fn apply_untargeted(res: &mut Vec<Res>, patch: &Value, src: &str, allow_name: bool, allow_kind: bool) -> Result<(), Error> {
+fn apply_untargeted(
+    res: &mut Vec<Res>,
+    patch: &Value,
+    src: &str,
+    allow_name: bool,
+    allow_kind: bool,
+) -> Result<(), Error> {
     let pid = norm_id(ResId::of(patch));
     let hits: Vec<usize> = res
         .iter()
@@ -97,21 +111,38 @@ fn apply_untargeted(res: &mut Vec<Res>, patch: &Value, src: &str, allow_name: bo
         [] => {
             return Err(Error::invalid(
                 src,
-                format!("no matches for Id {}; failed to find unique target for patch {}: check the patch's apiVersion, kind, name and namespace", ResId::of(patch), ResId::of(patch)),
+                format!(
+                    "no matches for Id {}; failed to find unique target for patch {}: check the patch's apiVersion, kind, name and namespace",
+                    ResId::of(patch),
+                    ResId::of(patch)
+                ),
             ));
         }
         _ => {
             return Err(Error::invalid(
                 src,
-                format!("multiple matches for Id {}; failed to find unique target for patch {}", ResId::of(patch), ResId::of(patch)),
+                format!(
+                    "multiple matches for Id {}; failed to find unique target for patch {}",
+                    ResId::of(patch),
+                    ResId::of(patch)
+                ),
             ));
         }
     };
     apply_sm_at(res, idx, patch, src, allow_name, allow_kind)
 }
 
-fn apply_sm_at(res: &mut Vec<Res>, idx: usize, patch: &Value, src: &str, allow_name: bool, allow_kind: bool) -> Result<(), Error> {
-    let Some(r) = res.get_mut(idx) else { return Ok(()) };
+fn apply_sm_at(
+    res: &mut Vec<Res>,
+    idx: usize,
+    patch: &Value,
+    src: &str,
+    allow_name: bool,
+    allow_kind: bool,
+) -> Result<(), Error> {
+    let Some(r) = res.get_mut(idx) else {
+        return Ok(());
+    };
     let mut p = patch.clone();
     // The patch takes the target's apiVersion (kustomize copies the target's gvk, keeping the patch's kind).
     if let Some(obj) = p.as_object_mut() {
@@ -119,11 +150,16 @@ fn apply_sm_at(res: &mut Vec<Res>, idx: usize, patch: &Value, src: &str, allow_n
             obj.insert("apiVersion".into(), api);
         }
     }
-    let (name, ns, kind) = (r.name().to_string(), r.namespace().to_string(), r.kind().to_string());
+    let (name, ns, kind) = (
+        r.name().to_string(),
+        r.namespace().to_string(),
+        r.kind().to_string(),
+    );
     if allow_name || allow_kind {
         r.store_previous_id();
     }
-    let merged = crate::smp::merge(&r.value, &p).map_err(|m| Error::invalid(src, format!("strategic merge patch: {m}")))?;
+    let merged = crate::smp::merge(&r.value, &p)
+        .map_err(|m| Error::invalid(src, format!("strategic merge patch: {m}")))?;
     match merged {
         None => {
             res.remove(idx);
@@ -146,11 +182,26 @@ fn apply_sm_at(res: &mut Vec<Res>, idx: usize, patch: &Value, src: &str, allow_n
 }
 
 /// One `patches` (or `patchesJson6902`) entry.
-pub fn patch_entry(ldr: &Loader<'_>, p: &Patch, res: &mut Vec<Res>, json_only: bool) -> Result<(), Error> {
+pub fn patch_entry(
+    ldr: &Loader<'_>,
+    p: &Patch,
+    res: &mut Vec<Res>,
+    json_only: bool,
+) -> Result<(), Error> {
     let text = p.patch.trim();
     let (src, loaded) = match (text.is_empty(), p.path.is_empty()) {
-        (true, true) => return Err(Error::invalid(&ldr.kfile, "a patch entry must specify one of 'patch' and 'path'")),
-        (false, false) => return Err(Error::invalid(&ldr.kfile, "a patch entry cannot set both 'patch' and 'path'")),
+        (true, true) => {
+            return Err(Error::invalid(
+                &ldr.kfile,
+                "a patch entry must specify one of 'patch' and 'path'",
+            ));
+        }
+        (false, false) => {
+            return Err(Error::invalid(
+                &ldr.kfile,
+                "a patch entry cannot set both 'patch' and 'path'",
+            ));
+        }
         (false, true) => (ldr.kfile.clone(), parse_patch(text, &ldr.kfile)?),
         (true, false) => {
             let (path, t) = ldr.load(&p.path)?;
@@ -163,26 +214,41 @@ pub fn patch_entry(ldr: &Loader<'_>, p: &Patch, res: &mut Vec<Res>, json_only: b
         Loaded::Empty => Ok(()),
         Loaded::Json(ops) => {
             let Some(target) = &p.target else {
-                return Err(Error::invalid(&src, "a JSON 6902 patch needs a 'target' naming the resources it applies to"));
+                return Err(Error::invalid(
+                    &src,
+                    "a JSON 6902 patch needs a 'target' naming the resources it applies to",
+                ));
             };
             let sel = CompiledSelector::new(target).map_err(|m| Error::invalid(&ldr.kfile, m))?;
             for i in select(res, &sel).map_err(|m| Error::invalid(&ldr.kfile, m))? {
                 let Some(r) = res.get_mut(i) else { continue };
                 r.store_previous_id();
                 json_patch::patch(&mut r.value, &ops).map_err(|e| {
-                    Error::invalid(&src, format!("JSON 6902 patch failed on {}: {e}", r.cur_id()))
+                    Error::invalid(
+                        &src,
+                        format!("JSON 6902 patch failed on {}: {e}", r.cur_id()),
+                    )
                 })?;
             }
             Ok(())
         }
         Loaded::Strategic(docs) => {
             if json_only {
-                return Err(Error::invalid(&src, "patchesJson6902 entries must be JSON 6902 operation lists"));
+                return Err(Error::invalid(
+                    &src,
+                    "patchesJson6902 entries must be JSON 6902 operation lists",
+                ));
             }
             match &p.target {
                 None => {
                     for d in docs {
-                        apply_untargeted(res, &d, &src, opts.allow_name_change, opts.allow_kind_change)?;
+                        apply_untargeted(
+                            res,
+                            &d,
+                            &src,
+                            opts.allow_name_change,
+                            opts.allow_kind_change,
+                        )?;
                     }
                     Ok(())
                 }
@@ -193,7 +259,8 @@ pub fn patch_entry(ldr: &Loader<'_>, p: &Patch, res: &mut Vec<Res>, json_only: b
                             "Multiple Strategic-Merge Patches in one `patches` entry is not allowed to set `patches.target` field",
                         ));
                     };
-                    let sel = CompiledSelector::new(target).map_err(|m| Error::invalid(&ldr.kfile, m))?;
+                    let sel =
+                        CompiledSelector::new(target).map_err(|m| Error::invalid(&ldr.kfile, m))?;
                     let picked = select(res, &sel).map_err(|m| Error::invalid(&ldr.kfile, m))?;
                     // Indices shift when a patch deletes; walk backwards.
                     for i in picked.into_iter().rev() {
@@ -204,10 +271,20 @@ pub fn patch_entry(ldr: &Loader<'_>, p: &Patch, res: &mut Vec<Res>, json_only: b
                             if r.namespace().is_empty() {
                                 meta.remove("namespace");
                             } else {
-                                meta.insert("namespace".into(), Value::String(r.namespace().to_string()));
+                                meta.insert(
+                                    "namespace".into(),
+                                    Value::String(r.namespace().to_string()),
+                                );
                             }
                         }
-                        apply_sm_at(res, i, &d, &src, opts.allow_name_change, opts.allow_kind_change)?;
+                        apply_sm_at(
+                            res,
+                            i,
+                            &d,
+                            &src,
+                            opts.allow_name_change,
+                            opts.allow_kind_change,
+                        )?;
                     }
                     Ok(())
                 }
@@ -231,7 +308,9 @@ fn anchored(p: &str) -> Result<Option<Regex>, String> {
     if p.is_empty() {
         return Ok(None);
     }
-    Regex::new(&format!("^(?:{p})$")).map(Some).map_err(|e| format!("invalid selector regex '{p}': {e}"))
+    Regex::new(&format!("^(?:{p})$"))
+        .map(Some)
+        .map_err(|e| format!("invalid selector regex '{p}': {e}"))
 }
 
 impl CompiledSelector {
@@ -242,7 +321,11 @@ impl CompiledSelector {
             kind: anchored(&s.kind)?,
             name: anchored(&s.name)?,
             namespace: anchored(&s.namespace)?,
-            labels: if s.label_selector.is_empty() { None } else { Some(LabelSelector::parse(&s.label_selector)?) },
+            labels: if s.label_selector.is_empty() {
+                None
+            } else {
+                Some(LabelSelector::parse(&s.label_selector)?)
+            },
             annotations: if s.annotation_selector.is_empty() {
                 None
             } else {
@@ -259,20 +342,35 @@ impl CompiledSelector {
     pub fn matches(&self, r: &Res) -> bool {
         let cur = r.cur_id();
         let org = r.org_id();
-        let m = |re: &Option<Regex>, a: &str, b: &str| re.as_ref().is_none_or(|re| re.is_match(a) || re.is_match(b));
+        let m = |re: &Option<Regex>, a: &str, b: &str| {
+            re.as_ref()
+                .is_none_or(|re| re.is_match(a) || re.is_match(b))
+        };
         let ns_of = |id: &ResId| -> String {
-            if id.gvk.is_cluster_scoped() { "~X".to_string() } else { id.effective_namespace().to_string() }
+            if id.gvk.is_cluster_scoped() {
+                "~X".to_string()
+            } else {
+                id.effective_namespace().to_string()
+            }
         };
         m(&self.namespace, &ns_of(&org), &ns_of(&cur))
             && m(&self.name, &org.name, &cur.name)
             && self.matches_gvk(&cur.gvk)
             && self.labels.as_ref().is_none_or(|s| s.matches(&r.labels()))
-            && self.annotations.as_ref().is_none_or(|s| s.matches(&r.annotations()))
+            && self
+                .annotations
+                .as_ref()
+                .is_none_or(|s| s.matches(&r.annotations()))
     }
 }
 
 pub fn select(res: &[Res], sel: &CompiledSelector) -> Result<Vec<usize>, String> {
-    Ok(res.iter().enumerate().filter(|(_, r)| sel.matches(r)).map(|(i, _)| i).collect())
+    Ok(res
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| sel.matches(r))
+        .map(|(i, _)| i)
+        .collect())
 }
 
 /// Kubernetes label selector syntax: `a=b`, `a==b`, `a!=b`, `a in (x,y)`, `a notin (x)`, `a`, `!a`.
@@ -306,10 +404,16 @@ impl LabelSelector {
                 Req::Eq(k.trim().into(), v.trim().into())
             } else if let Some((k, v)) = part.split_once('=') {
                 Req::Eq(k.trim().into(), v.trim().into())
-            } else if words.len() >= 2 && (words.get(1) == Some(&"in") || words.get(1) == Some(&"notin")) {
+            } else if words.len() >= 2
+                && (words.get(1) == Some(&"in") || words.get(1) == Some(&"notin"))
+            {
                 let key = words.first().copied().unwrap_or("").to_string();
-                let open = part.find('(').ok_or_else(|| format!("label selector '{s}': expected '(' after in/notin"))?;
-                let close = part.rfind(')').ok_or_else(|| format!("label selector '{s}': missing ')'"))?;
+                let open = part
+                    .find('(')
+                    .ok_or_else(|| format!("label selector '{s}': expected '(' after in/notin"))?;
+                let close = part
+                    .rfind(')')
+                    .ok_or_else(|| format!("label selector '{s}': missing ')'"))?;
                 let vals: Vec<String> = part
                     .get(open + 1..close)
                     .unwrap_or("")
@@ -317,7 +421,11 @@ impl LabelSelector {
                     .map(|v| v.trim().to_string())
                     .filter(|v| !v.is_empty())
                     .collect();
-                if words.get(1) == Some(&"in") { Req::In(key, vals) } else { Req::NotIn(key, vals) }
+                if words.get(1) == Some(&"in") {
+                    Req::In(key, vals)
+                } else {
+                    Req::NotIn(key, vals)
+                }
             } else if let Some(k) = part.strip_prefix('!') {
                 Req::NotExists(k.trim().into())
             } else {
@@ -369,8 +477,11 @@ mod tests {
 
     #[test]
     fn label_selectors() {
-        let labels: BTreeMap<String, String> =
-            [("app".to_string(), "web".to_string()), ("tier".to_string(), "fe".to_string())].into();
+        let labels: BTreeMap<String, String> = [
+            ("app".to_string(), "web".to_string()),
+            ("tier".to_string(), "fe".to_string()),
+        ]
+        .into();
         let cases = [
             ("app=web", true),
             ("app==web,tier=fe", true),
@@ -382,15 +493,31 @@ mod tests {
             ("!missing,app in (x,web)", true),
         ];
         for (sel, want) in cases {
-            assert_eq!(LabelSelector::parse(sel).unwrap().matches(&labels), want, "{sel}");
+            assert_eq!(
+                LabelSelector::parse(sel).unwrap().matches(&labels),
+                want,
+                "{sel}"
+            );
         }
     }
 
     #[test]
     fn patch_kinds() {
-        assert!(matches!(parse_patch("- op: add\n  path: /a\n  value: 1\n", "p").unwrap(), Loaded::Json(_)));
-        assert!(matches!(parse_patch("[{\"op\": \"remove\", \"path\": \"/a\"}]", "p").unwrap(), Loaded::Json(_)));
-        assert!(matches!(parse_patch("kind: A\n", "p").unwrap(), Loaded::Strategic(_)));
-        assert!(matches!(parse_patch("# only a comment\n", "p").unwrap(), Loaded::Empty));
+        assert!(matches!(
+            parse_patch("- op: add\n  path: /a\n  value: 1\n", "p").unwrap(),
+            Loaded::Json(_)
+        ));
+        assert!(matches!(
+            parse_patch("[{\"op\": \"remove\", \"path\": \"/a\"}]", "p").unwrap(),
+            Loaded::Json(_)
+        ));
+        assert!(matches!(
+            parse_patch("kind: A\n", "p").unwrap(),
+            Loaded::Strategic(_)
+        ));
+        assert!(matches!(
+            parse_patch("# only a comment\n", "p").unwrap(),
+            Loaded::Empty
+        ));
     }
 }

@@ -84,10 +84,14 @@ struct Replacement {
 pub fn run(ldr: &Loader<'_>, entries: &[Value], res: &mut [Res]) -> Result<(), Error> {
     let mut list: Vec<(Replacement, String)> = Vec::new();
     for e in entries {
-        let r = Replacement::deserialize(e).map_err(|x| Error::invalid(&ldr.kfile, format!("replacements: {x}")))?;
+        let r = Replacement::deserialize(e)
+            .map_err(|x| Error::invalid(&ldr.kfile, format!("replacements: {x}")))?;
         if !r.path.is_empty() {
             if r.source.is_some() || r.targets.is_some() {
-                return Err(Error::invalid(&ldr.kfile, "cannot specify both path and inline replacement"));
+                return Err(Error::invalid(
+                    &ldr.kfile,
+                    "cannot specify both path and inline replacement",
+                ));
             }
             let (path, text) = ldr.load(&r.path)?;
             for (doc, _) in crate::yaml::parse_stream(&text, &path)? {
@@ -96,7 +100,8 @@ pub fn run(ldr: &Loader<'_>, entries: &[Value], res: &mut [Res]) -> Result<(), E
                     other => vec![other],
                 };
                 for it in items {
-                    let r = Replacement::deserialize(&it).map_err(|x| Error::invalid(&path, format!("replacement: {x}")))?;
+                    let r = Replacement::deserialize(&it)
+                        .map_err(|x| Error::invalid(&path, format!("replacement: {x}")))?;
                     list.push((r, path.clone()));
                 }
             }
@@ -121,28 +126,47 @@ fn apply(r: &Replacement, res: &mut [Res]) -> Result<(), String> {
         return Err("replacements must specify a source and at least one target".into());
     };
     let value = match (&r.source, &r.source_value) {
-        (Some(_), Some(_)) => return Err("value and resource selectors are mutually exclusive".into()),
-        (None, None) => return Err("replacements must specify a source and at least one target".into()),
+        (Some(_), Some(_)) => {
+            return Err("value and resource selectors are mutually exclusive".into());
+        }
+        (None, None) => {
+            return Err("replacements must specify a source and at least one target".into());
+        }
         (None, Some(v)) => v.clone(),
         (Some(s), None) => source_value(s, res)?,
     };
     for t in targets {
-        let Some(sel) = &t.select else { return Err("target must specify resources to select".into()) };
+        let Some(sel) = &t.select else {
+            return Err("target must specify resources to select".into());
+        };
         let sel_re = RegexSel::new(sel)?;
-        let rejects: Vec<RegexSel> = t.reject.iter().map(RegexSel::new).collect::<Result<_, _>>()?;
-        let paths: Vec<String> = if t.field_paths.is_empty() { vec!["metadata.name".into()] } else { t.field_paths.clone() };
+        let rejects: Vec<RegexSel> = t
+            .reject
+            .iter()
+            .map(RegexSel::new)
+            .collect::<Result<_, _>>()?;
+        let paths: Vec<String> = if t.field_paths.is_empty() {
+            vec!["metadata.name".into()]
+        } else {
+            t.field_paths.clone()
+        };
         for target in res.iter_mut() {
             if !sel_re.meta_matches(target) {
                 continue;
             }
             if t.reject.iter().zip(&rejects).any(|(spec, re)| {
-                (!spec.label_selector.is_empty() || !spec.annotation_selector.is_empty()) && re.meta_matches(target)
+                (!spec.label_selector.is_empty() || !spec.annotation_selector.is_empty())
+                    && re.meta_matches(target)
             }) {
                 continue;
             }
             let ids = ids_of(target);
             if t.reject.iter().zip(&rejects).any(|(spec, re)| {
-                !(spec.group.is_empty() && spec.version.is_empty() && spec.kind.is_empty() && spec.name.is_empty() && spec.namespace.is_empty())
+                !(spec.group.is_empty()
+                    && spec.version.is_empty()
+                    && spec.kind.is_empty()
+                    && spec.name.is_empty()
+                    && spec.namespace.is_empty())
                     && ids.iter().any(|id| re.id_matches(id))
             }) {
                 continue;
@@ -159,8 +183,15 @@ fn apply(r: &Replacement, res: &mut [Res]) -> Result<(), String> {
                     set_field(slot, &value, &opts)
                 })?;
                 if hits == 0 {
-                    let what = if opts.create { "unable to find or create field" } else { "unable to find field" };
-                    return Err(format!("{what} \"{fp}\" in replacement target {}", target.cur_id()));
+                    let what = if opts.create {
+                        "unable to find or create field"
+                    } else {
+                        "unable to find field"
+                    };
+                    return Err(format!(
+                        "{what} \"{fp}\" in replacement target {}",
+                        target.cur_id()
+                    ));
                 }
             }
         }
@@ -169,42 +200,69 @@ fn apply(r: &Replacement, res: &mut [Res]) -> Result<(), String> {
 }
 
 fn source_value(s: &Source, res: &[Res]) -> Result<Value, String> {
-    let sel_gvk = Gvk { group: s.sel.group.clone(), version: s.sel.version.clone(), kind: s.sel.kind.clone() };
+    let sel_gvk = Gvk {
+        group: s.sel.group.clone(),
+        version: s.sel.version.clone(),
+        kind: s.sel.kind.clone(),
+    };
     let mut found: Option<&Res> = None;
     for r in res {
         let hit = ids_of(r).iter().any(|id| {
             (s.sel.name.is_empty() || s.sel.name == id.name)
                 && (s.sel.namespace.is_empty() || {
-                    let sid = ResId { gvk: id.gvk.clone(), name: String::new(), namespace: s.sel.namespace.clone() };
+                    let sid = ResId {
+                        gvk: id.gvk.clone(),
+                        name: String::new(),
+                        namespace: s.sel.namespace.clone(),
+                    };
                     sid.effective_namespace() == id.effective_namespace()
                 })
                 && id.gvk.is_selected_by(&sel_gvk)
         });
         if hit {
             if found.is_some() {
-                return Err(format!("multiple matches for selector {}", describe(&s.sel)));
+                return Err(format!(
+                    "multiple matches for selector {}",
+                    describe(&s.sel)
+                ));
             }
             found = Some(r);
         }
     }
-    let Some(src) = found else { return Err(format!("nothing selected by {}", describe(&s.sel))) };
-    let fp = if s.field_path.is_empty() { "metadata.name" } else { &s.field_path };
+    let Some(src) = found else {
+        return Err(format!("nothing selected by {}", describe(&s.sel)));
+    };
+    let fp = if s.field_path.is_empty() {
+        "metadata.name"
+    } else {
+        &s.field_path
+    };
     let v = lookup(&src.value, &split_dotted(fp));
     let v = match v {
         Some(v) if !is_empty(v) => v.clone(),
-        _ => return Err(format!("fieldPath `{fp}` is missing for replacement source {}", describe(&s.sel))),
+        _ => {
+            return Err(format!(
+                "fieldPath `{fp}` is missing for replacement source {}",
+                describe(&s.sel)
+            ));
+        }
     };
     match &s.options {
         Some(o) if !o.delimiter.is_empty() => {
             let text = match &v {
-                Value::Object(_) | Value::Array(_) => return Err("delimiter option can only be used with scalar nodes".into()),
+                Value::Object(_) | Value::Array(_) => {
+                    return Err("delimiter option can only be used with scalar nodes".into());
+                }
                 other => scalar_string(other),
             };
             let parts: Vec<&str> = text.split(o.delimiter.as_str()).collect();
             let idx = usize::try_from(o.index).ok().filter(|i| *i < parts.len());
             match idx.and_then(|i| parts.get(i)) {
                 Some(p) => Ok(Value::String((*p).to_string())),
-                None => Err(format!("options.index {} is out of bounds for value {text}", o.index)),
+                None => Err(format!(
+                    "options.index {} is out of bounds for value {text}",
+                    o.index
+                )),
             }
         }
         _ => Ok(v),
@@ -222,7 +280,11 @@ fn is_empty(v: &Value) -> bool {
 
 fn describe(s: &SelectorSpec) -> String {
     let id = ResId {
-        gvk: Gvk { group: s.group.clone(), version: s.version.clone(), kind: s.kind.clone() },
+        gvk: Gvk {
+            group: s.group.clone(),
+            version: s.version.clone(),
+            kind: s.kind.clone(),
+        },
         name: s.name.clone(),
         namespace: s.namespace.clone(),
     };
@@ -243,7 +305,9 @@ fn anchored(p: &str) -> Result<Option<Regex>, String> {
     if p.is_empty() {
         return Ok(None);
     }
-    Regex::new(&format!("^(?:{p})$")).map(Some).map_err(|e| format!("invalid selector regex '{p}': {e}"))
+    Regex::new(&format!("^(?:{p})$"))
+        .map(Some)
+        .map_err(|e| format!("invalid selector regex '{p}': {e}"))
 }
 
 impl RegexSel {
@@ -254,7 +318,11 @@ impl RegexSel {
             kind: anchored(&s.kind)?,
             name: anchored(&s.name)?,
             namespace: anchored(&s.namespace)?,
-            labels: if s.label_selector.is_empty() { None } else { Some(LabelSelector::parse(&s.label_selector)?) },
+            labels: if s.label_selector.is_empty() {
+                None
+            } else {
+                Some(LabelSelector::parse(&s.label_selector)?)
+            },
             annotations: if s.annotation_selector.is_empty() {
                 None
             } else {
@@ -274,7 +342,10 @@ impl RegexSel {
 
     fn meta_matches(&self, r: &Res) -> bool {
         self.labels.as_ref().is_none_or(|s| s.matches(&r.labels()))
-            && self.annotations.as_ref().is_none_or(|s| s.matches(&r.annotations()))
+            && self
+                .annotations
+                .as_ref()
+                .is_none_or(|s| s.matches(&r.annotations()))
     }
 }
 
@@ -303,7 +374,9 @@ pub fn split_dotted(path: &str) -> Vec<String> {
 
 /// Reads the value at a dotted path (first match).
 pub fn lookup<'a>(v: &'a Value, segs: &[String]) -> Option<&'a Value> {
-    let Some((first, rest)) = segs.split_first() else { return Some(v) };
+    let Some((first, rest)) = segs.split_first() else {
+        return Some(v);
+    };
     match v {
         Value::Object(m) => lookup(m.get(first.as_str())?, rest),
         Value::Array(items) => {
@@ -330,7 +403,8 @@ fn element_matches(item: &Value, key: &str, want: &str) -> bool {
     if key.is_empty() {
         return !item.is_object() && !item.is_array() && scalar_string(item) == want;
     }
-    item.get(key).is_some_and(|v| !v.is_object() && !v.is_array() && scalar_string(v) == want)
+    item.get(key)
+        .is_some_and(|v| !v.is_object() && !v.is_array() && scalar_string(v) == want)
 }
 
 /// Visits every value at a dotted path, creating missing fields when asked.
@@ -340,7 +414,9 @@ fn set_path(
     create: bool,
     f: &mut dyn FnMut(&mut Value) -> Result<(), String>,
 ) -> Result<(), String> {
-    let Some((first, rest)) = segs.split_first() else { return f(v) };
+    let Some((first, rest)) = segs.split_first() else {
+        return f(v);
+    };
     if first == "*" {
         match v {
             Value::Array(items) => {
@@ -358,7 +434,11 @@ fn set_path(
         return Ok(());
     }
     if v.is_null() && create {
-        *v = if bracket(first).is_some() || first == "-" { Value::Array(Vec::new()) } else { Value::Object(Map::new()) };
+        *v = if bracket(first).is_some() || first == "-" {
+            Value::Array(Vec::new())
+        } else {
+            Value::Object(Map::new())
+        };
     }
     match v {
         Value::Object(m) => {
@@ -383,7 +463,11 @@ fn set_path(
                     }
                 }
                 if !any && create {
-                    let mut fresh = if k.is_empty() { Value::String(want.clone()) } else { Value::Object(Map::new()) };
+                    let mut fresh = if k.is_empty() {
+                        Value::String(want.clone())
+                    } else {
+                        Value::Object(Map::new())
+                    };
                     if let Value::Object(m) = &mut fresh {
                         m.insert(k.clone(), Value::String(want.clone()));
                     }
@@ -419,11 +503,17 @@ fn set_field(slot: &mut Value, value: &Value, opts: &Options) -> Result<(), Stri
             return Err("delimiter option can only be used with scalar nodes".into());
         }
         let cur = scalar_string(slot);
-        let mut parts: Vec<String> = cur.split(opts.delimiter.as_str()).map(String::from).collect();
+        let mut parts: Vec<String> = cur
+            .split(opts.delimiter.as_str())
+            .map(String::from)
+            .collect();
         let v = scalar_string(&value);
         if opts.index < 0 {
             parts.insert(0, v);
-        } else if let Some(p) = usize::try_from(opts.index).ok().and_then(|i| parts.get_mut(i)) {
+        } else if let Some(p) = usize::try_from(opts.index)
+            .ok()
+            .and_then(|i| parts.get_mut(i))
+        {
             *p = v;
         } else {
             parts.push(v);
@@ -435,7 +525,15 @@ fn set_field(slot: &mut Value, value: &Value, opts: &Options) -> Result<(), Stri
         (Value::String(_), true) => Value::String(scalar_string(&value)),
         (Value::Number(_), true) => {
             let text = scalar_string(&value);
-            text.parse::<i64>().map(Value::from).ok().or_else(|| text.parse::<f64>().ok().and_then(|f| serde_json::Number::from_f64(f).map(Value::Number))).unwrap_or(Value::String(text))
+            text.parse::<i64>()
+                .map(Value::from)
+                .ok()
+                .or_else(|| {
+                    text.parse::<f64>()
+                        .ok()
+                        .and_then(|f| serde_json::Number::from_f64(f).map(Value::Number))
+                })
+                .unwrap_or(Value::String(text))
         }
         (Value::Bool(_), true) => match scalar_string(&value).as_str() {
             "true" => Value::Bool(true),
@@ -454,24 +552,42 @@ mod tests {
 
     #[test]
     fn dotted_paths() {
-        assert_eq!(split_dotted("spec.containers.[name=a.b].image"), vec!["spec", "containers", "[name=a.b]", "image"]);
+        assert_eq!(
+            split_dotted("spec.containers.[name=a.b].image"),
+            vec!["spec", "containers", "[name=a.b]", "image"]
+        );
         let v = json!({"spec": {"containers": [{"name": "a", "image": "x"}, {"name": "b", "image": "y"}]}});
-        assert_eq!(lookup(&v, &split_dotted("spec.containers.[name=b].image")), Some(&json!("y")));
-        assert_eq!(lookup(&v, &split_dotted("spec.containers.0.name")), Some(&json!("a")));
+        assert_eq!(
+            lookup(&v, &split_dotted("spec.containers.[name=b].image")),
+            Some(&json!("y"))
+        );
+        assert_eq!(
+            lookup(&v, &split_dotted("spec.containers.0.name")),
+            Some(&json!("a"))
+        );
     }
 
     #[test]
     fn typed_set_and_create() {
         let mut v = json!({"spec": {"port": 80, "host": "h"}});
-        let opts = Options { create: true, ..Default::default() };
+        let opts = Options {
+            create: true,
+            ..Default::default()
+        };
         let mut n = 0;
         set_path(&mut v, &split_dotted("spec.port"), false, &mut |s| {
             n += 1;
             set_field(s, &json!("8080"), &Options::default())
         })
         .unwrap();
-        set_path(&mut v, &split_dotted("spec.new.deep"), true, &mut |s| set_field(s, &json!("z"), &opts)).unwrap();
+        set_path(&mut v, &split_dotted("spec.new.deep"), true, &mut |s| {
+            set_field(s, &json!("z"), &opts)
+        })
+        .unwrap();
         assert_eq!(n, 1);
-        assert_eq!(v, json!({"spec": {"port": 8080, "host": "h", "new": {"deep": "z"}}}));
+        assert_eq!(
+            v,
+            json!({"spec": {"port": 8080, "host": "h", "new": {"deep": "z"}}})
+        );
     }
 }

@@ -15,11 +15,18 @@ pub struct Gvk {
 impl Gvk {
     pub fn from_api_version(api_version: &str, kind: &str) -> Gvk {
         let (group, version) = split_api_version(api_version);
-        Gvk { group: group.to_string(), version: version.to_string(), kind: kind.to_string() }
+        Gvk {
+            group: group.to_string(),
+            version: version.to_string(),
+            kind: kind.to_string(),
+        }
     }
 
     pub fn of(value: &Value) -> Gvk {
-        let api = value.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+        let api = value
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or("");
         let kind = value.get("kind").and_then(Value::as_str).unwrap_or("");
         Gvk::from_api_version(api, kind)
     }
@@ -32,32 +39,70 @@ impl Gvk {
     }
 
     pub fn api_version(&self) -> String {
-        if self.group.is_empty() { self.version.clone() } else { format!("{}/{}", self.group, self.version) }
+        if self.group.is_empty() {
+            self.version.clone()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
     }
 
     /// Cluster-scoped per the built-in Kubernetes schema kustomize ships; unknown
     /// kinds (custom resources) count as namespaced, as in kustomize.
     pub fn is_cluster_scoped(&self) -> bool {
-        CLUSTER_SCOPED.iter().any(|(g, vs, k)| *k == self.kind && *g == self.group && vs.split(',').any(|v| v == self.version))
+        CLUSTER_SCOPED.iter().any(|(g, vs, k)| {
+            *k == self.kind && *g == self.group && vs.split(',').any(|v| v == self.version)
+        })
     }
 }
 
 /// (group, versions, kind) of the built-in cluster-scoped types.
 const CLUSTER_SCOPED: &[(&str, &str, &str)] = &[
-    ("admissionregistration.k8s.io", "v1,v1beta1", "MutatingWebhookConfiguration"),
-    ("admissionregistration.k8s.io", "v1,v1beta1", "ValidatingWebhookConfiguration"),
-    ("admissionregistration.k8s.io", "v1", "ValidatingAdmissionPolicy"),
-    ("admissionregistration.k8s.io", "v1", "ValidatingAdmissionPolicyBinding"),
-    ("apiextensions.k8s.io", "v1,v1beta1", "CustomResourceDefinition"),
+    (
+        "admissionregistration.k8s.io",
+        "v1,v1beta1",
+        "MutatingWebhookConfiguration",
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "v1,v1beta1",
+        "ValidatingWebhookConfiguration",
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "v1",
+        "ValidatingAdmissionPolicy",
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "v1",
+        "ValidatingAdmissionPolicyBinding",
+    ),
+    (
+        "apiextensions.k8s.io",
+        "v1,v1beta1",
+        "CustomResourceDefinition",
+    ),
     ("apiregistration.k8s.io", "v1,v1beta1", "APIService"),
-    ("certificates.k8s.io", "v1,v1beta1", "CertificateSigningRequest"),
+    (
+        "certificates.k8s.io",
+        "v1,v1beta1",
+        "CertificateSigningRequest",
+    ),
     ("flowcontrol.apiserver.k8s.io", "v1beta1", "FlowSchema"),
-    ("flowcontrol.apiserver.k8s.io", "v1beta1", "PriorityLevelConfiguration"),
+    (
+        "flowcontrol.apiserver.k8s.io",
+        "v1beta1",
+        "PriorityLevelConfiguration",
+    ),
     ("networking.k8s.io", "v1,v1beta1", "IngressClass"),
     ("node.k8s.io", "v1,v1beta1", "RuntimeClass"),
     ("policy", "v1beta1", "PodSecurityPolicy"),
     ("rbac.authorization.k8s.io", "v1,v1beta1", "ClusterRole"),
-    ("rbac.authorization.k8s.io", "v1,v1beta1", "ClusterRoleBinding"),
+    (
+        "rbac.authorization.k8s.io",
+        "v1,v1beta1",
+        "ClusterRoleBinding",
+    ),
     ("scheduling.k8s.io", "v1,v1beta1", "PriorityClass"),
     ("storage.k8s.io", "v1,v1beta1", "CSIDriver"),
     ("storage.k8s.io", "v1,v1beta1", "CSINode"),
@@ -88,8 +133,17 @@ pub struct ResId {
 impl ResId {
     pub fn of(value: &Value) -> ResId {
         let meta = value.get("metadata");
-        let s = |k: &str| meta.and_then(|m| m.get(k)).and_then(Value::as_str).unwrap_or("").to_string();
-        ResId { gvk: Gvk::of(value), name: s("name"), namespace: s("namespace") }
+        let s = |k: &str| {
+            meta.and_then(|m| m.get(k))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        };
+        ResId {
+            gvk: Gvk::of(value),
+            name: s("name"),
+            namespace: s("namespace"),
+        }
     }
 
     /// The namespace a namespaced object really lands in: unset means "default".
@@ -110,12 +164,24 @@ impl ResId {
 
 impl fmt::Display for ResId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let g = if self.gvk.group.is_empty() { "[noGrp]" } else { &self.gvk.group };
-        let ns = if self.namespace.is_empty() { "[noNs]" } else { &self.namespace };
+        let g = if self.gvk.group.is_empty() {
+            "[noGrp]"
+        } else {
+            &self.gvk.group
+        };
+        let ns = if self.namespace.is_empty() {
+            "[noNs]"
+        } else {
+            &self.namespace
+        };
         if self.gvk.version.is_empty() {
             write!(f, "{}.{}/{}.{}", self.gvk.kind, g, self.name, ns)
         } else {
-            write!(f, "{}.{}.{}/{}.{}", self.gvk.kind, self.gvk.version, g, self.name, ns)
+            write!(
+                f,
+                "{}.{}.{}/{}.{}",
+                self.gvk.kind, self.gvk.version, g, self.name, ns
+            )
         }
     }
 }
@@ -129,10 +195,35 @@ mod tests {
         let d = Gvk::from_api_version("apps/v1", "Deployment");
         let cases = [
             (Gvk::default(), true),
-            (Gvk { kind: "Deployment".into(), ..Default::default() }, true),
-            (Gvk { group: "apps".into(), ..Default::default() }, true),
-            (Gvk { group: "".into(), version: "v2".into(), kind: "".into() }, false),
-            (Gvk { kind: "Service".into(), ..Default::default() }, false),
+            (
+                Gvk {
+                    kind: "Deployment".into(),
+                    ..Default::default()
+                },
+                true,
+            ),
+            (
+                Gvk {
+                    group: "apps".into(),
+                    ..Default::default()
+                },
+                true,
+            ),
+            (
+                Gvk {
+                    group: "".into(),
+                    version: "v2".into(),
+                    kind: "".into(),
+                },
+                false,
+            ),
+            (
+                Gvk {
+                    kind: "Service".into(),
+                    ..Default::default()
+                },
+                false,
+            ),
         ];
         for (sel, want) in cases {
             assert_eq!(d.is_selected_by(&sel), want, "{sel:?}");
@@ -141,7 +232,8 @@ mod tests {
 
     #[test]
     fn display_and_scope() {
-        let v = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "x"}});
+        let v =
+            serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "x"}});
         let id = ResId::of(&v);
         assert_eq!(id.to_string(), "Namespace.v1.[noGrp]/x.[noNs]");
         assert!(id.gvk.is_cluster_scoped());

@@ -74,7 +74,11 @@ impl Res {
     }
 
     fn meta_str(&self, key: &str) -> &str {
-        self.value.get("metadata").and_then(|m| m.get(key)).and_then(Value::as_str).unwrap_or("")
+        self.value
+            .get("metadata")
+            .and_then(|m| m.get(key))
+            .and_then(Value::as_str)
+            .unwrap_or("")
     }
 
     pub fn metadata_mut(&mut self) -> &mut Map<String, Value> {
@@ -82,7 +86,8 @@ impl Res {
     }
 
     pub fn set_name(&mut self, name: &str) {
-        self.metadata_mut().insert("name".into(), Value::String(name.to_string()));
+        self.metadata_mut()
+            .insert("name".into(), Value::String(name.to_string()));
     }
 
     pub fn set_namespace(&mut self, ns: &str) {
@@ -117,7 +122,10 @@ impl Res {
         if map.is_empty() {
             meta.remove(key);
         } else {
-            let m: Map<String, Value> = map.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+            let m: Map<String, Value> = map
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect();
             meta.insert(key.into(), Value::Object(m));
         }
     }
@@ -127,9 +135,11 @@ impl Res {
         let pe = self.prefixes.is_empty() || other.prefixes.is_empty();
         let se = self.suffixes.is_empty() || other.suffixes.is_empty();
         if allow_empty {
-            (pe || same_ending(&self.prefixes, &other.prefixes)) && (se || same_ending(&self.suffixes, &other.suffixes))
+            (pe || same_ending(&self.prefixes, &other.prefixes))
+                && (se || same_ending(&self.suffixes, &other.suffixes))
         } else {
-            same_ending(&self.prefixes, &other.prefixes) && same_ending(&self.suffixes, &other.suffixes)
+            same_ending(&self.prefixes, &other.prefixes)
+                && same_ending(&self.suffixes, &other.suffixes)
         }
     }
 }
@@ -148,7 +158,10 @@ fn same_ending(a: &[String], b: &[String]) -> bool {
 
 pub fn metadata_mut(value: &mut Value) -> &mut Map<String, Value> {
     let obj = force_object(value);
-    force_object(obj.entry("metadata").or_insert_with(|| Value::Object(Map::new())))
+    force_object(
+        obj.entry("metadata")
+            .or_insert_with(|| Value::Object(Map::new())),
+    )
 }
 
 /// Turns `v` into an (empty) object unless it already is one.
@@ -164,7 +177,11 @@ pub fn force_object(v: &mut Value) -> &mut Map<String, Value> {
 
 pub fn string_map(v: Option<&Value>) -> BTreeMap<String, String> {
     v.and_then(Value::as_object)
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), crate::kustomization::scalar_string(v))).collect())
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), crate::kustomization::scalar_string(v)))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -175,7 +192,10 @@ mod tests {
 
     #[test]
     fn ids_and_renames() {
-        let mut r = Res::new(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}}), "f.yaml");
+        let mut r = Res::new(
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}}),
+            "f.yaml",
+        );
         r.store_previous_id();
         r.set_name("p-a");
         assert_eq!(r.org_id().name, "a");

@@ -34,10 +34,14 @@ pub fn merge(target: &Value, patch: &Value) -> Result<Option<Value>, SmpError> {
 fn schema_root(gvk: &Gvk) -> Option<&'static [&'static str]> {
     let api = gvk.api_version();
     let known = match (api.as_str(), gvk.kind.as_str()) {
-        ("apps/v1", "Deployment" | "ReplicaSet" | "DaemonSet" | "StatefulSet") => &["spec", "template", "spec"][..],
+        ("apps/v1", "Deployment" | "ReplicaSet" | "DaemonSet" | "StatefulSet") => {
+            &["spec", "template", "spec"][..]
+        }
         ("v1", "ReplicationController") => &["spec", "template", "spec"][..],
         ("batch/v1", "Job") => &["spec", "template", "spec"][..],
-        ("batch/v1" | "batch/v1beta1", "CronJob") => &["spec", "jobTemplate", "spec", "template", "spec"][..],
+        ("batch/v1" | "batch/v1beta1", "CronJob") => {
+            &["spec", "jobTemplate", "spec", "template", "spec"][..]
+        }
         ("v1", "Pod") => &["spec"][..],
         ("v1", "PodTemplate") => &["template", "spec"][..],
         ("v1", "Service") => &["<service>"][..],
@@ -57,35 +61,53 @@ fn is_builtin_group(group: &str) -> bool {
 }
 
 fn list_merge(root: Option<&[&str]>, path: &[String]) -> ListMerge {
-    let Some(root) = root else { return ListMerge::Replace };
+    let Some(root) = root else {
+        return ListMerge::Replace;
+    };
     let p: Vec<&str> = path.iter().map(String::as_str).collect();
     if matches!(p.last(), Some(&"finalizers")) && p.len() >= 2 && p[p.len() - 2] == "metadata" {
         return ListMerge::Primitive;
     }
-    if matches!(p.last(), Some(&"ownerReferences")) && p.len() >= 2 && p[p.len() - 2] == "metadata" {
+    if matches!(p.last(), Some(&"ownerReferences")) && p.len() >= 2 && p[p.len() - 2] == "metadata"
+    {
         return ListMerge::Keys(&["uid"]);
     }
     match root.first() {
         Some(&"<service>") => {
-            return if p == ["spec", "ports"] { ListMerge::Keys(&["port", "protocol"]) } else { ListMerge::Replace };
+            return if p == ["spec", "ports"] {
+                ListMerge::Keys(&["port", "protocol"])
+            } else {
+                ListMerge::Replace
+            };
         }
         Some(&"<webhooks>") => {
-            return if p == ["webhooks"] { ListMerge::Keys(&["name"]) } else { ListMerge::Replace };
+            return if p == ["webhooks"] {
+                ListMerge::Keys(&["name"])
+            } else {
+                ListMerge::Replace
+            };
         }
         Some(&"<meta>") => return ListMerge::Replace,
         _ => {}
     }
-    let Some(rest) = p.strip_prefix(root) else { return ListMerge::Replace };
+    let Some(rest) = p.strip_prefix(root) else {
+        return ListMerge::Replace;
+    };
     pod_spec_list(rest)
 }
 
 fn pod_spec_list(rest: &[&str]) -> ListMerge {
     match rest {
         ["containers" | "initContainers" | "ephemeralContainers"] => ListMerge::Keys(&["name"]),
-        ["volumes"] | ["imagePullSecrets"] | ["resourceClaims"] | ["schedulingGates"] => ListMerge::Keys(&["name"]),
+        ["volumes"] | ["imagePullSecrets"] | ["resourceClaims"] | ["schedulingGates"] => {
+            ListMerge::Keys(&["name"])
+        }
         ["hostAliases"] => ListMerge::Keys(&["ip"]),
         ["topologySpreadConstraints"] => ListMerge::Keys(&["topologyKey", "whenUnsatisfiable"]),
-        ["containers" | "initContainers" | "ephemeralContainers", field] => match *field {
+        [
+            "containers" | "initContainers" | "ephemeralContainers",
+            field,
+        ] => match *field {
             "env" => ListMerge::Keys(&["name"]),
             "ports" => ListMerge::Keys(&["containerPort", "protocol"]),
             "volumeMounts" => ListMerge::Keys(&["mountPath"]),
@@ -101,7 +123,10 @@ fn take_directive(m: &mut Map<String, Value>) -> Result<Option<String>, SmpError
     match m.remove("$patch") {
         None => Ok(None),
         Some(Value::String(s)) if s == "delete" || s == "replace" || s == "merge" => Ok(Some(s)),
-        Some(other) => Err(format!("unknown patch strategy '{}'", crate::kustomization::scalar_string(&other))),
+        Some(other) => Err(format!(
+            "unknown patch strategy '{}'",
+            crate::kustomization::scalar_string(&other)
+        )),
     }
 }
 
@@ -116,8 +141,12 @@ fn merge_value(
         (_, Some(Value::Null)) => Ok(None),
         (Some(Value::Object(d)), Some(Value::Object(p))) => merge_map(Some(d), p, root, path),
         (None | Some(Value::Null), Some(Value::Object(p))) => merge_map(None, p, root, path),
-        (Some(Value::Array(d)), Some(Value::Array(p))) => merge_list(Some(d), p, root, path).map(Some),
-        (None | Some(Value::Null), Some(Value::Array(p))) => merge_list(None, p, root, path).map(Some),
+        (Some(Value::Array(d)), Some(Value::Array(p))) => {
+            merge_list(Some(d), p, root, path).map(Some)
+        }
+        (None | Some(Value::Null), Some(Value::Array(p))) => {
+            merge_list(None, p, root, path).map(Some)
+        }
         (_, Some(p)) => Ok(Some(p.clone())),
     }
 }
@@ -130,9 +159,13 @@ fn merge_map(
 ) -> Result<Option<Value>, SmpError> {
     let mut patch = patch.clone();
     let directive = take_directive(&mut patch)?;
-    let retain: Option<Vec<String>> = patch
-        .remove("$retainKeys")
-        .and_then(|v| v.as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect()));
+    let retain: Option<Vec<String>> = patch.remove("$retainKeys").and_then(|v| {
+        v.as_array().map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(String::from))
+                .collect()
+        })
+    });
     match directive.as_deref() {
         Some("delete") => return Ok(None),
         Some("replace") => return merge_map(None, &patch, root, path),
@@ -208,7 +241,11 @@ fn reorder(items: &mut Vec<Value>, order: &[Value], key: Option<&str>) {
 
 fn element_keys(v: &Value, keys: &[&str]) -> Vec<String> {
     keys.iter()
-        .map(|k| v.get(*k).map(crate::kustomization::scalar_string).unwrap_or_default())
+        .map(|k| {
+            v.get(*k)
+                .map(crate::kustomization::scalar_string)
+                .unwrap_or_default()
+        })
         .collect()
 }
 
@@ -238,8 +275,15 @@ fn merge_list(
     // A `- $patch: replace|delete|merge` element steers the whole list.
     let mut patch: Vec<Value> = patch.to_vec();
     let mut directive = None;
-    if let Some(pos) = patch.iter().position(|e| e.as_object().is_some_and(|m| m.len() == 1 && m.contains_key("$patch"))) {
-        directive = patch.remove(pos).get("$patch").and_then(Value::as_str).map(String::from);
+    if let Some(pos) = patch.iter().position(|e| {
+        e.as_object()
+            .is_some_and(|m| m.len() == 1 && m.contains_key("$patch"))
+    }) {
+        directive = patch
+            .remove(pos)
+            .get("$patch")
+            .and_then(Value::as_str)
+            .map(String::from);
     }
     match directive.as_deref() {
         Some("replace") => return Ok(Value::Array(patch)),
@@ -310,27 +354,47 @@ mod tests {
         let cases = vec![
             (
                 "containers merge by name, patched first",
-                deploy(json!({"containers": [{"name": "a", "image": "A"}, {"name": "b", "image": "B", "env": [{"name": "X", "value": "x"}, {"name": "Y", "value": "y"}]}]})),
-                deploy(json!({"containers": [{"name": "b", "image": "B2", "env": [{"name": "Z", "value": "z"}, {"name": "X", "value": "x2"}]}, {"name": "c", "image": "C"}]})),
-                Some(deploy(json!({"containers": [{"name": "b", "image": "B2", "env": [{"name": "Z", "value": "z"}, {"name": "X", "value": "x2"}, {"name": "Y", "value": "y"}]}, {"name": "c", "image": "C"}, {"name": "a", "image": "A"}]}))),
+                deploy(
+                    json!({"containers": [{"name": "a", "image": "A"}, {"name": "b", "image": "B", "env": [{"name": "X", "value": "x"}, {"name": "Y", "value": "y"}]}]}),
+                ),
+                deploy(
+                    json!({"containers": [{"name": "b", "image": "B2", "env": [{"name": "Z", "value": "z"}, {"name": "X", "value": "x2"}]}, {"name": "c", "image": "C"}]}),
+                ),
+                Some(deploy(
+                    json!({"containers": [{"name": "b", "image": "B2", "env": [{"name": "Z", "value": "z"}, {"name": "X", "value": "x2"}, {"name": "Y", "value": "y"}]}, {"name": "c", "image": "C"}, {"name": "a", "image": "A"}]}),
+                )),
             ),
             (
                 "delete element and null field",
-                deploy(json!({"containers": [{"name": "a", "image": "A"}], "volumes": [{"name": "v", "emptyDir": {}}, {"name": "w", "emptyDir": {}}]})),
-                deploy(json!({"volumes": [{"name": "v", "$patch": "delete"}], "containers": [{"name": "a", "image": null}]})),
-                Some(deploy(json!({"containers": [{"name": "a"}], "volumes": [{"name": "w", "emptyDir": {}}]}))),
+                deploy(
+                    json!({"containers": [{"name": "a", "image": "A"}], "volumes": [{"name": "v", "emptyDir": {}}, {"name": "w", "emptyDir": {}}]}),
+                ),
+                deploy(
+                    json!({"volumes": [{"name": "v", "$patch": "delete"}], "containers": [{"name": "a", "image": null}]}),
+                ),
+                Some(deploy(
+                    json!({"containers": [{"name": "a"}], "volumes": [{"name": "w", "emptyDir": {}}]}),
+                )),
             ),
             (
                 "port without protocol matches",
-                deploy(json!({"containers": [{"name": "a", "ports": [{"containerPort": 80, "protocol": "TCP"}]}]})),
-                deploy(json!({"containers": [{"name": "a", "ports": [{"containerPort": 80, "name": "http"}]}]})),
-                Some(deploy(json!({"containers": [{"name": "a", "ports": [{"containerPort": 80, "protocol": "TCP", "name": "http"}]}]}))),
+                deploy(
+                    json!({"containers": [{"name": "a", "ports": [{"containerPort": 80, "protocol": "TCP"}]}]}),
+                ),
+                deploy(
+                    json!({"containers": [{"name": "a", "ports": [{"containerPort": 80, "name": "http"}]}]}),
+                ),
+                Some(deploy(
+                    json!({"containers": [{"name": "a", "ports": [{"containerPort": 80, "protocol": "TCP", "name": "http"}]}]}),
+                )),
             ),
             (
                 "custom resources replace lists",
                 json!({"apiVersion": "x.io/v1", "kind": "Foo", "spec": {"items": [{"name": "a", "v": 1}]}}),
                 json!({"apiVersion": "x.io/v1", "kind": "Foo", "spec": {"items": [{"name": "b"}]}}),
-                Some(json!({"apiVersion": "x.io/v1", "kind": "Foo", "spec": {"items": [{"name": "b"}]}})),
+                Some(
+                    json!({"apiVersion": "x.io/v1", "kind": "Foo", "spec": {"items": [{"name": "b"}]}}),
+                ),
             ),
             (
                 "whole object delete",
@@ -348,7 +412,9 @@ mod tests {
                 "retainKeys and primitive list deletion",
                 json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"finalizers": ["a", "b"]}, "spec": {"volumes": [{"name": "v", "emptyDir": {}}]}}),
                 json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"$deleteFromPrimitiveList/finalizers": ["a"]}, "spec": {"volumes": [{"name": "v", "hostPath": {"path": "/x"}, "$retainKeys": ["name", "hostPath"]}]}}),
-                Some(json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"finalizers": ["b"]}, "spec": {"volumes": [{"name": "v", "hostPath": {"path": "/x"}}]}})),
+                Some(
+                    json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"finalizers": ["b"]}, "spec": {"volumes": [{"name": "v", "hostPath": {"path": "/x"}}]}}),
+                ),
             ),
         ];
         for (name, target, patch, want) in cases {
@@ -361,6 +427,9 @@ mod tests {
         let target = deploy(json!({"containers": [{"name": "a"}, {"name": "b"}]}));
         let patch = deploy(json!({"$setElementOrder/containers": [{"name": "b"}, {"name": "a"}]}));
         let got = merge(&target, &patch).unwrap().unwrap();
-        assert_eq!(got["spec"]["template"]["spec"]["containers"], json!([{"name": "b"}, {"name": "a"}]));
+        assert_eq!(
+            got["spec"]["template"]["spec"]["containers"],
+            json!([{"name": "b"}, {"name": "a"}])
+        );
     }
 }

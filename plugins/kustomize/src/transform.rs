@@ -7,7 +7,9 @@ use crate::Error;
 use crate::build::{Acc, Loader};
 use crate::config::{TransformerConfig, push_unique};
 use crate::fieldspec::{Create, FieldSpec, split_path, walk};
-use crate::kustomization::{GeneratorArgs, GeneratorOptions, Image, Kustomization, Patch, Replica, scalar_string};
+use crate::kustomization::{
+    GeneratorArgs, GeneratorOptions, Image, Kustomization, Patch, Replica, scalar_string,
+};
 use crate::resid::Gvk;
 use crate::resource::Res;
 use serde::Deserialize;
@@ -20,19 +22,28 @@ pub fn run_builtin(ldr: &Loader<'_>, k: &Kustomization, acc: &mut Acc) -> Result
             .map_err(|e| e.context("patchesStrategicMerge"))?;
     }
     for p in k.patches.iter().flatten() {
-        crate::patches::patch_entry(ldr, p, &mut acc.res, false).map_err(|e| e.context("patches"))?;
+        crate::patches::patch_entry(ldr, p, &mut acc.res, false)
+            .map_err(|e| e.context("patches"))?;
     }
     if !k.namespace.is_empty() {
-        namespace(&mut acc.res, &k.namespace, &acc.config.namespace).map_err(|m| Error::invalid(&ldr.kfile, m))?;
+        namespace(&mut acc.res, &k.namespace, &acc.config.namespace)
+            .map_err(|m| Error::invalid(&ldr.kfile, m))?;
     }
     if !k.name_prefix.is_empty() {
-        prefix_suffix(&mut acc.res, &k.name_prefix, "", &acc.config.name_prefix).map_err(|m| Error::invalid(&ldr.kfile, m))?;
+        prefix_suffix(&mut acc.res, &k.name_prefix, "", &acc.config.name_prefix)
+            .map_err(|m| Error::invalid(&ldr.kfile, m))?;
     }
     if !k.name_suffix.is_empty() {
-        prefix_suffix(&mut acc.res, "", &k.name_suffix, &acc.config.name_suffix).map_err(|m| Error::invalid(&ldr.kfile, m))?;
+        prefix_suffix(&mut acc.res, "", &k.name_suffix, &acc.config.name_suffix)
+            .map_err(|m| Error::invalid(&ldr.kfile, m))?;
     }
     for l in k.labels.iter().flatten() {
-        let mut specs: Vec<FieldSpec> = l.fields.iter().flatten().filter_map(FieldSpec::from_value).collect();
+        let mut specs: Vec<FieldSpec> = l
+            .fields
+            .iter()
+            .flatten()
+            .filter_map(FieldSpec::from_value)
+            .collect();
         for fs in &acc.config.labels {
             push_unique(&mut specs, fs.clone());
         }
@@ -51,25 +62,43 @@ pub fn run_builtin(ldr: &Loader<'_>, k: &Kustomization, acc: &mut Acc) -> Result
                     push_unique(&mut specs, fs.clone());
                 }
             }
-            push_unique(&mut specs, FieldSpec::new("", "", "", "metadata/labels", true));
+            push_unique(
+                &mut specs,
+                FieldSpec::new("", "", "", "metadata/labels", true),
+            );
         }
-        let pairs: Vec<(String, String)> = l.pairs.iter().map(|(a, b)| (a.clone(), b.clone())).collect();
+        let pairs: Vec<(String, String)> = l
+            .pairs
+            .iter()
+            .map(|(a, b)| (a.clone(), b.clone()))
+            .collect();
         add_map_entries(&mut acc.res, &pairs, &specs).map_err(|m| Error::invalid(&ldr.kfile, m))?;
     }
     if !k.common_labels.is_empty() {
-        let pairs: Vec<(String, String)> = k.common_labels.iter().map(|(a, b)| (a.clone(), b.clone())).collect();
-        add_map_entries(&mut acc.res, &pairs, &acc.config.common_labels).map_err(|m| Error::invalid(&ldr.kfile, m))?;
+        let pairs: Vec<(String, String)> = k
+            .common_labels
+            .iter()
+            .map(|(a, b)| (a.clone(), b.clone()))
+            .collect();
+        add_map_entries(&mut acc.res, &pairs, &acc.config.common_labels)
+            .map_err(|m| Error::invalid(&ldr.kfile, m))?;
     }
     if !k.common_annotations.is_empty() {
-        let pairs: Vec<(String, String)> = k.common_annotations.iter().map(|(a, b)| (a.clone(), b.clone())).collect();
+        let pairs: Vec<(String, String)> = k
+            .common_annotations
+            .iter()
+            .map(|(a, b)| (a.clone(), b.clone()))
+            .collect();
         add_map_entries(&mut acc.res, &pairs, &acc.config.common_annotations)
             .map_err(|m| Error::invalid(&ldr.kfile, m))?;
     }
     for p in k.patches_json6902.iter().flatten() {
-        crate::patches::patch_entry(ldr, p, &mut acc.res, true).map_err(|e| e.context("patchesJson6902"))?;
+        crate::patches::patch_entry(ldr, p, &mut acc.res, true)
+            .map_err(|e| e.context("patchesJson6902"))?;
     }
     for r in k.replicas.iter().flatten() {
-        replicas(&mut acc.res, r, &acc.config.replicas).map_err(|m| Error::invalid(&ldr.kfile, m))?;
+        replicas(&mut acc.res, r, &acc.config.replicas)
+            .map_err(|m| Error::invalid(&ldr.kfile, m))?;
     }
     for img in k.images.iter().flatten() {
         images(&mut acc.res, img, &acc.config.images).map_err(|m| Error::invalid(&ldr.kfile, m))?;
@@ -81,7 +110,11 @@ pub fn run_builtin(ldr: &Loader<'_>, k: &Kustomization, acc: &mut Acc) -> Result
 }
 
 /// Sets `key: value` entries into the map at each field spec (labels, annotations).
-pub fn add_map_entries(res: &mut [Res], pairs: &[(String, String)], specs: &[FieldSpec]) -> Result<(), String> {
+pub fn add_map_entries(
+    res: &mut [Res],
+    pairs: &[(String, String)],
+    specs: &[FieldSpec],
+) -> Result<(), String> {
     if pairs.is_empty() {
         return Ok(());
     }
@@ -92,13 +125,19 @@ pub fn add_map_entries(res: &mut [Res], pairs: &[(String, String)], specs: &[Fie
                 continue;
             }
             let id = r.cur_id();
-            walk(&mut r.value, &split_path(&fs.path), fs.create, Create::Map, &mut |v| {
-                let m = crate::resource::force_object(v);
-                for (k, val) in pairs {
-                    m.insert(k.clone(), Value::String(val.clone()));
-                }
-                Ok(())
-            })
+            walk(
+                &mut r.value,
+                &split_path(&fs.path),
+                fs.create,
+                Create::Map,
+                &mut |v| {
+                    let m = crate::resource::force_object(v);
+                    for (k, val) in pairs {
+                        m.insert(k.clone(), Value::String(val.clone()));
+                    }
+                    Ok(())
+                },
+            )
             .map_err(|m| format!("considering field '{}' of object {id}: {m}", fs.path))?;
         }
     }
@@ -108,7 +147,8 @@ pub fn add_map_entries(res: &mut [Res], pairs: &[(String, String)], specs: &[Fie
 /// Sets entries into `metadata.<key>` of one resource.
 pub fn set_map_entries(r: &mut Res, key: &str, pairs: &[(String, String)]) {
     let meta = r.metadata_mut();
-    let m = crate::resource::force_object(meta.entry(key).or_insert_with(|| Value::Object(Map::new())));
+    let m =
+        crate::resource::force_object(meta.entry(key).or_insert_with(|| Value::Object(Map::new())));
     for (k, v) in pairs {
         m.insert(k.clone(), Value::String(v.clone()));
     }
@@ -116,15 +156,25 @@ pub fn set_map_entries(r: &mut Res, key: &str, pairs: &[(String, String)]) {
 
 fn namespace(res: &mut [Res], ns: &str, specs: &[FieldSpec]) -> Result<(), String> {
     for r in res.iter_mut() {
-        if r.annotations().get("kustomize.config.k8s.io/helm-generated").map(String::as_str) == Some("true") {
+        if r.annotations()
+            .get("kustomize.config.k8s.io/helm-generated")
+            .map(String::as_str)
+            == Some("true")
+        {
             continue;
         }
         r.store_previous_id();
         let gvk = r.gvk();
         if !gvk.is_cluster_scoped() {
-            r.metadata_mut().insert("namespace".into(), Value::String(ns.to_string()));
+            r.metadata_mut()
+                .insert("namespace".into(), Value::String(ns.to_string()));
         }
-        let api = r.value.get("apiVersion").and_then(Value::as_str).unwrap_or("").to_string();
+        let api = r
+            .value
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         let is_binding = gvk.kind == "RoleBinding" || gvk.kind == "ClusterRoleBinding";
         if is_binding {
             if let Some(Value::Array(subjects)) = r.value.get_mut("subjects") {
@@ -141,27 +191,56 @@ fn namespace(res: &mut [Res], ns: &str, specs: &[FieldSpec]) -> Result<(), Strin
             if fs.path == "metadata/namespace" || (fs.path == "metadata/name" && api != "v1") {
                 continue;
             }
-            if is_binding && fs.path == "subjects/namespace" && (fs.gvk.kind == "RoleBinding" || fs.gvk.kind == "ClusterRoleBinding") {
+            if is_binding
+                && fs.path == "subjects/namespace"
+                && (fs.gvk.kind == "RoleBinding" || fs.gvk.kind == "ClusterRoleBinding")
+            {
                 continue;
             }
             if !gvk.is_selected_by(&fs.gvk) {
                 continue;
             }
-            walk(&mut r.value, &split_path(&fs.path), fs.create, Create::Scalar, &mut |v| {
-                *v = Value::String(ns.to_string());
-                Ok(())
-            })
-            .map_err(|m| format!("namespace field specs must target scalar nodes ('{}'): {m}", fs.path))?;
+            walk(
+                &mut r.value,
+                &split_path(&fs.path),
+                fs.create,
+                Create::Scalar,
+                &mut |v| {
+                    *v = Value::String(ns.to_string());
+                    Ok(())
+                },
+            )
+            .map_err(|m| {
+                format!(
+                    "namespace field specs must target scalar nodes ('{}'): {m}",
+                    fs.path
+                )
+            })?;
         }
     }
     Ok(())
 }
 
-fn prefix_suffix(res: &mut [Res], prefix: &str, suffix: &str, specs: &[FieldSpec]) -> Result<(), String> {
+fn prefix_suffix(
+    res: &mut [Res],
+    prefix: &str,
+    suffix: &str,
+    specs: &[FieldSpec],
+) -> Result<(), String> {
     let skip = [
-        Gvk { kind: "CustomResourceDefinition".into(), ..Default::default() },
-        Gvk { group: "apiregistration.k8s.io".into(), kind: "APIService".into(), ..Default::default() },
-        Gvk { kind: "Namespace".into(), ..Default::default() },
+        Gvk {
+            kind: "CustomResourceDefinition".into(),
+            ..Default::default()
+        },
+        Gvk {
+            group: "apiregistration.k8s.io".into(),
+            kind: "APIService".into(),
+            ..Default::default()
+        },
+        Gvk {
+            kind: "Namespace".into(),
+            ..Default::default()
+        },
     ];
     for r in res.iter_mut() {
         let org = r.org_id();
@@ -184,12 +263,18 @@ fn prefix_suffix(res: &mut [Res], prefix: &str, suffix: &str, specs: &[FieldSpec
             if !r.gvk().is_selected_by(&fs.gvk) {
                 continue;
             }
-            walk(&mut r.value, &split_path(&fs.path), false, Create::Never, &mut |v| {
-                if let Value::String(s) = v {
-                    *s = format!("{prefix}{s}{suffix}");
-                }
-                Ok(())
-            })?;
+            walk(
+                &mut r.value,
+                &split_path(&fs.path),
+                false,
+                Create::Never,
+                &mut |v| {
+                    if let Value::String(s) = v {
+                        *s = format!("{prefix}{s}{suffix}");
+                    }
+                    Ok(())
+                },
+            )?;
         }
     }
     Ok(())
@@ -199,21 +284,34 @@ fn replicas(res: &mut [Res], rep: &Replica, specs: &[FieldSpec]) -> Result<(), S
     let mut found = false;
     for fs in specs {
         for r in res.iter_mut() {
-            if !r.all_ids().iter().any(|id| id.name == rep.name && id.gvk.is_selected_by(&fs.gvk)) {
+            if !r
+                .all_ids()
+                .iter()
+                .any(|id| id.name == rep.name && id.gvk.is_selected_by(&fs.gvk))
+            {
                 continue;
             }
             found = true;
-            walk(&mut r.value, &split_path(&fs.path), fs.create, Create::Scalar, &mut |v| {
-                *v = Value::from(rep.count);
-                Ok(())
-            })?;
+            walk(
+                &mut r.value,
+                &split_path(&fs.path),
+                fs.create,
+                Create::Scalar,
+                &mut |v| {
+                    *v = Value::from(rep.count);
+                    Ok(())
+                },
+            )?;
         }
     }
     if !found {
         return Err(format!(
             "replicas: resource with name {} does not match a config with the following GVK {:?}",
             rep.name,
-            specs.iter().map(|f| f.gvk.kind.as_str()).collect::<Vec<_>>()
+            specs
+                .iter()
+                .map(|f| f.gvk.kind.as_str())
+                .collect::<Vec<_>>()
         ));
     }
     Ok(())
@@ -225,7 +323,9 @@ fn images(res: &mut [Res], img: &Image, specs: &[FieldSpec]) -> Result<(), Strin
         img.name
     );
     // An invalid name never matches, as in kustomize.
-    let Ok(re) = regex::Regex::new(&pattern) else { return Ok(()) };
+    let Ok(re) = regex::Regex::new(&pattern) else {
+        return Ok(());
+    };
     let update = |v: &mut Value| {
         if let Value::String(s) = v {
             if re.is_match(s) {
@@ -243,10 +343,16 @@ fn images(res: &mut [Res], img: &Image, specs: &[FieldSpec]) -> Result<(), Strin
             if !gvk.is_selected_by(&fs.gvk) {
                 continue;
             }
-            walk(&mut r.value, &split_path(&fs.path), false, Create::Never, &mut |v| {
-                update(v);
-                Ok(())
-            })?;
+            walk(
+                &mut r.value,
+                &split_path(&fs.path),
+                false,
+                Create::Never,
+                &mut |v| {
+                    update(v);
+                    Ok(())
+                },
+            )?;
         }
     }
     Ok(())
@@ -283,15 +389,27 @@ fn split_image(image: &str) -> (String, String, String) {
         (None, None) => (image.to_string(), String::new(), String::new()),
         (Some(d), c) if c.is_none_or(|c| d < c) => {
             let d = d + slash;
-            (image[..d].to_string(), String::new(), image[d + 1..].to_string())
+            (
+                image[..d].to_string(),
+                String::new(),
+                image[d + 1..].to_string(),
+            )
         }
         (Some(d), Some(c)) => {
             let (d, c) = (d + slash, c + slash);
-            (image[..c].to_string(), image[c + 1..d].to_string(), image[d + 1..].to_string())
+            (
+                image[..c].to_string(),
+                image[c + 1..d].to_string(),
+                image[d + 1..].to_string(),
+            )
         }
         (None, Some(c)) => {
             let c = c + slash;
-            (image[..c].to_string(), image[c + 1..].to_string(), String::new())
+            (
+                image[..c].to_string(),
+                image[c + 1..].to_string(),
+                String::new(),
+            )
         }
         (Some(_), None) => (image.to_string(), String::new(), String::new()),
     }
@@ -326,12 +444,20 @@ fn new_image(old: &str, img: &Image) -> String {
 
 /// Adds name references declared by a CRD's `x-kubernetes-object-ref-*` schema annotations.
 pub fn config_from_crd(doc: &Value, config: &mut TransformerConfig) {
-    let kind = doc.pointer("/spec/names/kind").and_then(Value::as_str).unwrap_or("");
+    let kind = doc
+        .pointer("/spec/names/kind")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     if kind.is_empty() {
         return;
     }
     let mut found = Vec::new();
-    for ver in doc.pointer("/spec/versions").and_then(Value::as_array).into_iter().flatten() {
+    for ver in doc
+        .pointer("/spec/versions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         if let Some(props) = ver.pointer("/schema/openAPIV3Schema") {
             crd_refs(props, &mut Vec::new(), &mut found);
         }
@@ -341,14 +467,20 @@ pub fn config_from_crd(doc: &Value, config: &mut TransformerConfig) {
     }
     for (path, ref_kind) in found {
         config.add_name_ref(
-            Gvk { kind: ref_kind, ..Default::default() },
+            Gvk {
+                kind: ref_kind,
+                ..Default::default()
+            },
             FieldSpec::new("", "", kind, &path, false),
         );
     }
 }
 
 fn crd_refs(schema: &Value, path: &mut Vec<String>, out: &mut Vec<(String, String)>) {
-    if let Some(k) = schema.get("x-kubernetes-object-ref-kind").and_then(Value::as_str) {
+    if let Some(k) = schema
+        .get("x-kubernetes-object-ref-kind")
+        .and_then(Value::as_str)
+    {
         out.push((format!("{}/name", path.join("/")), k.to_string()));
     }
     if let Some(props) = schema.get("properties").and_then(Value::as_object) {
@@ -374,7 +506,9 @@ fn plugin_docs(ldr: &Loader<'_>, entry: &str) -> Result<Vec<(Value, String)>, Er
     if ldr.fs.list(&path).is_ok() {
         return Err(Error::invalid(
             &ldr.kfile,
-            format!("'{entry}': plugin configurations from kustomization folders are not supported; list the configuration files"),
+            format!(
+                "'{entry}': plugin configurations from kustomization folders are not supported; list the configuration files"
+            ),
         ));
     }
     let (path, text) = ldr.load(entry)?;
@@ -420,25 +554,44 @@ struct PluginConf {
 }
 
 fn specs_of(conf: &PluginConf) -> Vec<FieldSpec> {
-    conf.field_specs.iter().flatten().filter_map(FieldSpec::from_value).collect()
+    conf.field_specs
+        .iter()
+        .flatten()
+        .filter_map(FieldSpec::from_value)
+        .collect()
 }
 
 fn string_pairs(m: &Option<BTreeMap<String, Value>>) -> Vec<(String, String)> {
-    m.iter().flatten().map(|(k, v)| (k.clone(), scalar_string(v))).collect()
+    m.iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), scalar_string(v)))
+        .collect()
 }
 
 /// One `transformers:` entry.
-pub fn run_transformer_entry(ldr: &Loader<'_>, _k: &Kustomization, entry: &str, acc: &mut Acc) -> Result<(), Error> {
+pub fn run_transformer_entry(
+    ldr: &Loader<'_>,
+    _k: &Kustomization,
+    entry: &str,
+    acc: &mut Acc,
+) -> Result<(), Error> {
     for (doc, src) in plugin_docs(ldr, entry)? {
-        let kind = doc.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
+        let kind = doc
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         let api = doc.get("apiVersion").and_then(Value::as_str).unwrap_or("");
         if api != "builtin" {
             return Err(Error::invalid(
                 &src,
-                format!("transformer '{kind}' ({api}) is an external plugin; only builtin transformers can run in this sandbox"),
+                format!(
+                    "transformer '{kind}' ({api}) is an external plugin; only builtin transformers can run in this sandbox"
+                ),
             ));
         }
-        let conf = PluginConf::deserialize(&doc).map_err(|e| Error::invalid(&src, format!("{kind}: {e}")))?;
+        let conf = PluginConf::deserialize(&doc)
+            .map_err(|e| Error::invalid(&src, format!("{kind}: {e}")))?;
         let bad = |m: String| Error::invalid(&src, m);
         match kind.as_str() {
             "PrefixSuffixTransformer" | "PrefixTransformer" | "SuffixTransformer" => {
@@ -451,12 +604,23 @@ pub fn run_transformer_entry(ldr: &Loader<'_>, _k: &Kustomization, entry: &str, 
                 )
                 .map_err(bad)?;
             }
-            "LabelTransformer" => add_map_entries(&mut acc.res, &string_pairs(&conf.labels), &specs_of(&conf)).map_err(bad)?,
-            "AnnotationsTransformer" => {
-                add_map_entries(&mut acc.res, &string_pairs(&conf.annotations), &specs_of(&conf)).map_err(bad)?
+            "LabelTransformer" => {
+                add_map_entries(&mut acc.res, &string_pairs(&conf.labels), &specs_of(&conf))
+                    .map_err(bad)?
             }
+            "AnnotationsTransformer" => add_map_entries(
+                &mut acc.res,
+                &string_pairs(&conf.annotations),
+                &specs_of(&conf),
+            )
+            .map_err(bad)?,
             "NamespaceTransformer" => {
-                let ns = conf.metadata.as_ref().and_then(|m| m.get("namespace")).and_then(Value::as_str).unwrap_or("");
+                let ns = conf
+                    .metadata
+                    .as_ref()
+                    .and_then(|m| m.get("namespace"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
                 if !ns.is_empty() {
                     namespace(&mut acc.res, ns, &specs_of(&conf)).map_err(bad)?;
                 }
@@ -472,26 +636,43 @@ pub fn run_transformer_entry(ldr: &Loader<'_>, _k: &Kustomization, entry: &str, 
                 }
             }
             "ReplacementTransformer" => {
-                crate::replacements::run(ldr, conf.replacements.as_deref().unwrap_or(&[]), &mut acc.res)?;
+                crate::replacements::run(
+                    ldr,
+                    conf.replacements.as_deref().unwrap_or(&[]),
+                    &mut acc.res,
+                )?;
             }
             "PatchTransformer" | "PatchJson6902Transformer" => {
                 let p = Patch {
                     path: conf.path.clone().unwrap_or_default(),
-                    patch: conf.patch.clone().or(conf.json_op.clone()).unwrap_or_default(),
+                    patch: conf
+                        .patch
+                        .clone()
+                        .or(conf.json_op.clone())
+                        .unwrap_or_default(),
                     target: conf.target.clone(),
                     options: conf.options.clone(),
                 };
-                crate::patches::patch_entry(ldr, &p, &mut acc.res, kind == "PatchJson6902Transformer")?;
+                crate::patches::patch_entry(
+                    ldr,
+                    &p,
+                    &mut acc.res,
+                    kind == "PatchJson6902Transformer",
+                )?;
             }
             "PatchStrategicMergeTransformer" => {
-                let mut entries: Vec<String> = conf.paths.iter().flatten().map(scalar_string).collect();
+                let mut entries: Vec<String> =
+                    conf.paths.iter().flatten().map(scalar_string).collect();
                 if let Some(p) = &conf.patches {
                     entries.push(p.clone());
                 }
                 crate::patches::strategic_merge_entries(ldr, &entries, &mut acc.res)?;
             }
             other => {
-                return Err(Error::invalid(&src, format!("unable to load builtin {other}: not supported by this builder")));
+                return Err(Error::invalid(
+                    &src,
+                    format!("unable to load builtin {other}: not supported by this builder"),
+                ));
             }
         }
     }
@@ -507,18 +688,29 @@ pub fn run_generator_entry(
     _opts: &crate::Options,
 ) -> Result<(), Error> {
     for (doc, src) in plugin_docs(ldr, entry)? {
-        let kind = doc.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
+        let kind = doc
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         let api = doc.get("apiVersion").and_then(Value::as_str).unwrap_or("");
         if api != "builtin" {
             return Err(Error::invalid(
                 &src,
-                format!("generator '{kind}' ({api}) is an external plugin; only builtin generators can run in this sandbox"),
+                format!(
+                    "generator '{kind}' ({api}) is an external plugin; only builtin generators can run in this sandbox"
+                ),
             ));
         }
         let secret = match kind.as_str() {
             "ConfigMapGenerator" => false,
             "SecretGenerator" => true,
-            other => return Err(Error::invalid(&src, format!("unable to load builtin {other}: not supported by this builder"))),
+            other => {
+                return Err(Error::invalid(
+                    &src,
+                    format!("unable to load builtin {other}: not supported by this builder"),
+                ));
+            }
         };
         let mut flat = doc.clone();
         if let Some(obj) = flat.as_object_mut() {
@@ -532,7 +724,8 @@ pub fn run_generator_entry(
                 }
             }
         }
-        let args = GeneratorArgs::deserialize(&flat).map_err(|e| Error::invalid(&src, format!("{kind}: {e}")))?;
+        let args = GeneratorArgs::deserialize(&flat)
+            .map_err(|e| Error::invalid(&src, format!("{kind}: {e}")))?;
         let o = GeneratorOptions::merged_over(args.options.as_ref(), k.generator_options.as_ref());
         let r = crate::generators::make(ldr, &args, &o, secret)?;
         crate::build::absorb(&mut acc.res, r).map_err(|m| Error::invalid(&src, m))?;
@@ -555,9 +748,21 @@ mod tests {
         };
         let cases = [
             ("nginx", img("nginx", "", "1.2", ""), "nginx:1.2"),
-            ("nginx:1.0", img("nginx", "my/nginx", "", ""), "my/nginx:1.0"),
-            ("nginx:1.0@sha256:abc", img("nginx", "", "", "sha256:def"), "nginx@sha256:def"),
-            ("localhost:5000/app:v1", img("localhost:5000/app", "", "v2", ""), "localhost:5000/app:v2"),
+            (
+                "nginx:1.0",
+                img("nginx", "my/nginx", "", ""),
+                "my/nginx:1.0",
+            ),
+            (
+                "nginx:1.0@sha256:abc",
+                img("nginx", "", "", "sha256:def"),
+                "nginx@sha256:def",
+            ),
+            (
+                "localhost:5000/app:v1",
+                img("localhost:5000/app", "", "v2", ""),
+                "localhost:5000/app:v2",
+            ),
         ];
         for (old, i, want) in cases {
             assert_eq!(new_image(old, &i), want, "{old}");

@@ -19,7 +19,15 @@ pub fn bind(res: &mut [Res], v: &Var) -> Result<(), String> {
         group = g.to_string();
         version = ver.to_string();
     }
-    let want = ResId { gvk: Gvk { group, version, kind: o.kind.clone() }, name: o.name.clone(), namespace: o.namespace.clone() };
+    let want = ResId {
+        gvk: Gvk {
+            group,
+            version,
+            kind: o.kind.clone(),
+        },
+        name: o.name.clone(),
+        namespace: o.namespace.clone(),
+    };
     let with_ns = !want.namespace.is_empty() || want.gvk.is_cluster_scoped();
     let nwant = norm_id(want.clone());
     let hits: Vec<usize> = res
@@ -27,7 +35,9 @@ pub fn bind(res: &mut [Res], v: &Var) -> Result<(), String> {
         .enumerate()
         .filter(|(_, r)| {
             r.all_ids().into_iter().any(|id| {
-                id.gvk == want.gvk && id.name == want.name && (!with_ns || norm_id(id.clone()).namespace == nwant.namespace)
+                id.gvk == want.gvk
+                    && id.name == want.name
+                    && (!with_ns || norm_id(id.clone()).namespace == nwant.namespace)
             })
         })
         .map(|(i, _)| i)
@@ -40,7 +50,11 @@ pub fn bind(res: &mut [Res], v: &Var) -> Result<(), String> {
             }
             Ok(())
         }
-        many => Err(format!("found {} resId matches for var {} (unable to disambiguate)", many.len(), v.name)),
+        many => Err(format!(
+            "found {} resId matches for var {} (unable to disambiguate)",
+            many.len(),
+            v.name
+        )),
     }
 }
 
@@ -51,13 +65,23 @@ pub fn resolve(res: &mut [Res], vars: &[Var], config: &TransformerConfig) -> Res
     }
     let mut values: HashMap<String, Value> = HashMap::new();
     for v in vars {
-        let fp = if v.fieldref.field_path.is_empty() { "metadata.name" } else { &v.fieldref.field_path };
+        let fp = if v.fieldref.field_path.is_empty() {
+            "metadata.name"
+        } else {
+            &v.fieldref.field_path
+        };
         let Some(r) = res.iter().find(|r| r.ref_vars.iter().any(|n| *n == v.name)) else {
-            return Err(format!("var '{}' cannot be mapped to a field in the set of known resources", v.name));
+            return Err(format!(
+                "var '{}' cannot be mapped to a field in the set of known resources",
+                v.name
+            ));
         };
         let segs = crate::replacements::split_dotted(&normalize_field_path(fp));
         let Some(val) = crate::replacements::lookup(&r.value, &segs) else {
-            return Err(format!("field specified in var '{}' ({fp}) not found in corresponding resource", v.name));
+            return Err(format!(
+                "field specified in var '{}' ({fp}) not found in corresponding resource",
+                v.name
+            ));
         };
         values.insert(v.name.clone(), val.clone());
     }
@@ -67,10 +91,16 @@ pub fn resolve(res: &mut [Res], vars: &[Var], config: &TransformerConfig) -> Res
             if !gvk.is_selected_by(&fs.gvk) {
                 continue;
             }
-            walk(&mut r.value, &split_path(&fs.path), false, Create::Never, &mut |node| {
-                replace_in(node, &values);
-                Ok(())
-            })?;
+            walk(
+                &mut r.value,
+                &split_path(&fs.path),
+                false,
+                Create::Never,
+                &mut |node| {
+                    replace_in(node, &values);
+                    Ok(())
+                },
+            )?;
         }
     }
     Ok(())
@@ -128,7 +158,10 @@ fn replace_in(node: &mut Value, values: &HashMap<String, Value>) {
 /// kustomize's `$(VAR)` expansion: `$$` escapes, a whole-field reference keeps the value's type.
 pub fn expand(input: &str, values: &HashMap<String, Value>) -> Value {
     let mapped = |name: &str| -> Option<Value> {
-        values.get(name).filter(|v| !v.is_object() && !v.is_array() && !v.is_null()).cloned()
+        values
+            .get(name)
+            .filter(|v| !v.is_object() && !v.is_array() && !v.is_null())
+            .cloned()
     };
     let bytes = input.as_bytes();
     let mut out = String::new();
@@ -187,7 +220,8 @@ mod tests {
 
     #[test]
     fn expansion() {
-        let vals: HashMap<String, Value> = [("A".to_string(), json!("x")), ("N".to_string(), json!(5))].into();
+        let vals: HashMap<String, Value> =
+            [("A".to_string(), json!("x")), ("N".to_string(), json!(5))].into();
         let cases = [
             ("$(A)", json!("x")),
             ("$(N)", json!(5)),
@@ -203,7 +237,10 @@ mod tests {
 
     #[test]
     fn field_paths() {
-        assert_eq!(normalize_field_path("spec.ports[0].port"), "spec.ports.0.port");
+        assert_eq!(
+            normalize_field_path("spec.ports[0].port"),
+            "spec.ports.0.port"
+        );
         assert_eq!(normalize_field_path("metadata.name"), "metadata.name");
     }
 }

@@ -7,10 +7,18 @@ use serde_json::Value;
 
 /// Parses a YAML stream; returns each non-empty document with its line.
 pub fn parse_stream(text: &str, file: &str) -> Result<Vec<(Value, u32)>, Error> {
-    let docs = manifold_yaml::parse_documents(text, &manifold_yaml::ParseOptions::default()).map_err(|e| {
-        Error::Yaml { file: crate::fs::display(file).to_string(), line: e.line as usize, column: e.column as usize, message: e.message }
-    })?;
-    Ok(docs.into_iter().filter(|d| !d.value.is_null()).map(|d| (d.value, d.line)).collect())
+    let docs = manifold_yaml::parse_documents(text, &manifold_yaml::ParseOptions::default())
+        .map_err(|e| Error::Yaml {
+            file: crate::fs::display(file).to_string(),
+            line: e.line as usize,
+            column: e.column as usize,
+            message: e.message,
+        })?;
+    Ok(docs
+        .into_iter()
+        .filter(|d| !d.value.is_null())
+        .map(|d| (d.value, d.line))
+        .collect())
 }
 
 /// Parses one YAML document (empty text is null).
@@ -19,7 +27,10 @@ pub fn parse_one(text: &str, file: &str) -> Result<Value, Error> {
     match docs.len() {
         0 => Ok(Value::Null),
         1 => Ok(docs.pop().map(|d| d.0).unwrap_or(Value::Null)),
-        n => Err(Error::invalid(file, format!("expected one YAML document, found {n}"))),
+        n => Err(Error::invalid(
+            file,
+            format!("expected one YAML document, found {n}"),
+        )),
     }
 }
 
@@ -53,7 +64,9 @@ pub fn resources_from(text: &str, file: &str) -> Result<Vec<Value>, Error> {
         if kind.is_empty() {
             return Err(Error::invalid(
                 file,
-                format!("line {line}: missing Resource metadata: the document has no 'kind'; every resource needs apiVersion, kind and metadata.name"),
+                format!(
+                    "line {line}: missing Resource metadata: the document has no 'kind'; every resource needs apiVersion, kind and metadata.name"
+                ),
             ));
         }
         out.push(doc);

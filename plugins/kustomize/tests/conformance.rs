@@ -29,8 +29,15 @@ impl FileSystem for DiskFs {
     fn list(&self, path: &str) -> Result<Vec<(String, bool)>, FsError> {
         let p = self.root.join(path);
         let rd = std::fs::read_dir(&p).map_err(|_| FsError::NotFound(path.to_string()))?;
-        let mut out: Vec<(String, bool)> =
-            rd.filter_map(Result::ok).map(|e| (e.file_name().to_string_lossy().into_owned(), e.path().is_dir())).collect();
+        let mut out: Vec<(String, bool)> = rd
+            .filter_map(Result::ok)
+            .map(|e| {
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    e.path().is_dir(),
+                )
+            })
+            .collect();
         out.sort();
         Ok(out)
     }
@@ -39,12 +46,17 @@ impl FileSystem for DiskFs {
 fn conformance_dir() -> PathBuf {
     match std::env::var("MANIFOLD_CONFORMANCE_DIR") {
         Ok(d) => PathBuf::from(d),
-        Err(_) => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/conformance")),
+        Err(_) => PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/conformance"
+        )),
     }
 }
 
 fn find_cases(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut entries: Vec<PathBuf> = rd.filter_map(Result::ok).map(|e| e.path()).collect();
     entries.sort();
     for p in entries {
@@ -72,17 +84,27 @@ enum Outcome {
 }
 
 fn run_case(dir: &Path) -> (Outcome, Vec<String>, bool) {
-    let case: Value = manifold_yaml::from_str(&std::fs::read_to_string(dir.join("case.yaml")).unwrap_or_default())
-        .unwrap_or(Value::Null);
+    let case: Value = manifold_yaml::from_str(
+        &std::fs::read_to_string(dir.join("case.yaml")).unwrap_or_default(),
+    )
+    .unwrap_or(Value::Null);
     let features: Vec<String> = case
         .get("features")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_default();
     let expect_error = case.get("expect").and_then(Value::as_str) == Some("error");
     let target = case.get("target").and_then(Value::as_str).unwrap_or(".");
     let args = case.get("args").cloned().unwrap_or(Value::Null);
-    let mut opts = Options { reorder: Reorder::None, managed_by_value: "kustomize-(test)".into(), ..Default::default() };
+    let mut opts = Options {
+        reorder: Reorder::None,
+        managed_by_value: "kustomize-(test)".into(),
+        ..Default::default()
+    };
     if args.get("reorder").and_then(Value::as_str) == Some("legacy") {
         opts.reorder = Reorder::Legacy;
     }
@@ -95,7 +117,9 @@ fn run_case(dir: &Path) -> (Outcome, Vec<String>, bool) {
     if args.get("enable_managedby_label").and_then(Value::as_bool) == Some(true) {
         opts.enable_managedby_label = true;
     }
-    let fs = DiskFs { root: dir.join("input") };
+    let fs = DiskFs {
+        root: dir.join("input"),
+    };
     let result = build(&fs, target, &opts);
     let outcome = match (result, expect_error) {
         (Err(_), true) => Outcome::Pass,
@@ -104,7 +128,12 @@ fn run_case(dir: &Path) -> (Outcome, Vec<String>, bool) {
         (Ok(res), false) => {
             let text = std::fs::read_to_string(dir.join("expected.yaml")).unwrap_or_default();
             let expected: Vec<Value> = manifold_yaml::parse_documents(&text, &Default::default())
-                .map(|d| d.into_iter().map(|d| d.value).filter(|v| !v.is_null()).collect())
+                .map(|d| {
+                    d.into_iter()
+                        .map(|d| d.value)
+                        .filter(|v| !v.is_null())
+                        .collect()
+                })
                 .unwrap_or_default();
             let got: Vec<Value> = res.into_iter().map(|r| r.value).collect();
             compare(&got, &expected)
@@ -115,7 +144,11 @@ fn run_case(dir: &Path) -> (Outcome, Vec<String>, bool) {
 
 fn first_line(s: &str) -> String {
     let l = s.lines().next().unwrap_or("");
-    if l.len() > 300 { format!("{}...", &l[..300]) } else { l.to_string() }
+    if l.len() > 300 {
+        format!("{}...", &l[..300])
+    } else {
+        l.to_string()
+    }
 }
 
 fn compare(got: &[Value], want: &[Value]) -> Outcome {
@@ -141,10 +174,25 @@ fn compare(got: &[Value], want: &[Value]) -> Outcome {
         format!("{} documents, expected {}", got.len(), want.len())
     } else {
         let i = got.iter().zip(want).position(|(a, b)| a != b).unwrap_or(0);
-        let name = |v: &Value| format!("{}/{}", v["kind"].as_str().unwrap_or(""), v["metadata"]["name"].as_str().unwrap_or(""));
-        format!("document {i} differs: got {} want {}: {}", name(&got[i]), name(&want[i]), diff(&got[i], &want[i], ""))
+        let name = |v: &Value| {
+            format!(
+                "{}/{}",
+                v["kind"].as_str().unwrap_or(""),
+                v["metadata"]["name"].as_str().unwrap_or("")
+            )
+        };
+        format!(
+            "document {i} differs: got {} want {}: {}",
+            name(&got[i]),
+            name(&want[i]),
+            diff(&got[i], &want[i], "")
+        )
     };
-    if loose { Outcome::LoosePass(format!("order only: {detail}")) } else { Outcome::Fail(detail) }
+    if loose {
+        Outcome::LoosePass(format!("order only: {detail}"))
+    } else {
+        Outcome::Fail(detail)
+    }
 }
 
 fn diff(a: &Value, b: &Value, path: &str) -> String {
@@ -175,7 +223,11 @@ fn diff(a: &Value, b: &Value, path: &str) -> String {
         _ => {
             let s = |v: &Value| {
                 let t = v.to_string();
-                if t.len() > 120 { format!("{}...", &t[..120]) } else { t }
+                if t.len() > 120 {
+                    format!("{}...", &t[..120])
+                } else {
+                    t
+                }
             };
             format!("{path}: got {} want {}", s(a), s(b))
         }
@@ -189,7 +241,10 @@ fn kustomize_conformance() {
         if std::env::var("CI").as_deref() == Ok("true") {
             panic!("conformance data not found at {} (CI=true)", root.display());
         }
-        println!("conformance kustomize: skipped, {} not found", root.display());
+        println!(
+            "conformance kustomize: skipped, {} not found",
+            root.display()
+        );
         return;
     }
     let mut cases = Vec::new();
@@ -200,7 +255,10 @@ fn kustomize_conformance() {
     let mut per_feature: BTreeMap<String, Tally> = BTreeMap::new();
     let mut failures = Vec::new();
     for dir in &cases {
-        let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let (outcome, features, is_err) = run_case(dir);
         let (strict, loose) = match &outcome {
             Outcome::Pass => (true, true),
@@ -208,13 +266,21 @@ fn kustomize_conformance() {
             Outcome::Fail(_) => (false, false),
         };
         let mut tallies: Vec<&mut Tally> = vec![&mut overall];
-        tallies.push(if is_err { &mut err_cases } else { &mut ok_cases });
+        tallies.push(if is_err {
+            &mut err_cases
+        } else {
+            &mut ok_cases
+        });
         for t in tallies {
             t.total += 1;
             t.strict += usize::from(strict);
             t.loose += usize::from(loose);
         }
-        let feats = if features.is_empty() { vec!["(none)".to_string()] } else { features };
+        let feats = if features.is_empty() {
+            vec!["(none)".to_string()]
+        } else {
+            features
+        };
         for f in feats {
             let t = per_feature.entry(f).or_default();
             t.total += 1;
@@ -226,19 +292,40 @@ fn kustomize_conformance() {
             Outcome::LoosePass(r) | Outcome::Fail(r) => failures.push(format!("{name}: {r}")),
         }
     }
-    println!("conformance kustomize: {}/{} (order-insensitive {}/{})", overall.strict, overall.total, overall.loose, overall.total);
-    println!("conformance kustomize/ok: {}/{}", ok_cases.strict, ok_cases.total);
-    println!("conformance kustomize/error: {}/{}", err_cases.strict, err_cases.total);
+    println!(
+        "conformance kustomize: {}/{} (order-insensitive {}/{})",
+        overall.strict, overall.total, overall.loose, overall.total
+    );
+    println!(
+        "conformance kustomize/ok: {}/{}",
+        ok_cases.strict, ok_cases.total
+    );
+    println!(
+        "conformance kustomize/error: {}/{}",
+        err_cases.strict, err_cases.total
+    );
     for (f, t) in &per_feature {
-        println!("conformance kustomize/{f}: {}/{} (order-insensitive {})", t.strict, t.total, t.loose);
+        println!(
+            "conformance kustomize/{f}: {}/{} (order-insensitive {})",
+            t.strict, t.total, t.loose
+        );
     }
     for f in &failures {
         println!("FAIL {f}");
     }
-    let floor_text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/conformance-floor.txt")).unwrap_or_default();
+    let floor_text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/conformance-floor.txt"
+    ))
+    .unwrap_or_default();
     for line in floor_text.lines() {
         let mut parts = line.split_whitespace();
-        let (Some(key), Some(min)) = (parts.next(), parts.next().and_then(|n| n.parse::<usize>().ok())) else { continue };
+        let (Some(key), Some(min)) = (
+            parts.next(),
+            parts.next().and_then(|n| n.parse::<usize>().ok()),
+        ) else {
+            continue;
+        };
         let have = match key {
             "overall" => overall.strict,
             "overall-loose" => overall.loose,
@@ -246,6 +333,9 @@ fn kustomize_conformance() {
             "error" => err_cases.strict,
             _ => continue,
         };
-        assert!(have >= min, "conformance figure '{key}' dropped to {have}, below the floor {min}");
+        assert!(
+            have >= min,
+            "conformance figure '{key}' dropped to {have}, below the floor {min}"
+        );
     }
 }

@@ -120,12 +120,6 @@ pub fn run(fs: &dyn FileSystem, target: &str, opts: &Options) -> Result<Vec<Reso
         stack: Vec::new(),
     };
     let (k, kfile) = b.load_kustomization(&root)?;
-    if k.is_component() {
-        return Err(Error::invalid(
-            &kfile,
-            "a Component cannot be built on its own; list it under 'components' of a Kustomization",
-        ));
-    }
     b.stack.push(root.clone());
     let mut acc = b.accumulate(&root, &kfile, &k, Acc::new())?;
     b.stack.pop();
@@ -248,7 +242,8 @@ impl<'a> Builder<'a> {
             absorb(&mut acc.res, r).map_err(|m| Error::invalid(kfile, m))?;
         }
         for entry in &k.generators {
-            crate::transform::run_generator_entry(&ldr, k, entry, &mut acc, self.opts)?;
+            let docs = self.plugin_docs(&ldr, entry)?;
+            crate::transform::run_generator_entry(&ldr, k, docs, &mut acc)?;
         }
         for entry in &k.components {
             let path = ldr.resolve(entry)?;
@@ -282,7 +277,8 @@ impl<'a> Builder<'a> {
         }
         crate::transform::run_builtin(&ldr, k, &mut acc)?;
         for entry in &k.transformers {
-            crate::transform::run_transformer_entry(&ldr, k, entry, &mut acc)?;
+            let docs = self.plugin_docs(&ldr, entry)?;
+            crate::transform::run_transformer_entry(&ldr, docs, &mut acc)?;
         }
         for v in k.vars.iter().flatten() {
             if acc.vars.iter().any(|x| x.name == v.name) {
@@ -298,6 +294,26 @@ impl<'a> Builder<'a> {
             acc.vars.push(v.clone());
         }
         Ok(acc)
+    }
+
+    /// Plugin configurations of a `transformers:`/`generators:` entry; a folder is
+    /// built as a kustomization and its objects are the configurations.
+    fn plugin_docs(
+        &mut self,
+        ldr: &Loader<'a>,
+        entry: &str,
+    ) -> Result<Vec<(serde_json::Value, String)>, Error> {
+        if !entry.contains('\n') {
+            let path = ldr.resolve(entry)?;
+            if self.fs.list(&path).is_ok() {
+                let (sk, sfile) = self.load_kustomization(&path)?;
+                self.enter(&path, &ldr.kfile)?;
+                let sub = self.accumulate(&path, &sfile, &sk, Acc::new());
+                self.stack.pop();
+                return Ok(sub?.res.into_iter().map(|r| (r.value, r.origin)).collect());
+            }
+        }
+        crate::transform::plugin_docs(ldr, entry)
     }
 
     fn enter(&mut self, path: &str, kfile: &str) -> Result<(), Error> {

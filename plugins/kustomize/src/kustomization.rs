@@ -213,14 +213,15 @@ pub struct VarTarget {
     pub name: String,
     #[serde(default, deserialize_with = "opt_string")]
     pub namespace: String,
-    #[serde(default, deserialize_with = "opt_string")]
+    #[serde(default, alias = "apiversion", deserialize_with = "opt_string")]
     pub api_version: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FieldRef {
-    #[serde(default, deserialize_with = "opt_string")]
+    // Go's JSON decoding matches keys case-insensitively; `fieldpath` is common in the wild.
+    #[serde(default, alias = "fieldpath", deserialize_with = "opt_string")]
     pub field_path: String,
 }
 

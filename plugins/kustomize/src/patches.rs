@@ -264,19 +264,7 @@ pub fn patch_entry(
                     let picked = select(res, &sel).map_err(|m| Error::invalid(&ldr.kfile, m))?;
                     // Indices shift when a patch deletes; walk backwards.
                     for i in picked.into_iter().rev() {
-                        let mut d = doc.clone();
-                        if let Some(r) = res.get(i) {
-                            let meta = crate::resource::metadata_mut(&mut d);
-                            meta.insert("name".into(), Value::String(r.name().to_string()));
-                            if r.namespace().is_empty() {
-                                meta.remove("namespace");
-                            } else {
-                                meta.insert(
-                                    "namespace".into(),
-                                    Value::String(r.namespace().to_string()),
-                                );
-                            }
-                        }
+                        let d = doc.clone();
                         apply_sm_at(
                             res,
                             i,

@@ -497,19 +497,11 @@ fn crd_refs(schema: &Value, path: &mut Vec<String>, out: &mut Vec<(String, Strin
 
 /// Documents named in `transformers:` / `generators:`: inline YAML or files holding
 /// builtin plugin configurations (`apiVersion: builtin`).
-fn plugin_docs(ldr: &Loader<'_>, entry: &str) -> Result<Vec<(Value, String)>, Error> {
+/// Folders are handled by the caller (they are built as kustomizations).
+pub fn plugin_docs(ldr: &Loader<'_>, entry: &str) -> Result<Vec<(Value, String)>, Error> {
     if entry.contains('\n') {
         let docs = crate::yaml::parse_stream(entry, &ldr.kfile)?;
         return Ok(docs.into_iter().map(|d| (d.0, ldr.kfile.clone())).collect());
-    }
-    let path = ldr.resolve(entry)?;
-    if ldr.fs.list(&path).is_ok() {
-        return Err(Error::invalid(
-            &ldr.kfile,
-            format!(
-                "'{entry}': plugin configurations from kustomization folders are not supported; list the configuration files"
-            ),
-        ));
     }
     let (path, text) = ldr.load(entry)?;
     let docs = crate::yaml::parse_stream(&text, &path)?;
@@ -571,11 +563,10 @@ fn string_pairs(m: &Option<BTreeMap<String, Value>>) -> Vec<(String, String)> {
 /// One `transformers:` entry.
 pub fn run_transformer_entry(
     ldr: &Loader<'_>,
-    _k: &Kustomization,
-    entry: &str,
+    docs: Vec<(Value, String)>,
     acc: &mut Acc,
 ) -> Result<(), Error> {
-    for (doc, src) in plugin_docs(ldr, entry)? {
+    for (doc, src) in docs {
         let kind = doc
             .get("kind")
             .and_then(Value::as_str)
@@ -683,11 +674,10 @@ pub fn run_transformer_entry(
 pub fn run_generator_entry(
     ldr: &Loader<'_>,
     k: &Kustomization,
-    entry: &str,
+    docs: Vec<(Value, String)>,
     acc: &mut Acc,
-    _opts: &crate::Options,
 ) -> Result<(), Error> {
-    for (doc, src) in plugin_docs(ldr, entry)? {
+    for (doc, src) in docs {
         let kind = doc
             .get("kind")
             .and_then(Value::as_str)

@@ -21,9 +21,24 @@ pub fn parse_stream(text: &str, file: &str) -> Result<Vec<(Value, u32)>, Error> 
         .collect())
 }
 
-/// Parses one YAML document (empty text is null).
+/// Parses one YAML document (empty text is null). Repeated keys: the last wins,
+/// as with the JSON decoding kustomize applies to kustomization files.
 pub fn parse_one(text: &str, file: &str) -> Result<Value, Error> {
-    let mut docs = parse_stream(text, file)?;
+    let opts = manifold_yaml::ParseOptions {
+        duplicate_keys: manifold_yaml::Duplicates::LastWins,
+        ..Default::default()
+    };
+    let docs = manifold_yaml::parse_documents(text, &opts).map_err(|e| Error::Yaml {
+        file: crate::fs::display(file).to_string(),
+        line: e.line as usize,
+        column: e.column as usize,
+        message: e.message,
+    })?;
+    let mut docs: Vec<(Value, u32)> = docs
+        .into_iter()
+        .filter(|d| !d.value.is_null())
+        .map(|d| (d.value, d.line))
+        .collect();
     match docs.len() {
         0 => Ok(Value::Null),
         1 => Ok(docs.pop().map(|d| d.0).unwrap_or(Value::Null)),
@@ -52,7 +67,7 @@ pub fn resources_from(text: &str, file: &str) -> Result<Vec<Value>, Error> {
             if let Some(Value::Array(items)) = map.get("items") {
                 for item in items {
                     if item.is_object() {
-                        out.push(item.clone());
+                        out.push(stringify_annotations(item.clone()));
                     }
                 }
             }
@@ -69,7 +84,7 @@ pub fn resources_from(text: &str, file: &str) -> Result<Vec<Value>, Error> {
                 ),
             ));
         }
-        out.push(doc);
+        out.push(stringify_annotations(doc));
     }
     Ok(out)
 }
@@ -94,4 +109,20 @@ mod tests {
             }
         }
     }
+}
+
+/// kustomize reads annotations as strings: `port: 8080` comes out as `"8080"`.
+fn stringify_annotations(mut doc: Value) -> Value {
+    if let Some(Value::Object(ann)) = doc.pointer_mut("/metadata/annotations") {
+        for (_, v) in ann.iter_mut() {
+            if !v.is_string() {
+                let text = match &*v {
+                    Value::Null => "null".to_string(),
+                    other => crate::kustomization::scalar_string(other),
+                };
+                *v = Value::String(text);
+            }
+        }
+    }
+    doc
 }

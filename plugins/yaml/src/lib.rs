@@ -8,6 +8,7 @@
 //! exhausting memory or the stack.
 
 mod emit;
+mod fast;
 mod load;
 mod resolve;
 
@@ -164,6 +165,22 @@ pub fn from_str(text: &str) -> Result<Value, Error> {
                 column: 1,
             })
         }
+    }
+}
+
+/// Test hooks comparing the fast path with the full parser; not API.
+#[doc(hidden)]
+pub mod testing {
+    use super::{Document, Error, ParseOptions};
+
+    /// The fast path alone: `None` where it defers to the full parser.
+    pub fn fast(text: &str, opts: &ParseOptions) -> Option<Vec<Document>> {
+        crate::fast::parse(text, opts).ok()
+    }
+
+    /// The full (saphyr-based) parser alone.
+    pub fn full(text: &str, opts: &ParseOptions) -> Result<Vec<Document>, Error> {
+        crate::load::load_full(text, opts)
     }
 }
 

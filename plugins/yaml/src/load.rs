@@ -99,6 +99,14 @@ fn scan_error(e: &ScanError) -> Error {
 }
 
 pub(crate) fn load(text: &str, opts: &ParseOptions) -> Result<Vec<Document>, Error> {
+    match crate::fast::parse(text, opts) {
+        Ok(docs) => Ok(docs),
+        Err(crate::fast::Bail) => load_full(text, opts),
+    }
+}
+
+/// The full parser: every YAML construct, and the error messages.
+pub(crate) fn load_full(text: &str, opts: &ParseOptions) -> Result<Vec<Document>, Error> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut parser = Parser::new_from_str(text);
     let mut loader = Loader {
@@ -379,19 +387,9 @@ impl Loader<'_> {
         }
     }
 
-    /// Map keys become strings the way each Go library does it: kyaml
-    /// (go-yaml v3) keeps the scalar's text, sigs.k8s.io/yaml (go-yaml v2)
-    /// formats the decoded value.
     fn key_from_resolved(&self, r: &Resolved, text: &str, span: Span) -> Result<String, Error> {
-        match (r, self.opts.schema) {
-            (Resolved::Null, _) => Err(err(span, "a mapping key cannot be null")),
-            (_, Schema::Yaml12) => Ok(text.to_owned()),
-            (Resolved::Bool(b), Schema::Yaml11) => Ok(b.to_string()),
-            (Resolved::Int(i), Schema::Yaml11) => Ok(i.to_string()),
-            (Resolved::Uint(u), Schema::Yaml11) => Ok(u.to_string()),
-            (Resolved::Float(f), Schema::Yaml11) => Ok(go_format_float(*f, true)),
-            (_, Schema::Yaml11) => Ok(text.to_owned()),
-        }
+        key_from_resolved(r, text, self.opts.schema)
+            .ok_or_else(|| err(span, "a mapping key cannot be null"))
     }
 
     fn key_from_value(&self, v: &Value, span: Span) -> Result<String, Error> {
@@ -483,6 +481,21 @@ impl Loader<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// Map keys become strings the way each Go library does it: kyaml
+/// (go-yaml v3) keeps the scalar's text, sigs.k8s.io/yaml (go-yaml v2)
+/// formats the decoded value. `None` for a null key.
+pub(crate) fn key_from_resolved(r: &Resolved, text: &str, schema: Schema) -> Option<String> {
+    match (r, schema) {
+        (Resolved::Null, _) => None,
+        (_, Schema::Yaml12) => Some(text.to_owned()),
+        (Resolved::Bool(b), Schema::Yaml11) => Some(b.to_string()),
+        (Resolved::Int(i), Schema::Yaml11) => Some(i.to_string()),
+        (Resolved::Uint(u), Schema::Yaml11) => Some(u.to_string()),
+        (Resolved::Float(f), Schema::Yaml11) => Some(go_format_float(*f, true)),
+        (_, Schema::Yaml11) => Some(text.to_owned()),
     }
 }
 

@@ -2,6 +2,8 @@
 //! Kubernetes stream (Deployments, Services, ConfigMaps with multi-line
 //! data). Run with `cargo run --release -p manifold-yaml --example bench`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::time::{Duration, Instant};
 
 /// CPU time of this process (first field of /proc/self/schedstat), so the

@@ -3,6 +3,8 @@
 //!
 //! Usage: `cargo run -p manifold-yaml --example reemit -- [--keep-order] FILE...`
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use manifold_yaml::{EmitOptions, ParseOptions, parse_documents, to_string_stream_with};
 
 fn main() {

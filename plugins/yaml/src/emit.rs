@@ -423,10 +423,11 @@ impl Emitter {
 /// integer; everything else prints as `strconv.FormatFloat(f, 'g', -1, 64)`.
 fn format_float(f: f64) -> String {
     if f.fract() == 0.0 && f.abs() < 1e21 {
-        if f >= -9.223_372_036_854_775_808e18 && f < 9.223_372_036_854_775_808e18 {
+        // 2^63 and 2^64, exactly representable as f64.
+        if (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&f) {
             return (f as i64).to_string();
         }
-        if f > 0.0 && f < 1.844_674_407_370_955_2e19 {
+        if (0.0..1.844_674_407_370_955_2e19).contains(&f) {
             return (f as u64).to_string();
         }
     }

@@ -80,10 +80,11 @@ fn resolve_number(s: &str) -> Resolved {
     if let Some(r) = parse_go_int(plain) {
         return r;
     }
-    if is_yaml_style_float(plain) {
-        if let Some(f) = parse_go_float(plain) {
-            return Resolved::Float(f);
-        }
+    if let Some(f) = is_yaml_style_float(plain)
+        .then(|| parse_go_float(plain))
+        .flatten()
+    {
+        return Resolved::Float(f);
     }
     Resolved::Str
 }
@@ -279,7 +280,9 @@ fn take_digits(b: &[u8], i: &mut usize, min: usize, max: usize) -> Option<u32> {
 
 fn days_in_month(year: u32, month: u32) -> u32 {
     match month {
-        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => {
+            29
+        }
         2 => 28,
         4 | 6 | 9 | 11 => 30,
         _ => 31,
@@ -345,7 +348,7 @@ pub(crate) fn go_format_float(f: f64, bits32: bool) -> String {
         out.push('-');
     }
     // Go's 'g' with shortest precision switches to %e when exp < -4 || exp >= 6.
-    if exp < -4 || exp >= 6 {
+    if !(-4..6).contains(&exp) {
         out.push_str(&digits[..1]);
         if digits.len() > 1 {
             out.push('.');

@@ -3,6 +3,8 @@
 //! node lines). The corpus is every YAML file of the shared conformance
 //! cases, our emitter's output for tricky values, and hand-written snippets.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::{Path, PathBuf};
 
 use manifold_yaml::testing::{fast, full};

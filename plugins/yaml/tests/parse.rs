@@ -1,6 +1,8 @@
 //! Table-driven parser tests: YAML text -> expected JSON value, or expected
 //! error substring and line, under both schemas.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use manifold_yaml::{
     Duplicates, ParseOptions, Schema, Value, from_str, parse_bytes, parse_documents,
 };

@@ -10,11 +10,7 @@ pub(crate) const WARN_END: &str = "HELM_ERR_END";
 pub enum Error {
     /// A syntax error: `template: NAME:LINE: MESSAGE`.
     #[error("template: {name}:{line}: {message}")]
-    Parse {
-        name: String,
-        line: usize,
-        message: String,
-    },
+    Parse { name: String, line: usize, message: String },
     /// A failure while executing: `template: FILE:LINE:COL: executing "NAME" at <NODE>: MESSAGE`.
     #[error("template: {location}: executing \"{template}\" at <{context}>: {message}")]
     Exec {
@@ -38,11 +34,7 @@ impl Error {
     /// innermost message on separate lines.
     pub fn helm_message(&self) -> String {
         match self {
-            Error::Parse {
-                name,
-                line,
-                message,
-            } => {
+            Error::Parse { name, line, message } => {
                 // Helm keeps only the last ": "-separated part of the message.
                 let last = message.rsplit(": ").next().unwrap_or(message);
                 format!("parse error at ({name}:{line}): {last}")
@@ -56,11 +48,8 @@ impl Error {
                 if let Some(user) = extract_warning(message) {
                     return format!("execution error at ({location}): {user}");
                 }
-                let mut out =
-                    format!("{location}\n  executing \"{template}\" at <{context}>:\n    ");
-                let inner = message.split(" template:").next().unwrap_or(message);
-                out.push_str(inner);
-                out.trim().to_string()
+                let _ = (template, context);
+                helm_trace(&self.to_string())
             }
             Error::NoTemplate { .. } => self.to_string(),
         }
@@ -72,4 +61,77 @@ pub(crate) fn extract_warning(message: &str) -> Option<&str> {
     let start = message.find(WARN_START)? + WARN_START.len();
     let end = message.rfind(WARN_END)?;
     message.get(start..end)
+}
+
+/// Helm's multi-line trace of a chain of nested template errors: for each
+/// level the location, the node being executed and that level's message.
+fn helm_trace(full: &str) -> String {
+    let mut out = String::new();
+    let mut rest = full;
+    let mut seen: Vec<(String, String, String)> = Vec::new();
+    loop {
+        let Some(body) = rest.strip_prefix("template: ") else {
+            break;
+        };
+        if body.starts_with("no template ") {
+            seen.push((String::new(), String::new(), rest.to_string()));
+            break;
+        }
+        let entry = match body.split_once(": executing \"") {
+            Some((loc, after)) => {
+                let Some((func, after_func)) = after.split_once('"') else {
+                    break;
+                };
+                let Some(after_at) = after_func.strip_prefix(" at <") else {
+                    break;
+                };
+                let Some((node, msg)) = after_at.split_once(">: ") else {
+                    break;
+                };
+                let (msg, next) = match msg.find(" template:") {
+                    Some(i) => (msg.get(..i).unwrap_or(msg), msg.get(i + 1..)),
+                    None => (msg, None),
+                };
+                let e = (
+                    loc.to_string(),
+                    format!("executing \"{func}\" at <{node}>:"),
+                    msg.to_string(),
+                );
+                if seen.last() != Some(&e) {
+                    seen.push(e);
+                }
+                match next {
+                    Some(n) => {
+                        rest = n;
+                        continue;
+                    }
+                    None => break,
+                }
+            }
+            None => match body.rsplit_once(": ") {
+                Some((loc, msg)) => (loc.to_string(), String::new(), msg.to_string()),
+                None => break,
+            },
+        };
+        seen.push(entry);
+        break;
+    }
+    if seen.is_empty() {
+        return full.to_string();
+    }
+    for (loc, exec, msg) in seen {
+        if !loc.is_empty() {
+            out.push_str(&loc);
+            out.push_str("\n  ");
+        }
+        if !exec.is_empty() {
+            out.push_str(&exec);
+            out.push_str("\n    ");
+        }
+        if !msg.is_empty() {
+            out.push_str(&msg);
+            out.push('\n');
+        }
+    }
+    out.trim().to_string()
 }

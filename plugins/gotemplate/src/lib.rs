@@ -11,6 +11,7 @@ pub mod error;
 pub mod exec;
 pub mod funcs;
 pub mod gofmt;
+pub mod helm_engine;
 pub mod parse;
 mod toml;
 pub mod value;
@@ -29,13 +30,7 @@ pub fn to_yaml(v: &Value) -> String {
 
 /// Parses a single template text with `funcs` and executes it: a shortcut
 /// for one-off templates (`tpl`-like use and tests).
-pub fn render(
-    name: &str,
-    text: &str,
-    data: &Value,
-    funcs: FuncMap,
-    opts: &ExecOptions,
-) -> Result<String, Error> {
+pub fn render(name: &str, text: &str, data: &Value, funcs: FuncMap, opts: &ExecOptions) -> Result<String, Error> {
     let set = TemplateSet::parse(&[(name, text)], funcs)?;
     set.execute(name, data, opts)
 }

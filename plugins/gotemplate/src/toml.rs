@@ -18,10 +18,7 @@ pub fn encode(v: &Value) -> Result<String, String> {
 }
 
 fn bare_key(k: &str) -> String {
-    if !k.is_empty()
-        && k.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
+    if !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
         k.to_string()
     } else {
         crate::gofmt::quote(k)
@@ -41,7 +38,7 @@ fn encode_table(out: &mut String, m: &MapRef, path: &[String], depth: usize) -> 
         return Err("toml: nesting too deep".into());
     }
     let entries = m.entries();
-    let indent = "  ".repeat(path.len().saturating_sub(1));
+    let indent = "  ".repeat(path.len());
     for (k, v) in &entries {
         if is_table(v) || is_table_array(v) || v.is_nil() {
             continue;
@@ -90,11 +87,7 @@ fn scalar(v: &Value) -> Result<String, String> {
             if f.is_nan() {
                 "nan".into()
             } else if f.is_infinite() {
-                if *f > 0.0 {
-                    "inf".into()
-                } else {
-                    "-inf".into()
-                }
+                if *f > 0.0 { "inf".into() } else { "-inf".into() }
             } else if f.fract() == 0.0 && f.abs() < 1e16 {
                 format!("{f:.1}")
             } else {
@@ -174,7 +167,12 @@ pub fn decode(text: &str) -> Result<Value, String> {
             }
             match p.peek() {
                 None | Some(b'\n') | Some(b'\r') => {}
-                Some(c) => return Err(p.err(&format!("expected a top-level item to end with a newline, comment, or EOF, but got '{}' instead", char::from(c)))),
+                Some(c) => {
+                    return Err(p.err(&format!(
+                        "expected a top-level item to end with a newline, comment, or EOF, but got '{}' instead",
+                        char::from(c)
+                    )));
+                }
             }
         }
     }
@@ -228,20 +226,16 @@ impl Parser<'_> {
                 Some(b'\'') => self.literal_string()?,
                 _ => {
                     let start = self.pos;
-                    while matches!(self.peek(), Some(c) if c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
-                    {
+                    while matches!(self.peek(), Some(c) if c.is_ascii_alphanumeric() || c == b'_' || c == b'-') {
                         self.pos += 1;
                     }
                     if start == self.pos {
                         return Err(match self.peek() {
                             None => self.err("unexpected EOF; expected key"),
-                            Some(c) => {
-                                self.err(&format!("bare keys cannot contain '{}'", char::from(c)))
-                            }
+                            Some(c) => self.err(&format!("bare keys cannot contain '{}'", char::from(c))),
                         });
                     }
-                    String::from_utf8_lossy(self.src.get(start..self.pos).unwrap_or(&[]))
-                        .into_owned()
+                    String::from_utf8_lossy(self.src.get(start..self.pos).unwrap_or(&[])).into_owned()
                 }
             };
             keys.push(k);
@@ -297,10 +291,8 @@ impl Parser<'_> {
             } else if c == b'\\' {
                 escaped = true;
             } else if c == b'"' {
-                let raw = String::from_utf8_lossy(self.src.get(start..self.pos).unwrap_or(&[]))
-                    .into_owned();
-                return crate::parse::unquote(&raw)
-                    .ok_or_else(|| self.err("invalid escape in string"));
+                let raw = String::from_utf8_lossy(self.src.get(start..self.pos).unwrap_or(&[])).into_owned();
+                return crate::parse::unquote(&raw).ok_or_else(|| self.err("invalid escape in string"));
             } else if c == b'\n' {
                 break;
             }
@@ -312,8 +304,7 @@ impl Parser<'_> {
         let start = self.pos;
         while let Some(c) = self.peek() {
             if c == b'\'' {
-                let s = String::from_utf8_lossy(self.src.get(start..self.pos).unwrap_or(&[]))
-                    .into_owned();
+                let s = String::from_utf8_lossy(self.src.get(start..self.pos).unwrap_or(&[])).into_owned();
                 self.pos += 1;
                 return Ok(s);
             }
@@ -386,8 +377,7 @@ impl Parser<'_> {
                 {
                     self.pos += 1;
                 }
-                let word = String::from_utf8_lossy(self.src.get(start..self.pos).unwrap_or(&[]))
-                    .into_owned();
+                let word = String::from_utf8_lossy(self.src.get(start..self.pos).unwrap_or(&[])).into_owned();
                 match word.as_str() {
                     "" => Err(self.err("unexpected EOF; expected value")),
                     "true" => Ok(Value::Bool(true)),
@@ -397,15 +387,13 @@ impl Parser<'_> {
                     "nan" | "+nan" | "-nan" => Ok(Value::Float(f64::NAN)),
                     w => {
                         let clean = w.replace('_', "");
-                        if let Some(i) =
-                            crate::funcs::convert::parse_int_base0(&clean).filter(|_| {
-                                !clean.starts_with('0')
-                                    || clean.len() == 1
-                                    || clean.starts_with("0x")
-                                    || clean.starts_with("0o")
-                                    || clean.starts_with("0b")
-                            })
-                        {
+                        if let Some(i) = crate::funcs::convert::parse_int_base0(&clean).filter(|_| {
+                            !clean.starts_with('0')
+                                || clean.len() == 1
+                                || clean.starts_with("0x")
+                                || clean.starts_with("0o")
+                                || clean.starts_with("0b")
+                        }) {
                             Ok(Value::Int(i))
                         } else if let Ok(f) = clean.parse::<f64>() {
                             Ok(Value::Float(f))

@@ -14,10 +14,7 @@ use serde_json::Value as J;
 fn conformance_dir() -> PathBuf {
     match std::env::var("MANIFOLD_CONFORMANCE_DIR") {
         Ok(d) => PathBuf::from(d),
-        Err(_) => PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/conformance"
-        )),
+        Err(_) => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/conformance")),
     }
 }
 
@@ -68,10 +65,7 @@ fn check(result: Result<String, String>, row: &J) -> Outcome {
 
 fn run_function_row(row: &J, funcs: &FuncMap, template_name: &str) -> Outcome {
     let name = if template_name == "row name" {
-        row.get("name")
-            .and_then(J::as_str)
-            .unwrap_or("test")
-            .to_string()
+        row.get("name").and_then(J::as_str).unwrap_or("test").to_string()
     } else {
         template_name.to_string()
     };
@@ -96,10 +90,7 @@ fn run_engine_templates(row: &J, templates: &serde_json::Map<String, J>) -> Outc
         .map(|n| {
             (
                 n.as_str(),
-                templates[*n]
-                    .get("template")
-                    .and_then(J::as_str)
-                    .unwrap_or(""),
+                templates[*n].get("template").and_then(J::as_str).unwrap_or(""),
             )
         })
         .collect();
@@ -118,6 +109,215 @@ fn run_engine_templates(row: &J, templates: &serde_json::Map<String, J>) -> Outc
             Err(e) => return check(Err(e.helm_message()), row),
         }
     }
+    match row.get("expected") {
+        Some(J::Object(exp)) => {
+            for (k, v) in exp {
+                let want = v.as_str().unwrap_or("");
+                match outputs.get(k) {
+                    Some(got) if got == want => {}
+                    Some(got) => return Err(format!("{k}: got {got:?}, want {want:?}")),
+                    None => return Err(format!("{k}: not rendered")),
+                }
+            }
+            Ok(())
+        }
+        _ => check(Ok(String::new()), row),
+    }
+}
+
+/// A chart without nulls from its defaults: Helm drops null defaults
+/// when coalescing.
+fn strip_nulls(v: &J) -> J {
+    match v {
+        J::Object(m) => J::Object(
+            m.iter()
+                .filter(|(_, x)| !x.is_null())
+                .map(|(k, x)| (k.clone(), strip_nulls(x)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// util.CoalesceValues for the test charts: user values win, chart
+/// defaults fill in, a null user value deletes the key, subcharts get their
+/// own section plus the parent's globals.
+fn coalesce(chart: &J, v: &mut serde_json::Map<String, J>) {
+    if let Some(J::Object(defaults)) = chart.get("values") {
+        coalesce_tables(v, defaults);
+    }
+    let global = v.get("global").cloned();
+    for sub in chart.get("dependencies").and_then(J::as_array).into_iter().flatten() {
+        let name = sub
+            .pointer("/metadata/name")
+            .and_then(J::as_str)
+            .unwrap_or("")
+            .to_string();
+        let entry = v.entry(name).or_insert_with(|| J::Object(Default::default()));
+        if let J::Object(sv) = entry {
+            if let Some(J::Object(g)) = &global {
+                let sg = sv.entry("global").or_insert_with(|| J::Object(Default::default()));
+                if let J::Object(sg) = sg {
+                    for (k, x) in g {
+                        sg.insert(k.clone(), x.clone());
+                    }
+                }
+            }
+            coalesce(sub, sv);
+        }
+    }
+}
+
+fn coalesce_tables(dst: &mut serde_json::Map<String, J>, src: &serde_json::Map<String, J>) {
+    for (k, sv) in src {
+        match dst.get_mut(k) {
+            None => {
+                if !sv.is_null() {
+                    dst.insert(k.clone(), strip_nulls(sv));
+                }
+            }
+            Some(J::Null) => {
+                dst.remove(k);
+            }
+            Some(J::Object(d)) => {
+                if let J::Object(s) = sv {
+                    coalesce_tables(d, s);
+                }
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+fn go_field_name(k: &str) -> String {
+    match k {
+        "apiVersion" => "APIVersion".into(),
+        "appVersion" => "AppVersion".into(),
+        "kubeVersion" => "KubeVersion".into(),
+        other => {
+            let mut c = other.chars();
+            c.next()
+                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                .unwrap_or_default()
+        }
+    }
+}
+
+/// Helm's recAllTpls: the top-level object of each chart and its templates.
+fn collect_templates(
+    chart: &J,
+    vals: &serde_json::Map<String, J>,
+    is_root: bool,
+    parent_path: &str,
+    out: &mut Vec<manifold_gotemplate::helm_engine::RenderTemplate>,
+) -> Value {
+    let name = chart.pointer("/metadata/name").and_then(J::as_str).unwrap_or("");
+    let full = if is_root {
+        name.to_string()
+    } else {
+        format!("{parent_path}/charts/{name}")
+    };
+    let mut meta = serde_json::Map::new();
+    if let Some(J::Object(m)) = chart.get("metadata") {
+        for (k, x) in m {
+            meta.insert(go_field_name(k), x.clone());
+        }
+    }
+    meta.insert("IsRoot".into(), J::Bool(is_root));
+    let values = if is_root {
+        vals.get("Values").cloned().unwrap_or(J::Null)
+    } else {
+        match vals.get("Values").and_then(|v| v.get(name)) {
+            Some(J::Object(m)) => J::Object(m.clone()),
+            _ => J::Object(Default::default()),
+        }
+    };
+    let values = match values {
+        J::Object(_) => values,
+        _ => J::Object(Default::default()),
+    };
+    let mut files = BTreeMap::new();
+    for f in chart.get("files").and_then(J::as_array).into_iter().flatten() {
+        let n = f.get("name").and_then(J::as_str).unwrap_or("").to_string();
+        let d = f.get("data").and_then(J::as_str).unwrap_or("").as_bytes().to_vec();
+        files.insert(n, d);
+    }
+    let mut next_json = serde_json::Map::new();
+    next_json.insert("Values".into(), values);
+    for k in ["Release", "Capabilities"] {
+        next_json.insert(k.into(), vals.get(k).cloned().unwrap_or(J::Null));
+    }
+    let mut subcharts = BTreeMap::new();
+    for sub in chart.get("dependencies").and_then(J::as_array).into_iter().flatten() {
+        let sub_name = sub
+            .pointer("/metadata/name")
+            .and_then(J::as_str)
+            .unwrap_or("")
+            .to_string();
+        let v = collect_templates(sub, &next_json, false, &full, out);
+        subcharts.insert(sub_name, v);
+    }
+    let mut next: BTreeMap<String, Value> = next_json
+        .iter()
+        .map(|(k, x)| (k.clone(), Value::from_json(x, NumberMode::Float64)))
+        .collect();
+    next.insert("Chart".into(), Value::from_json(&J::Object(meta), NumberMode::Float64));
+    next.insert(
+        "Files".into(),
+        manifold_gotemplate::helm_engine::Files::new(files).into_value(),
+    );
+    next.insert("Subcharts".into(), Value::map(subcharts));
+    let next = Value::map(next);
+    for t in chart.get("templates").and_then(J::as_array).into_iter().flatten() {
+        let tname = t.get("name").and_then(J::as_str).unwrap_or("");
+        out.push(manifold_gotemplate::helm_engine::RenderTemplate {
+            name: format!("{full}/{tname}"),
+            text: t.get("data").and_then(J::as_str).unwrap_or("").to_string(),
+            values: next.clone(),
+            base_path: format!("{full}/templates"),
+        });
+    }
+    next
+}
+
+/// Rows of Helm's engine tests that render a whole chart.
+fn run_engine_chart(row: &J) -> Outcome {
+    let chart = row.get("chart").cloned().unwrap_or(J::Null);
+    let mut rv = match row.get("render_values") {
+        Some(J::Object(m)) => m.clone(),
+        _ => serde_json::Map::new(),
+    };
+    let values = match rv.get("Values") {
+        Some(J::Object(m)) if m.contains_key("__coalesce__") => {
+            let mut v = match m.get("__coalesce__") {
+                Some(J::Object(x)) => x.clone(),
+                _ => serde_json::Map::new(),
+            };
+            coalesce(&chart, &mut v);
+            J::Object(v)
+        }
+        Some(J::Object(m)) => J::Object(m.clone()),
+        _ => J::Object(Default::default()),
+    };
+    rv.insert("Values".into(), values);
+    let mut templates = Vec::new();
+    collect_templates(&chart, &rv, true, "", &mut templates);
+    let engine = row.get("engine");
+    let opts = manifold_gotemplate::helm_engine::EngineOptions {
+        strict: engine
+            .and_then(|e| e.get("strict"))
+            .and_then(J::as_bool)
+            .unwrap_or(false),
+        lint_mode: engine
+            .and_then(|e| e.get("lint_mode"))
+            .and_then(J::as_bool)
+            .unwrap_or(false),
+        ..Default::default()
+    };
+    let outputs = match manifold_gotemplate::helm_engine::render(&templates, manifold_gotemplate::helm(), &opts) {
+        Ok(o) => o,
+        Err(e) => return check(Err(e), row),
+    };
     match row.get("expected") {
         Some(J::Object(exp)) => {
             for (k, v) in exp {
@@ -192,11 +392,7 @@ fn conformance_template_functions() {
             let feats: Vec<String> = case
                 .get("features")
                 .and_then(J::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|f| f.as_str().map(String::from))
-                        .collect()
-                })
+                .map(|a| a.iter().filter_map(|f| f.as_str().map(String::from)).collect())
                 .unwrap_or_default();
             let table = format!(
                 "helm/{group}/{}",
@@ -209,7 +405,7 @@ fn conformance_template_functions() {
                 let outcome = if let Some(J::Object(t)) = row.get("templates") {
                     run_engine_templates(row, t)
                 } else if row.get("chart").is_some() {
-                    Err("chart rendering belongs to plugins/helm".to_string())
+                    run_engine_chart(row)
                 } else {
                     run_function_row(row, &funcs, &template_name)
                 };
@@ -228,8 +424,8 @@ fn conformance_template_functions() {
                 if let Err(reason) = outcome {
                     let name = row.get("name").and_then(J::as_str).unwrap_or("?");
                     let mut reason = reason.replace('\n', "\\n");
-                    if reason.len() > 300 {
-                        reason.truncate(300);
+                    if reason.len() > 1200 {
+                        reason.truncate(1200);
                         reason.push_str("...");
                     }
                     failures.push(format!("  FAIL {table} {name}: {reason}"));
@@ -254,9 +450,5 @@ fn conformance_template_functions() {
             below.push(format!("{t}: {passed} < floor {min}"));
         }
     }
-    assert!(
-        below.is_empty(),
-        "conformance below floor:\n{}",
-        below.join("\n")
-    );
+    assert!(below.is_empty(), "conformance below floor:\n{}", below.join("\n"));
 }

@@ -10,7 +10,11 @@ pub(crate) const WARN_END: &str = "HELM_ERR_END";
 pub enum Error {
     /// A syntax error: `template: NAME:LINE: MESSAGE`.
     #[error("template: {name}:{line}: {message}")]
-    Parse { name: String, line: usize, message: String },
+    Parse {
+        name: String,
+        line: usize,
+        message: String,
+    },
     /// A failure while executing: `template: FILE:LINE:COL: executing "NAME" at <NODE>: MESSAGE`.
     #[error("template: {location}: executing \"{template}\" at <{context}>: {message}")]
     Exec {
@@ -34,7 +38,11 @@ impl Error {
     /// innermost message on separate lines.
     pub fn helm_message(&self) -> String {
         match self {
-            Error::Parse { name, line, message } => {
+            Error::Parse {
+                name,
+                line,
+                message,
+            } => {
                 // Helm keeps only the last ": "-separated part of the message.
                 let last = message.rsplit(": ").next().unwrap_or(message);
                 format!("parse error at ({name}:{line}): {last}")

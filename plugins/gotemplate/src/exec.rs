@@ -83,7 +83,9 @@ pub struct TemplateSet {
 
 impl std::fmt::Debug for TemplateSet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TemplateSet").field("files", &self.files).finish()
+        f.debug_struct("TemplateSet")
+            .field("files", &self.files)
+            .finish()
     }
 }
 
@@ -236,7 +238,13 @@ impl<'a> State<'a> {
         self.set.trees.get(name).cloned()
     }
 
-    fn execute_named(&mut self, name: &str, data: Value, out: &mut String, set_name: &str) -> ExecResult<()> {
+    fn execute_named(
+        &mut self,
+        name: &str,
+        data: Value,
+        out: &mut String,
+        set_name: &str,
+    ) -> ExecResult<()> {
         let Some(tree) = self.lookup(name) else {
             return Err(Error::NoTemplate {
                 name: name.to_string(),
@@ -255,7 +263,8 @@ impl<'a> State<'a> {
             tree: tree.clone(),
             vars: vec![("$".to_string(), data.clone())],
         };
-        self.walk_list(&mut frame, &data, &tree.root, out).map(|_| ())
+        self.walk_list(&mut frame, &data, &tree.root, out)
+            .map(|_| ())
     }
 
     /// Executes `name` into a new string (Helm's `include`).
@@ -286,7 +295,12 @@ impl<'a> State<'a> {
 
     /// Parses and executes `text` with the templates defined so far plus
     /// the ones `text` defines (Helm's `tpl`).
-    pub(crate) fn tpl(&mut self, text: &str, data: Value, parent_name: &str) -> Result<String, String> {
+    pub(crate) fn tpl(
+        &mut self,
+        text: &str,
+        data: Value,
+        parent_name: &str,
+    ) -> Result<String, String> {
         let parsed = parse::parse(parent_name, text, self.set.funcs.as_ref())
             .map_err(|e| format!("cannot parse template {text:?}: {e}"))?;
         let mut layer = HashMap::new();
@@ -294,7 +308,10 @@ impl<'a> State<'a> {
             layer.insert(d.name.clone(), Arc::new(d));
         }
         if self.depth >= self.opts.max_depth {
-            return Err(format!("exceeded maximum template depth ({})", self.opts.max_depth));
+            return Err(format!(
+                "exceeded maximum template depth ({})",
+                self.opts.max_depth
+            ));
         }
         self.overlays.push(layer);
         let mut out = String::new();
@@ -315,7 +332,13 @@ impl<'a> State<'a> {
         }
     }
 
-    fn walk_list(&mut self, frame: &mut Frame, dot: &Value, nodes: &[Node], out: &mut String) -> ExecResult<Flow> {
+    fn walk_list(
+        &mut self,
+        frame: &mut Frame,
+        dot: &Value,
+        nodes: &[Node],
+        out: &mut String,
+    ) -> ExecResult<Flow> {
         for node in nodes {
             match self.walk(frame, dot, node, out)? {
                 Flow::Normal => {}
@@ -325,7 +348,13 @@ impl<'a> State<'a> {
         Ok(Flow::Normal)
     }
 
-    fn walk(&mut self, frame: &mut Frame, dot: &Value, node: &Node, out: &mut String) -> ExecResult<Flow> {
+    fn walk(
+        &mut self,
+        frame: &mut Frame,
+        dot: &Value,
+        node: &Node,
+        out: &mut String,
+    ) -> ExecResult<Flow> {
         match node {
             Node::Text(t) => out.push_str(t),
             Node::Action(pipe) => {
@@ -394,7 +423,13 @@ impl<'a> State<'a> {
         r
     }
 
-    fn walk_range(&mut self, frame: &mut Frame, dot: &Value, b: &Branch, out: &mut String) -> ExecResult<Flow> {
+    fn walk_range(
+        &mut self,
+        frame: &mut Frame,
+        dot: &Value,
+        b: &Branch,
+        out: &mut String,
+    ) -> ExecResult<Flow> {
         let mark = frame.vars.len();
         let val = self.eval_pipeline(frame, dot, &b.pipe)?;
         let inner_mark = frame.vars.len();
@@ -404,7 +439,11 @@ impl<'a> State<'a> {
                 .enumerate()
                 .map(|(i, v)| (Value::Int(i as i64), v.clone()))
                 .collect(),
-            Value::Map(m) => m.entries().into_iter().map(|(k, v)| (Value::string(k), v)).collect(),
+            Value::Map(m) => m
+                .entries()
+                .into_iter()
+                .map(|(k, v)| (Value::string(k), v))
+                .collect(),
             Value::Int(n) => {
                 if b.pipe.decl.len() > 1 {
                     frame.vars.truncate(mark);
@@ -508,7 +547,12 @@ impl<'a> State<'a> {
         for (i, d) in pipe.decl.iter().enumerate() {
             if pipe.is_assign {
                 if !set_var(frame, d, value.clone()) {
-                    return Err(self.err(frame, pipe.pos, d.clone(), format!("undefined variable: {d}")));
+                    return Err(self.err(
+                        frame,
+                        pipe.pos,
+                        d.clone(),
+                        format!("undefined variable: {d}"),
+                    ));
                 }
             } else {
                 let _ = i;
@@ -518,13 +562,21 @@ impl<'a> State<'a> {
         Ok(value)
     }
 
-    fn eval_command(&mut self, frame: &mut Frame, dot: &Value, cmd: &Command, fin: Option<Value>) -> ExecResult<Value> {
+    fn eval_command(
+        &mut self,
+        frame: &mut Frame,
+        dot: &Value,
+        cmd: &Command,
+        fin: Option<Value>,
+    ) -> ExecResult<Value> {
         let Some((pos, first)) = cmd.args.first() else {
             return Ok(Value::Missing);
         };
         let rest = cmd.args.get(1..).unwrap_or(&[]);
         match first {
-            Arg::Field(idents) => self.eval_field_chain(frame, dot, dot.clone(), *pos, first, idents, rest, fin),
+            Arg::Field(idents) => {
+                self.eval_field_chain(frame, dot, dot.clone(), *pos, first, idents, rest, fin)
+            }
             Arg::Variable(name, idents) => {
                 let v = self.var_value(frame, *pos, name)?;
                 if idents.is_empty() {
@@ -566,7 +618,9 @@ impl<'a> State<'a> {
                     ));
                 }
                 match first {
-                    Arg::Nil => Err(self.err(frame, *pos, "nil".into(), "nil is not a command".into())),
+                    Arg::Nil => {
+                        Err(self.err(frame, *pos, "nil".into(), "nil is not a command".into()))
+                    }
                     Arg::Dot => Ok(dot.clone()),
                     _ => self.eval_arg(frame, dot, *pos, first),
                 }
@@ -575,7 +629,12 @@ impl<'a> State<'a> {
     }
 
     /// A parenthesized pipeline: its declarations do not leak out.
-    fn eval_pipeline_scoped(&mut self, frame: &mut Frame, dot: &Value, pipe: &Pipe) -> ExecResult<Value> {
+    fn eval_pipeline_scoped(
+        &mut self,
+        frame: &mut Frame,
+        dot: &Value,
+        pipe: &Pipe,
+    ) -> ExecResult<Value> {
         let mark = frame.vars.len();
         let v = self.eval_pipeline(frame, dot, pipe);
         if pipe.decl.is_empty() || !pipe.is_assign {
@@ -594,11 +653,22 @@ impl<'a> State<'a> {
                 return Ok(v.clone());
             }
         }
-        Err(self.err(frame, pos, name.to_string(), format!("undefined variable: {name}")))
+        Err(self.err(
+            frame,
+            pos,
+            name.to_string(),
+            format!("undefined variable: {name}"),
+        ))
     }
 
     /// Evaluates an operand used as a function argument.
-    fn eval_arg(&mut self, frame: &mut Frame, dot: &Value, pos: usize, arg: &Arg) -> ExecResult<Value> {
+    fn eval_arg(
+        &mut self,
+        frame: &mut Frame,
+        dot: &Value,
+        pos: usize,
+        arg: &Arg,
+    ) -> ExecResult<Value> {
         match arg {
             Arg::Dot => Ok(dot.clone()),
             Arg::Nil => Ok(Value::Nil),
@@ -613,7 +683,10 @@ impl<'a> State<'a> {
                         format!("complex constant {} is not supported", n.text),
                     ));
                 }
-                if n.float.is_some() && !is_hex_int(&n.text) && !n.is_char && n.text.contains(['.', 'e', 'E', 'p', 'P'])
+                if n.float.is_some()
+                    && !is_hex_int(&n.text)
+                    && !n.is_char
+                    && n.text.contains(['.', 'e', 'E', 'p', 'P'])
                 {
                     return Ok(Value::Float(n.float.unwrap_or(0.0)));
                 }
@@ -621,11 +694,18 @@ impl<'a> State<'a> {
                     return Ok(Value::Int(i));
                 }
                 if n.uint.is_some() {
-                    return Err(self.err(frame, pos, n.text.clone(), format!("{} overflows int", n.text)));
+                    return Err(self.err(
+                        frame,
+                        pos,
+                        n.text.clone(),
+                        format!("{} overflows int", n.text),
+                    ));
                 }
                 Ok(Value::Float(n.float.unwrap_or(0.0)))
             }
-            Arg::Field(idents) => self.eval_field_chain(frame, dot, dot.clone(), pos, arg, idents, &[], None),
+            Arg::Field(idents) => {
+                self.eval_field_chain(frame, dot, dot.clone(), pos, arg, idents, &[], None)
+            }
             Arg::Variable(name, idents) => {
                 let v = self.var_value(frame, pos, name)?;
                 if idents.is_empty() {
@@ -738,9 +818,14 @@ impl<'a> State<'a> {
                     if let Some(f) = fin {
                         argv.push(f.or_nil());
                     }
-                    return o
-                        .call_method(name, &argv)
-                        .map_err(|e| self.err(frame, pos, arg_string(node), format!("error calling {name}: {e}")));
+                    return o.call_method(name, &argv).map_err(|e| {
+                        self.err(
+                            frame,
+                            pos,
+                            arg_string(node),
+                            format!("error calling {name}: {e}"),
+                        )
+                    });
                 }
                 if let Some(v) = o.field(name) {
                     if has_args {
@@ -840,7 +925,9 @@ impl<'a> State<'a> {
                     Err(crate::funcs::FuncError::Call(msg)) => {
                         Err(self.err(frame, cpos, context, format!("error calling {name}: {msg}")))
                     }
-                    Err(crate::funcs::FuncError::Arg(msg)) => Err(self.err(frame, cpos, context, msg)),
+                    Err(crate::funcs::FuncError::Arg(msg)) => {
+                        Err(self.err(frame, cpos, context, msg))
+                    }
                 }
             }
         }
@@ -934,7 +1021,11 @@ pub(crate) fn arg_string(a: &Arg) -> String {
 }
 
 fn command_string(c: &Command) -> String {
-    c.args.iter().map(|(_, a)| arg_string(a)).collect::<Vec<_>>().join(" ")
+    c.args
+        .iter()
+        .map(|(_, a)| arg_string(a))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn pipe_string(p: &Pipe) -> String {
@@ -943,7 +1034,13 @@ fn pipe_string(p: &Pipe) -> String {
         s.push_str(&p.decl.join(", "));
         s.push_str(if p.is_assign { " = " } else { " := " });
     }
-    s.push_str(&p.cmds.iter().map(command_string).collect::<Vec<_>>().join(" | "));
+    s.push_str(
+        &p.cmds
+            .iter()
+            .map(command_string)
+            .collect::<Vec<_>>()
+            .join(" | "),
+    );
     s
 }
 

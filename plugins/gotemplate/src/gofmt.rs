@@ -93,7 +93,9 @@ pub fn quote(s: &str) -> String {
             '\u{8}' => out.push_str("\\b"),
             '\u{c}' => out.push_str("\\f"),
             '\u{b}' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
             c if is_go_printable(c) => out.push(c),
             c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),
             c => out.push_str(&format!("\\U{:08x}", c as u32)),
@@ -104,7 +106,8 @@ pub fn quote(s: &str) -> String {
 }
 
 fn is_go_printable(c: char) -> bool {
-    !c.is_control() && !matches!(c as u32, 0x80..=0x9f | 0xad | 0x2028 | 0x2029 | 0xfeff | 0xfff9..=0xfffb)
+    !c.is_control()
+        && !matches!(c as u32, 0x80..=0x9f | 0xad | 0x2028 | 0x2029 | 0xfeff | 0xfff9..=0xfffb)
 }
 
 /// Shortest decimal digits and decimal exponent of a finite positive float:
@@ -115,7 +118,11 @@ fn shortest_digits(f: f64) -> (String, i32) {
     let exp: i32 = exp.parse().unwrap_or(0);
     let digits: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
     let digits = digits.trim_end_matches('0').to_string();
-    let digits = if digits.is_empty() { "0".to_string() } else { digits };
+    let digits = if digits.is_empty() {
+        "0".to_string()
+    } else {
+        digits
+    };
     (digits, exp + 1)
 }
 
@@ -135,7 +142,11 @@ pub fn format_float(f: f64, fmt: char, prec: Option<usize>) -> String {
         return "NaN".into();
     }
     if f.is_infinite() {
-        return if f > 0.0 { "+Inf".into() } else { "-Inf".into() };
+        return if f > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
     }
     let neg = f.is_sign_negative();
     let a = f.abs();
@@ -459,7 +470,10 @@ fn format_one(verb: char, fl: &Flags, v: &Value) -> String {
     match v {
         Value::List(l) => format!(
             "[{}]",
-            l.iter().map(|x| format_one(verb, fl, x)).collect::<Vec<_>>().join(" ")
+            l.iter()
+                .map(|x| format_one(verb, fl, x))
+                .collect::<Vec<_>>()
+                .join(" ")
         ),
         Value::Bool(b) => match verb {
             't' | 'v' => pad(b.to_string(), fl, false),
@@ -542,7 +556,11 @@ fn format_one(verb: char, fl: &Flags, v: &Value) -> String {
         Value::Object(o) => match verb {
             's' | 'v' | 'q' => {
                 let d = o.display();
-                if verb == 'q' { quote(&d) } else { pad(d, fl, false) }
+                if verb == 'q' {
+                    quote(&d)
+                } else {
+                    pad(d, fl, false)
+                }
             }
             _ => bad_verb(verb, v),
         },

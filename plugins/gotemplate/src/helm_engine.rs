@@ -55,7 +55,8 @@ pub fn render(
 ) -> Result<BTreeMap<String, String>, String> {
     let mut names: Vec<String> = templates.iter().map(|t| t.name.clone()).collect();
     sort_templates(&mut names);
-    let by_name: BTreeMap<&str, &RenderTemplate> = templates.iter().map(|t| (t.name.as_str(), t)).collect();
+    let by_name: BTreeMap<&str, &RenderTemplate> =
+        templates.iter().map(|t| (t.name.as_str(), t)).collect();
     let mut set = TemplateSet::new(funcs);
     for n in &names {
         if let Some(t) = by_name.get(n.as_str()) {
@@ -80,9 +81,13 @@ pub fn render(
         if base.starts_with('_') {
             continue;
         }
-        let Some(t) = by_name.get(n.as_str()) else { continue };
+        let Some(t) = by_name.get(n.as_str()) else {
+            continue;
+        };
         let data = with_template_info(&t.values, n, &t.base_path);
-        let rendered = set.execute(n, &data, &exec).map_err(|e: Error| e.helm_message())?;
+        let rendered = set
+            .execute(n, &data, &exec)
+            .map_err(|e: Error| e.helm_message())?;
         out.insert(n.clone(), rendered);
     }
     Ok(out)
@@ -149,20 +154,24 @@ impl Object for Files {
     }
     fn field(&self, name: &str) -> Option<Value> {
         // Field syntax reads a file by name, as on Go's map type.
-        Some(
-            self.files
-                .get(name)
-                .map_or(Value::Nil, |b| Value::string(String::from_utf8_lossy(b).into_owned())),
-        )
+        Some(self.files.get(name).map_or(Value::Nil, |b| {
+            Value::string(String::from_utf8_lossy(b).into_owned())
+        }))
     }
     fn has_method(&self, name: &str) -> bool {
-        matches!(name, "Get" | "GetBytes" | "Glob" | "Lines" | "AsConfig" | "AsSecrets")
+        matches!(
+            name,
+            "Get" | "GetBytes" | "Glob" | "Lines" | "AsConfig" | "AsSecrets"
+        )
     }
     fn call_method(&self, name: &str, args: &[Value]) -> Result<Value, String> {
         let arg = |i: usize| -> Result<&str, String> {
             match args.get(i) {
                 Some(Value::String(s)) => Ok(s),
-                Some(v) => Err(format!("wrong type for value; expected string; got {}", v.type_name())),
+                Some(v) => Err(format!(
+                    "wrong type for value; expected string; got {}",
+                    v.type_name()
+                )),
                 None => Err(format!("wrong number of args for {name}: want 1 got 0")),
             }
         };
@@ -202,7 +211,9 @@ impl Object for Files {
             .map(|(k, v)| {
                 format!(
                     "{k}:{}",
-                    gofmt::sprint_value(&Value::list(v.iter().map(|b| Value::Int(i64::from(*b))).collect()))
+                    gofmt::sprint_value(&Value::list(
+                        v.iter().map(|b| Value::Int(i64::from(*b))).collect()
+                    ))
                 )
             })
             .collect();
@@ -240,7 +251,8 @@ fn glob_match(p: &[u8], s: &[u8]) -> bool {
             }
         }
         Some(b'?') => {
-            s.first().is_some_and(|c| *c != b'/') && glob_match(p.get(1..).unwrap_or(&[]), s.get(1..).unwrap_or(&[]))
+            s.first().is_some_and(|c| *c != b'/')
+                && glob_match(p.get(1..).unwrap_or(&[]), s.get(1..).unwrap_or(&[]))
         }
         Some(b'[') => {
             let Some(end) = p.iter().position(|c| *c == b']') else {
@@ -269,7 +281,10 @@ fn glob_match(p: &[u8], s: &[u8]) -> bool {
             }
             hit != neg && glob_match(p.get(end + 1..).unwrap_or(&[]), s.get(1..).unwrap_or(&[]))
         }
-        Some(&c) => s.first() == Some(&c) && glob_match(p.get(1..).unwrap_or(&[]), s.get(1..).unwrap_or(&[])),
+        Some(&c) => {
+            s.first() == Some(&c)
+                && glob_match(p.get(1..).unwrap_or(&[]), s.get(1..).unwrap_or(&[]))
+        }
     }
 }
 
@@ -288,7 +303,9 @@ impl Object for ApiVersions {
     }
     fn call_method(&self, name: &str, args: &[Value]) -> Result<Value, String> {
         match (name, args.first()) {
-            ("Has", Some(Value::String(s))) => Ok(Value::Bool(self.0.iter().any(|v| v == s.as_ref()))),
+            ("Has", Some(Value::String(s))) => {
+                Ok(Value::Bool(self.0.iter().any(|v| v == s.as_ref())))
+            }
             ("Has", _) => Err("wrong type for value; expected string".into()),
             _ => Err(format!("can't evaluate field {name}")),
         }
@@ -300,7 +317,12 @@ impl Object for ApiVersions {
         format!("[{}]", self.0.join(" "))
     }
     fn to_json(&self) -> serde_json::Value {
-        serde_json::Value::Array(self.0.iter().map(|s| serde_json::Value::String(s.clone())).collect())
+        serde_json::Value::Array(
+            self.0
+                .iter()
+                .map(|s| serde_json::Value::String(s.clone()))
+                .collect(),
+        )
     }
     fn len(&self) -> Option<usize> {
         Some(self.0.len())

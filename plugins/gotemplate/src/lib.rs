@@ -30,7 +30,13 @@ pub fn to_yaml(v: &Value) -> String {
 
 /// Parses a single template text with `funcs` and executes it: a shortcut
 /// for one-off templates (`tpl`-like use and tests).
-pub fn render(name: &str, text: &str, data: &Value, funcs: FuncMap, opts: &ExecOptions) -> Result<String, Error> {
+pub fn render(
+    name: &str,
+    text: &str,
+    data: &Value,
+    funcs: FuncMap,
+    opts: &ExecOptions,
+) -> Result<String, Error> {
     let set = TemplateSet::parse(&[(name, text)], funcs)?;
     set.execute(name, data, opts)
 }

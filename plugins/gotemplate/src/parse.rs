@@ -354,14 +354,16 @@ impl<'a> Lexer<'a> {
                     if next.starts_with(|c: char| c.is_ascii_digit()) {
                         let n = number_len(rest);
                         self.pos += n;
-                        self.toks.push((start, Tok::Number(rest.get(..n).unwrap_or("").into())));
+                        self.toks
+                            .push((start, Tok::Number(rest.get(..n).unwrap_or("").into())));
                     } else {
                         let n = ident_len(next);
                         self.pos += 1 + n;
                         if n == 0 {
                             self.toks.push((start, Tok::Dot));
                         } else {
-                            self.toks.push((start, Tok::Field(next.get(..n).unwrap_or("").into())));
+                            self.toks
+                                .push((start, Tok::Field(next.get(..n).unwrap_or("").into())));
                         }
                     }
                 }
@@ -422,7 +424,8 @@ impl<'a> Lexer<'a> {
                 '"' => {
                     let raw = rest.get(..=i).unwrap_or("");
                     self.pos += i + 1;
-                    return unquote(raw).ok_or_else(|| self.err(start, format!("invalid syntax: {raw}")));
+                    return unquote(raw)
+                        .ok_or_else(|| self.err(start, format!("invalid syntax: {raw}")));
                 }
                 _ => {}
             }
@@ -647,7 +650,10 @@ fn strip_underscores(digits: &str, prefixed: bool) -> Option<String> {
     }
     if digits.contains('_') {
         let b = digits.as_bytes();
-        if (!prefixed && b.first() == Some(&b'_')) || b.last() == Some(&b'_') || digits.contains("__") {
+        if (!prefixed && b.first() == Some(&b'_'))
+            || b.last() == Some(&b'_')
+            || digits.contains("__")
+        {
             return None;
         }
     }
@@ -687,7 +693,10 @@ fn parse_go_float(text: &str) -> Option<f64> {
     let v = if body.len() > 2 && (body.starts_with("0x") || body.starts_with("0X")) {
         let b = body.get(2..)?.replace('_', "");
         let (mant, exp) = match b.find(['p', 'P']) {
-            Some(i) => (b.get(..i)?.to_string(), b.get(i + 1..)?.parse::<i32>().ok()?),
+            Some(i) => (
+                b.get(..i)?.to_string(),
+                b.get(i + 1..)?.parse::<i32>().ok()?,
+            ),
             None => return None,
         };
         let (ip, fp) = match mant.find('.') {
@@ -800,7 +809,10 @@ impl<'a> Parser<'a> {
     }
 
     fn peek(&self) -> (usize, Tok) {
-        self.toks.get(self.i).cloned().unwrap_or((self.text.len(), Tok::Eof))
+        self.toks
+            .get(self.i)
+            .cloned()
+            .unwrap_or((self.text.len(), Tok::Eof))
     }
 
     fn peek_tok(&self) -> Tok {
@@ -856,7 +868,10 @@ impl<'a> Parser<'a> {
         let name = match t {
             Tok::Str(s) | Tok::RawStr(s) => s,
             other => {
-                return Err(self.err(npos, format!("unexpected {} in define clause", describe(&other))));
+                return Err(self.err(
+                    npos,
+                    format!("unexpected {} in define clause", describe(&other)),
+                ));
             }
         };
         self.expect_right("define clause")?;
@@ -884,7 +899,9 @@ impl<'a> Parser<'a> {
                 let pos = self.peek().0;
                 return Err(self.err(pos, "unexpected EOF"));
             }
-            if self.peek_tok() == Tok::LeftDelim && matches!(self.peek_nonspace_at(1), Tok::Keyword("define")) {
+            if self.peek_tok() == Tok::LeftDelim
+                && matches!(self.peek_nonspace_at(1), Tok::Keyword("define"))
+            {
                 let pos = self.peek().0;
                 return Err(self.err(pos, "unexpected <define> in command"));
             }
@@ -909,11 +926,13 @@ impl<'a> Parser<'a> {
         match t {
             Tok::Keyword("if") => {
                 self.next_nonspace();
-                self.parse_branch(pos, "if").map(|b| Item::Node(Node::If(b)))
+                self.parse_branch(pos, "if")
+                    .map(|b| Item::Node(Node::If(b)))
             }
             Tok::Keyword("with") => {
                 self.next_nonspace();
-                self.parse_branch(pos, "with").map(|b| Item::Node(Node::With(b)))
+                self.parse_branch(pos, "with")
+                    .map(|b| Item::Node(Node::With(b)))
             }
             Tok::Keyword("range") => {
                 self.next_nonspace();
@@ -948,7 +967,9 @@ impl<'a> Parser<'a> {
                 }
                 let (p2, t2) = self.next_nonspace();
                 if t2 != Tok::RightDelim {
-                    return Err(self.err(p2, format!("unexpected {} in {{{{{kw}}}}}", describe(&t2))));
+                    return Err(
+                        self.err(p2, format!("unexpected {} in {{{{{kw}}}}}", describe(&t2)))
+                    );
                 }
                 Ok(Item::Node(if is_break {
                     Node::Break(pos)
@@ -959,12 +980,18 @@ impl<'a> Parser<'a> {
             Tok::Keyword("template") | Tok::Keyword("block") => {
                 self.next_nonspace();
                 let is_block = t == Tok::Keyword("block");
-                let ctx = if is_block { "block clause" } else { "template clause" };
+                let ctx = if is_block {
+                    "block clause"
+                } else {
+                    "template clause"
+                };
                 let (npos, nt) = self.next_nonspace();
                 let name = match nt {
                     Tok::Str(s) | Tok::RawStr(s) => s,
                     other => {
-                        return Err(self.err(npos, format!("unexpected {} in {}", describe(&other), ctx)));
+                        return Err(
+                            self.err(npos, format!("unexpected {} in {}", describe(&other), ctx))
+                        );
                     }
                 };
                 let pipe = if self.peek_nonspace().1 == Tok::RightDelim {
@@ -1019,7 +1046,8 @@ impl<'a> Parser<'a> {
                 Some(el)
             }
             Item::Else(epos, Some(k)) => {
-                if kind == "range" || (kind == "if" && k != "if") || (kind == "with" && k != "with") {
+                if kind == "range" || (kind == "if" && k != "if") || (kind == "with" && k != "with")
+                {
                     return Err(self.err(epos, format!("expected end; found {{{{else {k}}}}}")));
                 }
                 // `{{else if x}}` is `{{else}}{{if x}}...{{end}}{{end}}` with one shared end.
@@ -1070,7 +1098,8 @@ impl<'a> Parser<'a> {
                                 decl.push(v2);
                             }
                             other => {
-                                return Err(self.err(p3, format!("unexpected {} in range", describe(&other))));
+                                return Err(self
+                                    .err(p3, format!("unexpected {} in range", describe(&other))));
                             }
                         }
                     } else {
@@ -1106,9 +1135,15 @@ impl<'a> Parser<'a> {
         }
         for (i, c) in cmds.iter().enumerate().skip(1) {
             if let Some((p, a)) = c.args.first() {
-                if matches!(a, Arg::Bool(_) | Arg::Dot | Arg::Nil | Arg::Number(_) | Arg::String(_)) {
+                if matches!(
+                    a,
+                    Arg::Bool(_) | Arg::Dot | Arg::Nil | Arg::Number(_) | Arg::String(_)
+                ) {
                     let _ = i;
-                    return Err(self.err(*p, format!("non executable command in pipeline stage {}", i + 1)));
+                    return Err(self.err(
+                        *p,
+                        format!("non executable command in pipeline stage {}", i + 1),
+                    ));
                 }
             }
         }
@@ -1228,7 +1263,10 @@ impl<'a> Parser<'a> {
             Arg::Pipe(p, _) => Arg::Pipe(p, chain),
             Arg::Dot => Arg::Field(chain),
             Arg::Bool(_) | Arg::String(_) | Arg::Number(_) | Arg::Nil => {
-                return Err(self.err(pos, format!("unexpected . after term {:?}", describe_arg(&term))));
+                return Err(self.err(
+                    pos,
+                    format!("unexpected . after term {:?}", describe_arg(&term)),
+                ));
             }
             Arg::Ident(name) => {
                 // A function call result cannot be followed by fields without parens.

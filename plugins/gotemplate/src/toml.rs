@@ -18,7 +18,10 @@ pub fn encode(v: &Value) -> Result<String, String> {
 }
 
 fn bare_key(k: &str) -> String {
-    if !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+    if !k.is_empty()
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
         k.to_string()
     } else {
         crate::gofmt::quote(k)
@@ -87,7 +90,11 @@ fn scalar(v: &Value) -> Result<String, String> {
             if f.is_nan() {
                 "nan".into()
             } else if f.is_infinite() {
-                if *f > 0.0 { "inf".into() } else { "-inf".into() }
+                if *f > 0.0 {
+                    "inf".into()
+                } else {
+                    "-inf".into()
+                }
             } else if f.fract() == 0.0 && f.abs() < 1e16 {
                 format!("{f:.1}")
             } else {
@@ -226,16 +233,20 @@ impl Parser<'_> {
                 Some(b'\'') => self.literal_string()?,
                 _ => {
                     let start = self.pos;
-                    while matches!(self.peek(), Some(c) if c.is_ascii_alphanumeric() || c == b'_' || c == b'-') {
+                    while matches!(self.peek(), Some(c) if c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+                    {
                         self.pos += 1;
                     }
                     if start == self.pos {
                         return Err(match self.peek() {
                             None => self.err("unexpected EOF; expected key"),
-                            Some(c) => self.err(&format!("bare keys cannot contain '{}'", char::from(c))),
+                            Some(c) => {
+                                self.err(&format!("bare keys cannot contain '{}'", char::from(c)))
+                            }
                         });
                     }
-                    String::from_utf8_lossy(self.src.get(start..self.pos).unwrap_or(&[])).into_owned()
+                    String::from_utf8_lossy(self.src.get(start..self.pos).unwrap_or(&[]))
+                        .into_owned()
                 }
             };
             keys.push(k);
@@ -291,8 +302,10 @@ impl Parser<'_> {
             } else if c == b'\\' {
                 escaped = true;
             } else if c == b'"' {
-                let raw = String::from_utf8_lossy(self.src.get(start..self.pos).unwrap_or(&[])).into_owned();
-                return crate::parse::unquote(&raw).ok_or_else(|| self.err("invalid escape in string"));
+                let raw = String::from_utf8_lossy(self.src.get(start..self.pos).unwrap_or(&[]))
+                    .into_owned();
+                return crate::parse::unquote(&raw)
+                    .ok_or_else(|| self.err("invalid escape in string"));
             } else if c == b'\n' {
                 break;
             }
@@ -304,7 +317,8 @@ impl Parser<'_> {
         let start = self.pos;
         while let Some(c) = self.peek() {
             if c == b'\'' {
-                let s = String::from_utf8_lossy(self.src.get(start..self.pos).unwrap_or(&[])).into_owned();
+                let s = String::from_utf8_lossy(self.src.get(start..self.pos).unwrap_or(&[]))
+                    .into_owned();
                 self.pos += 1;
                 return Ok(s);
             }
@@ -377,7 +391,8 @@ impl Parser<'_> {
                 {
                     self.pos += 1;
                 }
-                let word = String::from_utf8_lossy(self.src.get(start..self.pos).unwrap_or(&[])).into_owned();
+                let word = String::from_utf8_lossy(self.src.get(start..self.pos).unwrap_or(&[]))
+                    .into_owned();
                 match word.as_str() {
                     "" => Err(self.err("unexpected EOF; expected value")),
                     "true" => Ok(Value::Bool(true)),
@@ -387,13 +402,15 @@ impl Parser<'_> {
                     "nan" | "+nan" | "-nan" => Ok(Value::Float(f64::NAN)),
                     w => {
                         let clean = w.replace('_', "");
-                        if let Some(i) = crate::funcs::convert::parse_int_base0(&clean).filter(|_| {
-                            !clean.starts_with('0')
-                                || clean.len() == 1
-                                || clean.starts_with("0x")
-                                || clean.starts_with("0o")
-                                || clean.starts_with("0b")
-                        }) {
+                        if let Some(i) =
+                            crate::funcs::convert::parse_int_base0(&clean).filter(|_| {
+                                !clean.starts_with('0')
+                                    || clean.len() == 1
+                                    || clean.starts_with("0x")
+                                    || clean.starts_with("0o")
+                                    || clean.starts_with("0b")
+                            })
+                        {
                             Ok(Value::Int(i))
                         } else if let Ok(f) = clean.parse::<f64>() {
                             Ok(Value::Float(f))

@@ -82,7 +82,10 @@ impl MapRef {
 
     /// A snapshot of the entries, in key order.
     pub fn entries(&self) -> Vec<(String, Value)> {
-        self.lock().iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+        self.lock()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
     }
 
     pub fn keys(&self) -> Vec<String> {
@@ -250,10 +253,14 @@ impl Value {
                 }
             },
             serde_json::Value::String(s) => Value::str(s),
-            serde_json::Value::Array(a) => Value::list(a.iter().map(|v| Value::from_json(v, mode)).collect()),
-            serde_json::Value::Object(o) => {
-                Value::map(o.iter().map(|(k, v)| (k.clone(), Value::from_json(v, mode))).collect())
+            serde_json::Value::Array(a) => {
+                Value::list(a.iter().map(|v| Value::from_json(v, mode)).collect())
             }
+            serde_json::Value::Object(o) => Value::map(
+                o.iter()
+                    .map(|(k, v)| (k.clone(), Value::from_json(v, mode)))
+                    .collect(),
+            ),
         }
     }
 

@@ -14,7 +14,10 @@ use serde_json::Value as J;
 fn conformance_dir() -> PathBuf {
     match std::env::var("MANIFOLD_CONFORMANCE_DIR") {
         Ok(d) => PathBuf::from(d),
-        Err(_) => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/conformance")),
+        Err(_) => PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/conformance"
+        )),
     }
 }
 
@@ -65,7 +68,10 @@ fn check(result: Result<String, String>, row: &J) -> Outcome {
 
 fn run_function_row(row: &J, funcs: &FuncMap, template_name: &str) -> Outcome {
     let name = if template_name == "row name" {
-        row.get("name").and_then(J::as_str).unwrap_or("test").to_string()
+        row.get("name")
+            .and_then(J::as_str)
+            .unwrap_or("test")
+            .to_string()
     } else {
         template_name.to_string()
     };
@@ -90,7 +96,10 @@ fn run_engine_templates(row: &J, templates: &serde_json::Map<String, J>) -> Outc
         .map(|n| {
             (
                 n.as_str(),
-                templates[*n].get("template").and_then(J::as_str).unwrap_or(""),
+                templates[*n]
+                    .get("template")
+                    .and_then(J::as_str)
+                    .unwrap_or(""),
             )
         })
         .collect();
@@ -147,16 +156,25 @@ fn coalesce(chart: &J, v: &mut serde_json::Map<String, J>) {
         coalesce_tables(v, defaults);
     }
     let global = v.get("global").cloned();
-    for sub in chart.get("dependencies").and_then(J::as_array).into_iter().flatten() {
+    for sub in chart
+        .get("dependencies")
+        .and_then(J::as_array)
+        .into_iter()
+        .flatten()
+    {
         let name = sub
             .pointer("/metadata/name")
             .and_then(J::as_str)
             .unwrap_or("")
             .to_string();
-        let entry = v.entry(name).or_insert_with(|| J::Object(Default::default()));
+        let entry = v
+            .entry(name)
+            .or_insert_with(|| J::Object(Default::default()));
         if let J::Object(sv) = entry {
             if let Some(J::Object(g)) = &global {
-                let sg = sv.entry("global").or_insert_with(|| J::Object(Default::default()));
+                let sg = sv
+                    .entry("global")
+                    .or_insert_with(|| J::Object(Default::default()));
                 if let J::Object(sg) = sg {
                     for (k, x) in g {
                         sg.insert(k.clone(), x.clone());
@@ -211,7 +229,10 @@ fn collect_templates(
     parent_path: &str,
     out: &mut Vec<manifold_gotemplate::helm_engine::RenderTemplate>,
 ) -> Value {
-    let name = chart.pointer("/metadata/name").and_then(J::as_str).unwrap_or("");
+    let name = chart
+        .pointer("/metadata/name")
+        .and_then(J::as_str)
+        .unwrap_or("");
     let full = if is_root {
         name.to_string()
     } else {
@@ -237,9 +258,19 @@ fn collect_templates(
         _ => J::Object(Default::default()),
     };
     let mut files = BTreeMap::new();
-    for f in chart.get("files").and_then(J::as_array).into_iter().flatten() {
+    for f in chart
+        .get("files")
+        .and_then(J::as_array)
+        .into_iter()
+        .flatten()
+    {
         let n = f.get("name").and_then(J::as_str).unwrap_or("").to_string();
-        let d = f.get("data").and_then(J::as_str).unwrap_or("").as_bytes().to_vec();
+        let d = f
+            .get("data")
+            .and_then(J::as_str)
+            .unwrap_or("")
+            .as_bytes()
+            .to_vec();
         files.insert(n, d);
     }
     let mut next_json = serde_json::Map::new();
@@ -248,7 +279,12 @@ fn collect_templates(
         next_json.insert(k.into(), vals.get(k).cloned().unwrap_or(J::Null));
     }
     let mut subcharts = BTreeMap::new();
-    for sub in chart.get("dependencies").and_then(J::as_array).into_iter().flatten() {
+    for sub in chart
+        .get("dependencies")
+        .and_then(J::as_array)
+        .into_iter()
+        .flatten()
+    {
         let sub_name = sub
             .pointer("/metadata/name")
             .and_then(J::as_str)
@@ -261,14 +297,22 @@ fn collect_templates(
         .iter()
         .map(|(k, x)| (k.clone(), Value::from_json(x, NumberMode::Float64)))
         .collect();
-    next.insert("Chart".into(), Value::from_json(&J::Object(meta), NumberMode::Float64));
+    next.insert(
+        "Chart".into(),
+        Value::from_json(&J::Object(meta), NumberMode::Float64),
+    );
     next.insert(
         "Files".into(),
         manifold_gotemplate::helm_engine::Files::new(files).into_value(),
     );
     next.insert("Subcharts".into(), Value::map(subcharts));
     let next = Value::map(next);
-    for t in chart.get("templates").and_then(J::as_array).into_iter().flatten() {
+    for t in chart
+        .get("templates")
+        .and_then(J::as_array)
+        .into_iter()
+        .flatten()
+    {
         let tname = t.get("name").and_then(J::as_str).unwrap_or("");
         out.push(manifold_gotemplate::helm_engine::RenderTemplate {
             name: format!("{full}/{tname}"),
@@ -314,7 +358,11 @@ fn run_engine_chart(row: &J) -> Outcome {
             .unwrap_or(false),
         ..Default::default()
     };
-    let outputs = match manifold_gotemplate::helm_engine::render(&templates, manifold_gotemplate::helm(), &opts) {
+    let outputs = match manifold_gotemplate::helm_engine::render(
+        &templates,
+        manifold_gotemplate::helm(),
+        &opts,
+    ) {
         Ok(o) => o,
         Err(e) => return check(Err(e), row),
     };
@@ -392,7 +440,11 @@ fn conformance_template_functions() {
             let feats: Vec<String> = case
                 .get("features")
                 .and_then(J::as_array)
-                .map(|a| a.iter().filter_map(|f| f.as_str().map(String::from)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|f| f.as_str().map(String::from))
+                        .collect()
+                })
                 .unwrap_or_default();
             let table = format!(
                 "helm/{group}/{}",
@@ -450,5 +502,9 @@ fn conformance_template_functions() {
             below.push(format!("{t}: {passed} < floor {min}"));
         }
     }
-    assert!(below.is_empty(), "conformance below floor:\n{}", below.join("\n"));
+    assert!(
+        below.is_empty(),
+        "conformance below floor:\n{}",
+        below.join("\n")
+    );
 }

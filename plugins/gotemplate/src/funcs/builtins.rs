@@ -17,11 +17,19 @@ pub(crate) fn register() -> FuncMap {
     m.insert("len", 1, Some(1), len);
     m.insert("index", 1, None, index);
     m.insert("slice", 1, None, slice);
-    m.insert("print", 0, None, |_, a| Ok(Value::string(gofmt::sprint(&a))));
-    m.insert("println", 0, None, |_, a| Ok(Value::string(gofmt::sprintln(&a))));
+    m.insert("print", 0, None, |_, a| {
+        Ok(Value::string(gofmt::sprint(&a)))
+    });
+    m.insert("println", 0, None, |_, a| {
+        Ok(Value::string(gofmt::sprintln(&a)))
+    });
     m.insert("printf", 1, None, printf);
-    m.insert("html", 0, None, |_, a| Ok(Value::string(html_escape(&eval_args(&a)))));
-    m.insert("js", 0, None, |_, a| Ok(Value::string(js_escape(&eval_args(&a)))));
+    m.insert("html", 0, None, |_, a| {
+        Ok(Value::string(html_escape(&eval_args(&a))))
+    });
+    m.insert("js", 0, None, |_, a| {
+        Ok(Value::string(js_escape(&eval_args(&a))))
+    });
     m.insert("urlquery", 0, None, |_, a| {
         Ok(Value::string(query_escape(&eval_args(&a))))
     });
@@ -32,7 +40,9 @@ pub(crate) fn register() -> FuncMap {
         eq(first, rest).map(Value::Bool).map_err(FuncError::Call)
     });
     m.insert("ne", 2, Some(2), |_, a| {
-        eq(&a[0], &a[1..]).map(|b| Value::Bool(!b)).map_err(FuncError::Call)
+        eq(&a[0], &a[1..])
+            .map(|b| Value::Bool(!b))
+            .map_err(FuncError::Call)
     });
     m.insert("lt", 2, Some(2), |_, a| {
         lt(&a[0], &a[1]).map(Value::Bool).map_err(FuncError::Call)
@@ -49,10 +59,14 @@ pub(crate) fn register() -> FuncMap {
         if l {
             return Ok(Value::Bool(false));
         }
-        eq(&a[0], &a[1..]).map(|e| Value::Bool(!e)).map_err(FuncError::Call)
+        eq(&a[0], &a[1..])
+            .map(|e| Value::Bool(!e))
+            .map_err(FuncError::Call)
     });
     m.insert("ge", 2, Some(2), |_, a| {
-        lt(&a[0], &a[1]).map(|l| Value::Bool(!l)).map_err(FuncError::Call)
+        lt(&a[0], &a[1])
+            .map(|l| Value::Bool(!l))
+            .map_err(FuncError::Call)
     });
     m.insert("call", 1, None, |_, a| {
         Err(call_err(format!(
@@ -147,7 +161,10 @@ fn index(_: &mut Ctx<'_, '_>, a: Vec<Value>) -> FuncResult {
                 }
             },
             other => {
-                return Err(call_err(format!("can't index item of type {}", other.type_name())));
+                return Err(call_err(format!(
+                    "can't index item of type {}",
+                    other.type_name()
+                )));
             }
         };
     }
@@ -172,7 +189,10 @@ fn slice(_: &mut Ctx<'_, '_>, a: Vec<Value>) -> FuncResult {
         }
         Value::List(l) => l.len(),
         other => {
-            return Err(call_err(format!("can't slice item of type {}", other.type_name())));
+            return Err(call_err(format!(
+                "can't slice item of type {}",
+                other.type_name()
+            )));
         }
     };
     let mut idx = [0usize, len, len];
@@ -180,10 +200,16 @@ fn slice(_: &mut Ctx<'_, '_>, a: Vec<Value>) -> FuncResult {
         idx[i] = index_arg(v, len)?;
     }
     if idx[0] > idx[1] {
-        return Err(call_err(format!("invalid slice index: {} > {}", idx[0], idx[1])));
+        return Err(call_err(format!(
+            "invalid slice index: {} > {}",
+            idx[0], idx[1]
+        )));
     }
     if idxs.len() == 3 && idx[1] > idx[2] {
-        return Err(call_err(format!("invalid slice index: {} > {}", idx[1], idx[2])));
+        return Err(call_err(format!(
+            "invalid slice index: {} > {}",
+            idx[1], idx[2]
+        )));
     }
     match item {
         Value::String(s) => match s.as_bytes().get(idx[0]..idx[1]) {
@@ -256,7 +282,9 @@ pub(crate) fn query_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             b' ' => out.push('+'),
             _ => out.push_str(&format!("%{b:02X}")),
         }

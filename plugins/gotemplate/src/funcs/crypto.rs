@@ -62,7 +62,9 @@ pub(crate) fn register() -> FuncMap {
             return s("");
         }
         let data = base64_decode(crypt64).map_err(call_err)?;
-        decrypt_aes(password, &data).map(Value::string).map_err(call_err)
+        decrypt_aes(password, &data)
+            .map(Value::string)
+            .map_err(call_err)
     });
     for name in [
         "bcrypt",

@@ -218,7 +218,10 @@ const TOKENS: &[&str] = &[
 fn next_token(layout: &str) -> Option<(&'static str, usize)> {
     // Fractional seconds: ".000", ".999", ",000" after a seconds field.
     let b = layout.as_bytes();
-    if (b.first() == Some(&b'.') || b.first() == Some(&b',')) && b.len() > 1 && (b[1] == b'0' || b[1] == b'9') {
+    if (b.first() == Some(&b'.') || b.first() == Some(&b','))
+        && b.len() > 1
+        && (b[1] == b'0' || b[1] == b'9')
+    {
         let d = b[1];
         let n = b[1..].iter().take_while(|&&c| c == d).count();
         if b.get(1 + n).is_none_or(|c| !c.is_ascii_digit()) {
@@ -258,9 +261,17 @@ fn format_time(t: &Time, layout: &str) -> String {
             );
             match tok {
                 "January" => out.push_str(MONTHS.get(c.month as usize - 1).copied().unwrap_or("")),
-                "Jan" => out.push_str(MONTHS.get(c.month as usize - 1).map_or("", |m| m.get(..3).unwrap_or(m))),
+                "Jan" => out.push_str(
+                    MONTHS
+                        .get(c.month as usize - 1)
+                        .map_or("", |m| m.get(..3).unwrap_or(m)),
+                ),
                 "Monday" => out.push_str(WEEKDAYS.get(c.weekday).copied().unwrap_or("")),
-                "Mon" => out.push_str(WEEKDAYS.get(c.weekday).map_or("", |m| m.get(..3).unwrap_or(m))),
+                "Mon" => out.push_str(
+                    WEEKDAYS
+                        .get(c.weekday)
+                        .map_or("", |m| m.get(..3).unwrap_or(m)),
+                ),
                 "MST" => {
                     if t.zone.is_empty() {
                         out.push_str(&format!("{sign}{oh:02}{om:02}"));
@@ -331,7 +342,8 @@ fn format_time(t: &Time, layout: &str) -> String {
 
 /// `time.ParseInLocation(layout, value, UTC)` for the common layout elements.
 pub fn parse_time(layout: &str, value: &str) -> Result<Time, String> {
-    let err = || format!("parsing time {value:?} as {layout:?}: cannot parse {value:?} as {layout:?}");
+    let err =
+        || format!("parsing time {value:?} as {layout:?}: cannot parse {value:?} as {layout:?}");
     let (mut year, mut month, mut day, mut hour, mut min, mut sec, mut nanos) =
         (1i64, 1u32, 1u32, 0u32, 0u32, 0u32, 0u32);
     let mut pm: Option<bool> = None;
@@ -375,7 +387,11 @@ pub fn parse_time(layout: &str, value: &str) -> Result<Time, String> {
                 }
                 "Jan" | "January" => {
                     let found = MONTHS.iter().enumerate().find_map(|(i, m)| {
-                        let cand = if tok == "Jan" { m.get(..3).unwrap_or(m) } else { m };
+                        let cand = if tok == "Jan" {
+                            m.get(..3).unwrap_or(m)
+                        } else {
+                            m
+                        };
                         v.starts_with(cand).then_some((i, cand.len()))
                     });
                     let (i, n) = found.ok_or_else(err)?;
@@ -384,7 +400,11 @@ pub fn parse_time(layout: &str, value: &str) -> Result<Time, String> {
                 }
                 "Mon" | "Monday" => {
                     let found = WEEKDAYS.iter().find_map(|m| {
-                        let cand = if tok == "Mon" { m.get(..3).unwrap_or(m) } else { m };
+                        let cand = if tok == "Mon" {
+                            m.get(..3).unwrap_or(m)
+                        } else {
+                            m
+                        };
                         v.starts_with(cand).then_some(cand.len())
                     });
                     v = v.get(found.ok_or_else(err)?..).unwrap_or("");
@@ -447,7 +467,8 @@ pub fn parse_time(layout: &str, value: &str) -> Result<Time, String> {
         return Err(format!("parsing time {value:?}: value out of range"));
     }
     let days = days_from_civil(year, month, day);
-    let secs = days * 86_400 + i64::from(hour) * 3600 + i64::from(min) * 60 + i64::from(sec) - i64::from(offset);
+    let secs = days * 86_400 + i64::from(hour) * 3600 + i64::from(min) * 60 + i64::from(sec)
+        - i64::from(offset);
     if zone.is_empty() && offset == 0 {
         zone = "UTC".into();
     }
@@ -524,7 +545,10 @@ pub fn parse_duration(s: &str) -> Result<i128, String> {
     }
     let mut total: f64 = 0.0;
     while !s.is_empty() {
-        let n = s.bytes().take_while(|c| c.is_ascii_digit() || *c == b'.').count();
+        let n = s
+            .bytes()
+            .take_while(|c| c.is_ascii_digit() || *c == b'.')
+            .count();
         if n == 0 {
             return Err(err());
         }
@@ -609,7 +633,12 @@ pub(crate) fn register() -> FuncMap {
     m.insert("htmlDateInZone", 2, Some(2), |c, a| {
         s(format_date(c, "2006-01-02", &a[0], arg_str(&a, 1)?))
     });
-    for name in ["dateModify", "date_modify", "mustDateModify", "must_date_modify"] {
+    for name in [
+        "dateModify",
+        "date_modify",
+        "mustDateModify",
+        "must_date_modify",
+    ] {
         m.insert(name, 2, Some(2), |_, a| {
             let f = arg_str(&a, 0)?;
             let t = time_arg(&a[1]).ok_or_else(|| {
@@ -674,9 +703,11 @@ pub(crate) fn register() -> FuncMap {
             Value::Int(i) => Time::utc(*i, 0),
             v => time_arg(v).unwrap_or_else(|| n.clone()),
         };
-        let d = (i128::from(n.secs) - i128::from(t.secs)) * 1_000_000_000 + (i128::from(n.nanos) - i128::from(t.nanos));
+        let d = (i128::from(n.secs) - i128::from(t.secs)) * 1_000_000_000
+            + (i128::from(n.nanos) - i128::from(t.nanos));
         // Round to whole seconds, halves away from zero.
-        let r = (d + if d >= 0 { 500_000_000 } else { -500_000_000 }) / 1_000_000_000 * 1_000_000_000;
+        let r =
+            (d + if d >= 0 { 500_000_000 } else { -500_000_000 }) / 1_000_000_000 * 1_000_000_000;
         s(format_duration(r))
     });
     m.insert("duration", 1, Some(1), |_, a| {
@@ -776,10 +807,14 @@ pub(crate) fn register_helm(m: &mut FuncMap) {
     }
     m.insert("durationSeconds", 1, Some(1), |_, a| unit(&a, 1e9));
     m.insert("durationMilliseconds", 1, Some(1), |_, a| {
-        Ok(Value::Int((as_duration(&arg(&a, 0)).unwrap_or(0) / 1_000_000) as i64))
+        Ok(Value::Int(
+            (as_duration(&arg(&a, 0)).unwrap_or(0) / 1_000_000) as i64,
+        ))
     });
     m.insert("durationMicroseconds", 1, Some(1), |_, a| {
-        Ok(Value::Int((as_duration(&arg(&a, 0)).unwrap_or(0) / 1_000) as i64))
+        Ok(Value::Int(
+            (as_duration(&arg(&a, 0)).unwrap_or(0) / 1_000) as i64,
+        ))
     });
     m.insert("durationNanoseconds", 1, Some(1), |_, a| {
         Ok(Value::Int(as_duration(&arg(&a, 0)).unwrap_or(0) as i64))

@@ -17,11 +17,15 @@ pub(crate) fn register() -> FuncMap {
     let mut m = FuncMap::new();
     m.insert("include", 2, Some(2), |c, a| {
         let name = arg_str(&a, 0)?.to_string();
-        c.include(&name, a[1].clone()).map(Value::string).map_err(call_err)
+        c.include(&name, a[1].clone())
+            .map(Value::string)
+            .map_err(call_err)
     });
     m.insert("tpl", 2, Some(2), |c, a| {
         let text = arg_str(&a, 0)?.to_string();
-        c.tpl(&text, a[1].clone()).map(Value::string).map_err(call_err)
+        c.tpl(&text, a[1].clone())
+            .map(Value::string)
+            .map_err(call_err)
     });
     m.insert("required", 2, Some(2), required);
     m.insert("fail", 1, Some(1), |c, a| {
@@ -34,8 +38,12 @@ pub(crate) fn register() -> FuncMap {
     m.insert("toYaml", 1, Some(1), |_, a| s(to_yaml(&a[0])));
     m.insert("mustToYaml", 1, Some(1), |_, a| s(to_yaml(&a[0])));
     m.insert("toYamlPretty", 1, Some(1), |_, a| s(to_yaml_pretty(&a[0])));
-    m.insert("fromYaml", 1, Some(1), |_, a| Ok(from_yaml(arg_str(&a, 0)?)));
-    m.insert("fromYamlArray", 1, Some(1), |_, a| Ok(from_yaml_array(arg_str(&a, 0)?)));
+    m.insert("fromYaml", 1, Some(1), |_, a| {
+        Ok(from_yaml(arg_str(&a, 0)?))
+    });
+    m.insert("fromYamlArray", 1, Some(1), |_, a| {
+        Ok(from_yaml_array(arg_str(&a, 0)?))
+    });
     m.insert("toJson", 1, Some(1), |_, a| {
         s(super::sprig::go_json(&a[0], true, false))
     });
@@ -70,7 +78,9 @@ pub(crate) fn register() -> FuncMap {
         s(crate::toml::encode(&a[0]).unwrap_or_else(|e| e))
     });
     m.insert("mustToToml", 1, Some(1), |_, a| {
-        crate::toml::encode(&a[0]).map(Value::string).map_err(call_err)
+        crate::toml::encode(&a[0])
+            .map(Value::string)
+            .map_err(call_err)
     });
     m.insert("fromToml", 1, Some(1), |_, a| {
         Ok(match crate::toml::decode(arg_str(&a, 0)?) {
@@ -127,7 +137,12 @@ fn go_json_error(e: &serde_json::Error) -> String {
     if e.is_eof() {
         return "unexpected end of JSON input".into();
     }
-    format!("invalid character at line {} column {}: {}", e.line(), e.column(), e)
+    format!(
+        "invalid character at line {} column {}: {}",
+        e.line(),
+        e.column(),
+        e
+    )
 }
 
 /// `sigs.k8s.io/yaml.Marshal` with the trailing newline removed (Helm's toYaml).
@@ -148,7 +163,11 @@ fn to_yaml_pretty(v: &Value) -> String {
     for line in plain.lines() {
         let indent = line.len() - line.trim_start().len();
         while let Some(&(ind, _)) = seq_stack.last() {
-            if indent < ind || (indent == ind && !line.trim_start().starts_with("- ") && line.trim_start() != "-") {
+            if indent < ind
+                || (indent == ind
+                    && !line.trim_start().starts_with("- ")
+                    && line.trim_start() != "-")
+            {
                 seq_stack.pop();
             } else {
                 break;
@@ -185,8 +204,12 @@ fn yaml_opts() -> manifold_yaml::ParseOptions {
 }
 
 fn first_doc(text: &str) -> Result<serde_json::Value, String> {
-    let docs = manifold_yaml::parse_documents(text, &yaml_opts())
-        .map_err(|e| format!("error converting YAML to JSON: yaml: line {}: {}", e.line, e.message))?;
+    let docs = manifold_yaml::parse_documents(text, &yaml_opts()).map_err(|e| {
+        format!(
+            "error converting YAML to JSON: yaml: line {}: {}",
+            e.line, e.message
+        )
+    })?;
     Ok(docs
         .into_iter()
         .next()

@@ -76,7 +76,13 @@ impl FuncMap {
         );
     }
 
-    pub(crate) fn insert_kind(&mut self, name: &str, min: usize, max: Option<usize>, kind: FuncKind) {
+    pub(crate) fn insert_kind(
+        &mut self,
+        name: &str,
+        min: usize,
+        max: Option<usize>,
+        kind: FuncKind,
+    ) {
         self.funcs.insert(
             name.to_string(),
             Func {
@@ -139,7 +145,9 @@ fn go_type(v: &Value) -> String {
 pub(crate) fn arg_str(args: &[Value], i: usize) -> Result<&str, FuncError> {
     match args.get(i) {
         Some(Value::String(s)) => Ok(s),
-        Some(Value::Nil | Value::Missing) | None => Err(FuncError::Arg("invalid value; expected string".into())),
+        Some(Value::Nil | Value::Missing) | None => {
+            Err(FuncError::Arg("invalid value; expected string".into()))
+        }
         Some(v) => Err(FuncError::Arg(format!(
             "wrong type for value; expected string; got {}",
             go_type(v)
@@ -151,7 +159,9 @@ pub(crate) fn arg_str(args: &[Value], i: usize) -> Result<&str, FuncError> {
 pub(crate) fn arg_int(args: &[Value], i: usize) -> Result<i64, FuncError> {
     match args.get(i) {
         Some(Value::Int(n)) => Ok(*n),
-        Some(Value::Nil | Value::Missing) | None => Err(FuncError::Arg("invalid value; expected int".into())),
+        Some(Value::Nil | Value::Missing) | None => {
+            Err(FuncError::Arg("invalid value; expected int".into()))
+        }
         Some(v) => Err(FuncError::Arg(format!(
             "wrong type for value; expected int; got {}",
             go_type(v)
@@ -163,7 +173,9 @@ pub(crate) fn arg_int(args: &[Value], i: usize) -> Result<i64, FuncError> {
 pub(crate) fn arg_bool(args: &[Value], i: usize) -> Result<bool, FuncError> {
     match args.get(i) {
         Some(Value::Bool(b)) => Ok(*b),
-        Some(Value::Nil | Value::Missing) | None => Err(FuncError::Arg("invalid value; expected bool".into())),
+        Some(Value::Nil | Value::Missing) | None => {
+            Err(FuncError::Arg("invalid value; expected bool".into()))
+        }
         Some(v) => Err(FuncError::Arg(format!(
             "wrong type for value; expected bool; got {}",
             go_type(v)

@@ -104,7 +104,10 @@ impl std::fmt::Display for Version {
 fn compare_prerelease(a: &str, b: &str) -> Ordering {
     let (sa, sb): (Vec<&str>, Vec<&str>) = (a.split('.').collect(), b.split('.').collect());
     for i in 0..sa.len().max(sb.len()) {
-        let (x, y) = (sa.get(i).copied().unwrap_or(""), sb.get(i).copied().unwrap_or(""));
+        let (x, y) = (
+            sa.get(i).copied().unwrap_or(""),
+            sb.get(i).copied().unwrap_or(""),
+        );
         let d = compare_pre_part(x, y);
         if d != Ordering::Equal {
             return d;
@@ -173,7 +176,12 @@ impl Object for Version {
                     .as_any()
                     .and_then(|a| a.downcast_ref::<Version>())
                     .cloned()
-                    .ok_or_else(|| format!("wrong type for value; expected *semver.Version; got {}", o.type_name())),
+                    .ok_or_else(|| {
+                        format!(
+                            "wrong type for value; expected *semver.Version; got {}",
+                            o.type_name()
+                        )
+                    }),
                 Some(v) => Err(format!(
                     "wrong type for value; expected *semver.Version; got {}",
                     v.type_name()
@@ -262,7 +270,8 @@ fn parse_constraint(c: &str) -> Result<Constraint, String> {
         .captures(c)
         .ok_or_else(|| format!("improper constraint: {c:?}"))?;
     let g = |i: usize| m.get(i).map_or("", |x| x.as_str());
-    let (mut ver, mut dirty, mut minor_dirty, mut patch_dirty) = (g(2).to_string(), false, false, false);
+    let (mut ver, mut dirty, mut minor_dirty, mut patch_dirty) =
+        (g(2).to_string(), false, false, false);
     if is_x(g(3)) || g(3).is_empty() {
         ver = format!("0.0.0{}", g(6));
         dirty = true;
@@ -346,7 +355,12 @@ fn check_one(v: &Version, c: &Constraint, include_pre: bool) -> bool {
         if cmp == Ordering::Less {
             return false;
         }
-        if c.con.major == 0 && c.con.minor == 0 && c.con.patch == 0 && !c.minor_dirty && !c.patch_dirty {
+        if c.con.major == 0
+            && c.con.minor == 0
+            && c.con.patch == 0
+            && !c.minor_dirty
+            && !c.patch_dirty
+        {
             return true;
         }
         v.major == c.con.major && (v.minor == c.con.minor || c.minor_dirty)
@@ -399,7 +413,8 @@ fn check_one(v: &Version, c: &Constraint, include_pre: bool) -> bool {
             if !c.dirty {
                 return cmp != Ordering::Greater;
             }
-            !(v.major > c.con.major || (v.major == c.con.major && v.minor > c.con.minor && !c.minor_dirty))
+            !(v.major > c.con.major
+                || (v.major == c.con.major && v.minor > c.con.minor && !c.minor_dirty))
         }
         "~" | "~>" => tilde(v),
         "^" => {

@@ -42,8 +42,18 @@ pub(crate) fn register() -> FuncMap {
         s(out)
     });
     m.insert("trim", 1, Some(1), |_, a| s(arg_str(&a, 0)?.trim()));
-    m.insert("upper", 1, Some(1), |_, a| s(arg_str(&a, 0)?.to_uppercase()));
-    m.insert("lower", 1, Some(1), |_, a| s(arg_str(&a, 0)?.to_lowercase()));
+    m.insert(
+        "upper",
+        1,
+        Some(1),
+        |_, a| s(arg_str(&a, 0)?.to_uppercase()),
+    );
+    m.insert(
+        "lower",
+        1,
+        Some(1),
+        |_, a| s(arg_str(&a, 0)?.to_lowercase()),
+    );
     m.insert("title", 1, Some(1), |_, a| s(title(arg_str(&a, 0)?)));
     m.insert("untitle", 1, Some(1), |_, a| s(untitle(arg_str(&a, 0)?)));
     m.insert("substr", 3, Some(3), |_, a| {
@@ -103,7 +113,9 @@ pub(crate) fn register() -> FuncMap {
     });
     m.insert("randAlphaNum", 1, Some(1), |c, a| rand_string(c, &a, ALNUM));
     m.insert("randAlpha", 1, Some(1), |c, a| rand_string(c, &a, ALPHA));
-    m.insert("randNumeric", 1, Some(1), |c, a| rand_string(c, &a, "0123456789"));
+    m.insert("randNumeric", 1, Some(1), |c, a| {
+        rand_string(c, &a, "0123456789")
+    });
     m.insert("randAscii", 1, Some(1), |c, a| {
         let n = arg_int(&a, 0)?;
         let mut out = String::new();
@@ -134,14 +146,25 @@ pub(crate) fn register() -> FuncMap {
         }
         s(chars.into_iter().collect::<String>())
     });
-    m.insert("snakecase", 1, Some(1), |_, a| s(delimited_case(arg_str(&a, 0)?, '_')));
-    m.insert("kebabcase", 1, Some(1), |_, a| s(delimited_case(arg_str(&a, 0)?, '-')));
-    m.insert("camelcase", 1, Some(1), |_, a| s(pascal_case(arg_str(&a, 0)?)));
+    m.insert("snakecase", 1, Some(1), |_, a| {
+        s(delimited_case(arg_str(&a, 0)?, '_'))
+    });
+    m.insert("kebabcase", 1, Some(1), |_, a| {
+        s(delimited_case(arg_str(&a, 0)?, '-'))
+    });
+    m.insert("camelcase", 1, Some(1), |_, a| {
+        s(pascal_case(arg_str(&a, 0)?))
+    });
     m.insert("wrap", 2, Some(2), |_, a| {
         s(wrap_custom(arg_str(&a, 1)?, arg_int(&a, 0)?, "\n", false))
     });
     m.insert("wrapWith", 3, Some(3), |_, a| {
-        s(wrap_custom(arg_str(&a, 2)?, arg_int(&a, 0)?, arg_str(&a, 1)?, true))
+        s(wrap_custom(
+            arg_str(&a, 2)?,
+            arg_int(&a, 0)?,
+            arg_str(&a, 1)?,
+            true,
+        ))
     });
     m.insert("contains", 2, Some(2), |_, a| {
         Ok(Value::Bool(arg_str(&a, 1)?.contains(arg_str(&a, 0)?)))
@@ -173,7 +196,9 @@ pub(crate) fn register() -> FuncMap {
             .collect::<Vec<_>>()
             .join(" "))
     });
-    m.insert("indent", 2, Some(2), |_, a| s(indent(arg_int(&a, 0)?, arg_str(&a, 1)?)));
+    m.insert("indent", 2, Some(2), |_, a| {
+        s(indent(arg_int(&a, 0)?, arg_str(&a, 1)?))
+    });
     m.insert("nindent", 2, Some(2), |_, a| {
         s(format!("\n{}", indent(arg_int(&a, 0)?, arg_str(&a, 1)?)))
     });
@@ -191,9 +216,15 @@ pub(crate) fn register() -> FuncMap {
         let st = arg_str(&a, 0)?;
         Ok(Value::Int(atoi(st).unwrap_or(0)))
     });
-    m.insert("int64", 1, Some(1), |_, a| Ok(Value::Int(to_int64(&arg(&a, 0)))));
-    m.insert("int", 1, Some(1), |_, a| Ok(Value::Int(to_int64(&arg(&a, 0)))));
-    m.insert("float64", 1, Some(1), |_, a| Ok(Value::Float(to_float64(&arg(&a, 0)))));
+    m.insert("int64", 1, Some(1), |_, a| {
+        Ok(Value::Int(to_int64(&arg(&a, 0))))
+    });
+    m.insert("int", 1, Some(1), |_, a| {
+        Ok(Value::Int(to_int64(&arg(&a, 0))))
+    });
+    m.insert("float64", 1, Some(1), |_, a| {
+        Ok(Value::Float(to_float64(&arg(&a, 0))))
+    });
     m.insert("seq", 0, None, seq);
     m.insert("toDecimal", 1, Some(1), |_, a| {
         let txt = gofmt::sprint_value(&arg(&a, 0));
@@ -211,7 +242,9 @@ pub(crate) fn register() -> FuncMap {
         let (sep, n, orig) = (arg_str(&a, 0)?, arg_int(&a, 1)?, arg_str(&a, 2)?);
         Ok(parts_dict(go_split(orig, sep, n)))
     });
-    m.insert("toStrings", 1, Some(1), |_, a| Ok(str_list(strslice(&arg(&a, 0)))));
+    m.insert("toStrings", 1, Some(1), |_, a| {
+        Ok(str_list(strslice(&arg(&a, 0))))
+    });
     m.insert("until", 1, Some(1), |_, a| {
         let n = arg_int(&a, 0)?;
         until_step(0, n, if n < 0 { -1 } else { 1 }).map(int_list)
@@ -224,7 +257,9 @@ pub(crate) fn register() -> FuncMap {
         Ok(Value::Int(to_int64(&arg(&a, 0)).wrapping_add(1)))
     });
     m.insert("add", 0, None, |_, a| {
-        Ok(Value::Int(a.iter().map(to_int64).fold(0i64, i64::wrapping_add)))
+        Ok(Value::Int(
+            a.iter().map(to_int64).fold(0i64, i64::wrapping_add),
+        ))
     });
     m.insert("sub", 2, Some(2), |_, a| {
         Ok(Value::Int(to_int64(&a[0]).wrapping_sub(to_int64(&a[1]))))
@@ -244,7 +279,9 @@ pub(crate) fn register() -> FuncMap {
         Ok(Value::Int(to_int64(&a[0]).wrapping_rem(d)))
     });
     m.insert("mul", 1, None, |_, a| {
-        Ok(Value::Int(a.iter().map(to_int64).fold(1i64, i64::wrapping_mul)))
+        Ok(Value::Int(
+            a.iter().map(to_int64).fold(1i64, i64::wrapping_mul),
+        ))
     });
     m.insert("randInt", 2, Some(2), |c, a| {
         let (lo, hi) = (arg_int(&a, 0)?, arg_int(&a, 1)?);
@@ -252,7 +289,9 @@ pub(crate) fn register() -> FuncMap {
             return Err(call_err("invalid argument to Intn"));
         }
         let span = (hi as i128 - lo as i128) as u128;
-        Ok(Value::Int((lo as i128 + (c.next_u64() as u128 % span) as i128) as i64))
+        Ok(Value::Int(
+            (lo as i128 + (c.next_u64() as u128 % span) as i128) as i64,
+        ))
     });
     m.insert("biggest", 1, None, |_, a| {
         Ok(Value::Int(a.iter().map(to_int64).max().unwrap_or(0)))
@@ -264,14 +303,22 @@ pub(crate) fn register() -> FuncMap {
         Ok(Value::Int(a.iter().map(to_int64).min().unwrap_or(0)))
     });
     m.insert("maxf", 1, None, |_, a| {
-        Ok(Value::Float(a.iter().map(to_float64).fold(f64::NEG_INFINITY, f64::max)))
+        Ok(Value::Float(
+            a.iter().map(to_float64).fold(f64::NEG_INFINITY, f64::max),
+        ))
     });
     m.insert("minf", 1, None, |_, a| {
-        Ok(Value::Float(a.iter().map(to_float64).fold(f64::INFINITY, f64::min)))
+        Ok(Value::Float(
+            a.iter().map(to_float64).fold(f64::INFINITY, f64::min),
+        ))
     });
     // Float math through decimals, as Sprig does with shopspring/decimal.
     m.insert("add1f", 1, Some(1), |_, a| {
-        Ok(Value::Float(decimal_op(&a[0], &[Value::Int(1)], DecOp::Add)))
+        Ok(Value::Float(decimal_op(
+            &a[0],
+            &[Value::Int(1)],
+            DecOp::Add,
+        )))
     });
     m.insert("addf", 0, None, |_, a| {
         Ok(Value::Float(decimal_op(&Value::Float(0.0), &a, DecOp::Add)))
@@ -288,8 +335,12 @@ pub(crate) fn register() -> FuncMap {
         }
         Ok(Value::Float(decimal_op(&a[0], &a[1..], DecOp::Div)))
     });
-    m.insert("ceil", 1, Some(1), |_, a| Ok(Value::Float(to_float64(&a[0]).ceil())));
-    m.insert("floor", 1, Some(1), |_, a| Ok(Value::Float(to_float64(&a[0]).floor())));
+    m.insert("ceil", 1, Some(1), |_, a| {
+        Ok(Value::Float(to_float64(&a[0]).ceil()))
+    });
+    m.insert("floor", 1, Some(1), |_, a| {
+        Ok(Value::Float(to_float64(&a[0]).floor()))
+    });
     m.insert("round", 2, Some(3), |_, a| {
         let val = to_float64(&a[0]);
         let places = arg_int(&a, 1)? as f64;
@@ -300,7 +351,11 @@ pub(crate) fn register() -> FuncMap {
         let pow = 10f64.powf(places);
         let digit = pow * val;
         let frac = digit.fract();
-        let r = if frac >= round_on { digit.ceil() } else { digit.floor() };
+        let r = if frac >= round_on {
+            digit.ceil()
+        } else {
+            digit.floor()
+        };
         Ok(Value::Float(r / pow))
     });
     m.insert("join", 2, Some(2), |_, a| {
@@ -325,10 +380,17 @@ pub(crate) fn register() -> FuncMap {
     });
     m.insert("empty", 1, Some(1), |_, a| Ok(Value::Bool(!a[0].is_true())));
     m.insert("coalesce", 0, None, |_, a| {
-        Ok(a.iter().find(|v| v.is_true()).cloned().unwrap_or(Value::Nil))
+        Ok(a.iter()
+            .find(|v| v.is_true())
+            .cloned()
+            .unwrap_or(Value::Nil))
     });
-    m.insert("all", 0, None, |_, a| Ok(Value::Bool(a.iter().all(Value::is_true))));
-    m.insert("any", 0, None, |_, a| Ok(Value::Bool(a.iter().any(Value::is_true))));
+    m.insert("all", 0, None, |_, a| {
+        Ok(Value::Bool(a.iter().all(Value::is_true)))
+    });
+    m.insert("any", 0, None, |_, a| {
+        Ok(Value::Bool(a.iter().any(Value::is_true)))
+    });
     m.insert("fromJson", 1, Some(1), |_, a| {
         Ok(serde_json::from_str::<serde_json::Value>(arg_str(&a, 0)?)
             .map(|j| Value::from_json(&j, crate::value::NumberMode::Float64))
@@ -340,11 +402,21 @@ pub(crate) fn register() -> FuncMap {
             .map_err(|e| call_err(e.to_string()))
     });
     m.insert("toJson", 1, Some(1), |_, a| s(go_json(&a[0], true, false)));
-    m.insert("mustToJson", 1, Some(1), |_, a| s(go_json(&a[0], true, false)));
-    m.insert("toPrettyJson", 1, Some(1), |_, a| s(go_json(&a[0], true, true)));
-    m.insert("mustToPrettyJson", 1, Some(1), |_, a| s(go_json(&a[0], true, true)));
-    m.insert("toRawJson", 1, Some(1), |_, a| s(go_json(&a[0], false, false)));
-    m.insert("mustToRawJson", 1, Some(1), |_, a| s(go_json(&a[0], false, false)));
+    m.insert("mustToJson", 1, Some(1), |_, a| {
+        s(go_json(&a[0], true, false))
+    });
+    m.insert("toPrettyJson", 1, Some(1), |_, a| {
+        s(go_json(&a[0], true, true))
+    });
+    m.insert("mustToPrettyJson", 1, Some(1), |_, a| {
+        s(go_json(&a[0], true, true))
+    });
+    m.insert("toRawJson", 1, Some(1), |_, a| {
+        s(go_json(&a[0], false, false))
+    });
+    m.insert("mustToRawJson", 1, Some(1), |_, a| {
+        s(go_json(&a[0], false, false))
+    });
     m.insert("ternary", 3, Some(3), |_, a| {
         let b = super::arg_bool(&a, 2)?;
         Ok(if b { a[0].clone() } else { a[1].clone() })
@@ -370,13 +442,17 @@ pub(crate) fn register() -> FuncMap {
     m.insert("kindIs", 2, Some(2), |_, a| {
         Ok(Value::Bool(arg_str(&a, 0)? == a[1].kind_name()))
     });
-    m.insert("deepEqual", 2, Some(2), |_, a| Ok(Value::Bool(a[0].deep_equal(&a[1]))));
+    m.insert("deepEqual", 2, Some(2), |_, a| {
+        Ok(Value::Bool(a[0].deep_equal(&a[1])))
+    });
     // The environment is not visible to sandboxed templates.
     m.insert("env", 1, Some(1), |_, a| {
         arg_str(&a, 0)?;
         s("")
     });
-    m.insert("expandenv", 1, Some(1), |_, a| s(expand_env(arg_str(&a, 0)?)));
+    m.insert("expandenv", 1, Some(1), |_, a| {
+        s(expand_env(arg_str(&a, 0)?))
+    });
     // No network access: behaves like Helm with DNS lookups disabled.
     m.insert("getHostByName", 1, Some(1), |_, a| {
         arg_str(&a, 0)?;
@@ -471,13 +547,23 @@ pub(crate) fn register() -> FuncMap {
         let re = compile(arg_str(&a, 0)?)?;
         s(re.find(arg_str(&a, 1)?).map_or("", |m| m.as_str()))
     });
-    m.insert("regexReplaceAll", 3, Some(3), |_, a| regex_replace(&a, false));
-    m.insert("mustRegexReplaceAll", 3, Some(3), |_, a| regex_replace(&a, false));
-    m.insert("regexReplaceAllLiteral", 3, Some(3), |_, a| regex_replace(&a, true));
-    m.insert("mustRegexReplaceAllLiteral", 3, Some(3), |_, a| regex_replace(&a, true));
+    m.insert("regexReplaceAll", 3, Some(3), |_, a| {
+        regex_replace(&a, false)
+    });
+    m.insert("mustRegexReplaceAll", 3, Some(3), |_, a| {
+        regex_replace(&a, false)
+    });
+    m.insert("regexReplaceAllLiteral", 3, Some(3), |_, a| {
+        regex_replace(&a, true)
+    });
+    m.insert("mustRegexReplaceAllLiteral", 3, Some(3), |_, a| {
+        regex_replace(&a, true)
+    });
     m.insert("regexSplit", 3, Some(3), |_, a| regex_split(&a));
     m.insert("mustRegexSplit", 3, Some(3), |_, a| regex_split(&a));
-    m.insert("regexQuoteMeta", 1, Some(1), |_, a| s(quote_meta(arg_str(&a, 0)?)));
+    m.insert("regexQuoteMeta", 1, Some(1), |_, a| {
+        s(quote_meta(arg_str(&a, 0)?))
+    });
     // URLs
     m.insert("urlParse", 1, Some(1), |_, a| url_parse(arg_str(&a, 0)?));
     m.insert("urlJoin", 1, Some(1), |_, a| url_join(&a[0]));
@@ -626,7 +712,10 @@ fn abbreviate_full(st: &str, offset: i64, max_width: i64) -> Option<String> {
         offset = len - (max_width - 3);
     }
     if offset <= 4 {
-        return Some(format!("{}...", byte_slice(st, 0, (max_width - 3) as usize)));
+        return Some(format!(
+            "{}...",
+            byte_slice(st, 0, (max_width - 3) as usize)
+        ));
     }
     if max_width < 7 {
         return None;
@@ -871,8 +960,12 @@ impl Dec {
 
     fn align(a: Dec, b: Dec) -> Option<(i128, i128, i32)> {
         let exp = a.exp.min(b.exp);
-        let am = a.mant.checked_mul(10i128.checked_pow((a.exp - exp) as u32)?)?;
-        let bm = b.mant.checked_mul(10i128.checked_pow((b.exp - exp) as u32)?)?;
+        let am = a
+            .mant
+            .checked_mul(10i128.checked_pow((a.exp - exp) as u32)?)?;
+        let bm = b
+            .mant
+            .checked_mul(10i128.checked_pow((b.exp - exp) as u32)?)?;
         Some((am, bm, exp))
     }
 
@@ -904,9 +997,17 @@ impl Dec {
                 let target = -16;
                 let shift = self.exp - other.exp - target + 1;
                 let (num, den) = if shift >= 0 {
-                    (self.mant.checked_mul(10i128.checked_pow(shift as u32)?)?, other.mant)
+                    (
+                        self.mant.checked_mul(10i128.checked_pow(shift as u32)?)?,
+                        other.mant,
+                    )
                 } else {
-                    (self.mant, other.mant.checked_mul(10i128.checked_pow((-shift) as u32)?)?)
+                    (
+                        self.mant,
+                        other
+                            .mant
+                            .checked_mul(10i128.checked_pow((-shift) as u32)?)?,
+                    )
                 };
                 let full = num / den;
                 let digit = (full % 10).abs();
@@ -914,7 +1015,10 @@ impl Dec {
                 if digit >= 5 {
                     q += if (num < 0) != (den < 0) { -1 } else { 1 };
                 }
-                Some(Dec { mant: q, exp: target })
+                Some(Dec {
+                    mant: q,
+                    exp: target,
+                })
             }
         }
     }
@@ -1303,7 +1407,8 @@ fn quote_meta(st: &str) -> String {
 // ---------------------------------------------------------------- URLs
 
 fn url_parse(st: &str) -> FuncResult {
-    let u = crate::funcs::sprig_data::parse_url(st).map_err(|e| call_err(format!("unable to parse url: {e}")))?;
+    let u = crate::funcs::sprig_data::parse_url(st)
+        .map_err(|e| call_err(format!("unable to parse url: {e}")))?;
     Ok(u)
 }
 

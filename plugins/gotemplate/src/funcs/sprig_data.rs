@@ -94,7 +94,12 @@ pub(crate) fn register() -> FuncMap {
             drop.push(arg_str(&a, i)?.to_string());
         }
         let out: BTreeMap<String, Value> = d
-            .map(|d| d.entries().into_iter().filter(|(k, _)| !drop.contains(k)).collect())
+            .map(|d| {
+                d.entries()
+                    .into_iter()
+                    .filter(|(k, _)| !drop.contains(k))
+                    .collect()
+            })
             .unwrap_or_default();
         Ok(Value::map(out))
     });
@@ -153,12 +158,18 @@ pub(crate) fn register() -> FuncMap {
     }
     for name in ["first", "mustFirst"] {
         m.insert(name, 1, Some(1), |_, a| {
-            Ok(list_arg(&a[0], "find first on")?.first().cloned().unwrap_or(Value::Nil))
+            Ok(list_arg(&a[0], "find first on")?
+                .first()
+                .cloned()
+                .unwrap_or(Value::Nil))
         });
     }
     for name in ["last", "mustLast"] {
         m.insert(name, 1, Some(1), |_, a| {
-            Ok(list_arg(&a[0], "find last on")?.last().cloned().unwrap_or(Value::Nil))
+            Ok(list_arg(&a[0], "find last on")?
+                .last()
+                .cloned()
+                .unwrap_or(Value::Nil))
         });
     }
     for name in ["rest", "mustRest"] {
@@ -234,9 +245,13 @@ pub(crate) fn register() -> FuncMap {
             let start = a.get(1).map(to_int64).unwrap_or(0);
             let end = a.get(2).map(to_int64).unwrap_or(l.len() as i64);
             if start < 0 || end < start || end > l.len() as i64 {
-                return Err(call_err(format!("reflect: slice index out of range [{start}:{end}]")));
+                return Err(call_err(format!(
+                    "reflect: slice index out of range [{start}:{end}]"
+                )));
             }
-            Ok(Value::list(l.get(start as usize..end as usize).unwrap_or(&[]).to_vec()))
+            Ok(Value::list(
+                l.get(start as usize..end as usize).unwrap_or(&[]).to_vec(),
+            ))
         });
     }
     m.insert("concat", 0, None, |_, a| {
@@ -254,7 +269,9 @@ pub(crate) fn register() -> FuncMap {
                 return Err(call_err("runtime error: integer divide by zero"));
             }
             Ok(Value::list(
-                l.chunks(size as usize).map(|c| Value::list(c.to_vec())).collect(),
+                l.chunks(size as usize)
+                    .map(|c| Value::list(c.to_vec()))
+                    .collect(),
             ))
         });
     }
@@ -276,7 +293,10 @@ pub(crate) fn arg_map(args: &[Value], i: usize) -> Result<Option<MapRef>, FuncEr
 fn list_arg(v: &Value, what: &str) -> Result<Vec<Value>, FuncError> {
     match v {
         Value::List(l) => Ok(l.as_ref().clone()),
-        other => Err(call_err(format!("Cannot {what} type {}", other.kind_name()))),
+        other => Err(call_err(format!(
+            "Cannot {what} type {}",
+            other.kind_name()
+        ))),
     }
 }
 
@@ -320,7 +340,9 @@ pub(crate) fn parse_url(raw: &str) -> Result<Value, String> {
     if let Some(i) = rest.find(':') {
         let cand = rest.get(..i).unwrap_or("");
         let valid = cand.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-            && cand.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+            && cand
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
         if valid {
             scheme = cand.to_ascii_lowercase();
             rest = rest.get(i + 1..).unwrap_or("").to_string();
@@ -355,9 +377,14 @@ pub(crate) fn parse_url(raw: &str) -> Result<Value, String> {
         path = unescape(&rest)?;
     }
     let hostname = if host.starts_with('[') {
-        host.split(']').next().unwrap_or("").trim_start_matches('[').to_string()
+        host.split(']')
+            .next()
+            .unwrap_or("")
+            .trim_start_matches('[')
+            .to_string()
     } else {
-        host.rsplit_once(':').map_or(host.clone(), |(h, _)| h.to_string())
+        host.rsplit_once(':')
+            .map_or(host.clone(), |(h, _)| h.to_string())
     };
     let mut d = BTreeMap::new();
     d.insert("scheme".to_string(), Value::string(scheme));
@@ -380,7 +407,8 @@ fn unescape(s: &str) -> Result<String, String> {
             let h = s
                 .get(i + 1..i + 3)
                 .ok_or_else(|| format!("invalid URL escape {:?}", s.get(i..).unwrap_or("")))?;
-            let v = u8::from_str_radix(h, 16).map_err(|_| format!("invalid URL escape \"%{h}\""))?;
+            let v =
+                u8::from_str_radix(h, 16).map_err(|_| format!("invalid URL escape \"%{h}\""))?;
             out.push(v);
             i += 3;
         } else {

@@ -303,13 +303,11 @@ impl<'a> Fast<'a> {
                 self.next_content()?;
                 Ok(Value::String(s))
             }
-            b'|' => {
-                let v = self.literal(parent)?;
+            b'|' | b'>' => {
+                let v = self.block_scalar(parent)?;
                 Ok(Value::String(v))
             }
-            b'>' | b'&' | b'*' | b'!' | b'%' | b'@' | b'`' | b'?' | b'#' | b',' | b']' | b'}' => {
-                Err(Bail)
-            }
+            b'&' | b'*' | b'!' | b'%' | b'@' | b'`' | b'?' | b'#' | b',' | b']' | b'}' => Err(Bail),
             b':' if next_blank => Err(Bail),
             _ => {
                 if self.line_has_key()? {
@@ -553,9 +551,10 @@ impl<'a> Fast<'a> {
         Ok(())
     }
 
-    /// A literal block scalar (`|`, `|-`, `|+`, with an optional indent
-    /// digit) whose parent collection is indented `parent`.
-    fn literal(&mut self, parent: isize) -> R<String> {
+    /// A literal (`|`) or folded (`>`) block scalar, with optional chomping
+    /// and indent indicators, whose parent collection is indented `parent`.
+    fn block_scalar(&mut self, parent: isize) -> R<String> {
+        let folded = self.b[self.pos] == b'>';
         self.pos += 1;
         let mut chomp = b' ';
         let mut digit = 0usize;
@@ -610,6 +609,7 @@ impl<'a> Fast<'a> {
         let mut out = String::new();
         let mut pending_breaks = 0usize;
         let mut any_content = false;
+        let mut prev_spaced = false;
         // The full parser places a block scalar at its first non-blank line.
         let mut text_line = self.line;
         for line in self.b[self.pos..].split(|&c| c == b'\n') {
@@ -651,14 +651,29 @@ impl<'a> Fast<'a> {
             if i == end {
                 pending_breaks += 1;
             } else {
-                if any_content {
-                    out.push('\n');
-                }
-                for _ in 0..pending_breaks {
-                    out.push('\n');
+                let line = &self.s[i..end];
+                let spaced = matches!(line.as_bytes().first(), Some(b' ' | b'\t'));
+                if !any_content {
+                    for _ in 0..pending_breaks {
+                        out.push('\n');
+                    }
+                } else if folded && !spaced && !prev_spaced {
+                    // Folding: a single break between text lines is a
+                    // space; with blank lines between, only those count.
+                    if pending_breaks == 0 {
+                        out.push(' ');
+                    }
+                    for _ in 0..pending_breaks {
+                        out.push('\n');
+                    }
+                } else {
+                    for _ in 0..=pending_breaks {
+                        out.push('\n');
+                    }
                 }
                 pending_breaks = 0;
-                out.push_str(&self.s[i..end]);
+                prev_spaced = spaced;
+                out.push_str(line);
                 any_content = true;
             }
             self.pos = end;

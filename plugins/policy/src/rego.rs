@@ -1,0 +1,238 @@
+//! Thin layer over the regorus engine: adding modules with the right Rego
+//! language version, turning regorus' error text into file/line locations,
+//! converting values, and evaluating rules with captured `print` output.
+
+use std::time::Duration;
+
+use crate::error::{Error, Location};
+
+/// Which Rego syntax a `.rego` file is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RegoVersion {
+    /// Try Rego v1 first and fall back to v0, so pre-OPA-1.0 conftest
+    /// policies keep working next to new ones.
+    #[default]
+    Auto,
+    /// Rego v0 (`deny[msg] { ... }`); `import rego.v1` still opts a file in
+    /// to v1 keywords.
+    V0,
+    /// Rego v1 (`deny contains msg if { ... }`), OPA 1.0's default.
+    V1,
+}
+
+/// Settings shared by every engine a policy set builds.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct EngineSettings {
+    pub execution_limit: Option<Duration>,
+    pub strict_builtin_errors: bool,
+}
+
+pub(crate) fn new_engine(settings: EngineSettings) -> regorus::Engine {
+    let mut engine = regorus::Engine::new();
+    engine.set_gather_prints(true);
+    engine.set_strict_builtin_errors(settings.strict_builtin_errors);
+    if let Some(limit) = settings.execution_limit {
+        engine.set_execution_timer_config(regorus::utils::limits::ExecutionTimerConfig {
+            limit,
+            // Checking the clock every few hundred work units keeps the
+            // overhead negligible while still stopping loops promptly.
+            check_interval: std::num::NonZeroU32::MIN.saturating_add(255),
+        });
+    }
+    engine
+}
+
+/// A module that failed to parse, before it is tied to a user-visible file.
+#[derive(Debug, Clone)]
+pub(crate) struct RegoFailure {
+    /// Module name regorus blamed, when it said.
+    pub module: Option<String>,
+    /// Line and column inside the Rego text, when regorus reported them.
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub message: String,
+}
+
+impl RegoFailure {
+    fn position(&self) -> (usize, usize) {
+        (self.line.unwrap_or(0), self.column.unwrap_or(0))
+    }
+}
+
+/// Splits regorus' rendered error (`--> file:line:col`, a source excerpt and
+/// `error: message`) into its position and the message proper.
+pub(crate) fn parse_failure(err: &impl std::fmt::Display) -> RegoFailure {
+    let text = format!("{err:#}");
+    let mut module = None;
+    let mut line = None;
+    let mut column = None;
+    let mut message = None;
+    for row in text.lines() {
+        let row = row.trim();
+        if let Some(rest) = row.strip_prefix("--> ") {
+            // The file name itself may contain ':', so split from the right.
+            let mut parts = rest.rsplitn(3, ':');
+            let col = parts.next().and_then(|c| c.trim().parse().ok());
+            let ln = parts.next().and_then(|l| l.trim().parse().ok());
+            if line.is_none() {
+                line = ln;
+                column = col;
+                module = parts.next().map(str::to_string);
+            }
+        } else if let Some(rest) = row.strip_prefix("error: ") {
+            message.get_or_insert_with(|| rest.to_string());
+        }
+    }
+    let message = message.unwrap_or_else(|| {
+        text.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    });
+    RegoFailure {
+        module,
+        line,
+        column,
+        message,
+    }
+}
+
+/// Adds one module, choosing the language version per `version`. On failure
+/// the engine is unchanged (regorus only records modules that parsed).
+pub(crate) fn add_module(
+    engine: &mut regorus::Engine,
+    name: &str,
+    text: &str,
+    version: RegoVersion,
+) -> Result<String, RegoFailure> {
+    let mut try_version = |v0: bool| {
+        engine.set_rego_v0(v0);
+        engine
+            .add_policy(name.to_string(), text.to_string())
+            .map_err(|e| parse_failure(&e))
+    };
+    match version {
+        RegoVersion::V0 => try_version(true),
+        RegoVersion::V1 => try_version(false),
+        RegoVersion::Auto => match try_version(false) {
+            Ok(package) => Ok(package),
+            Err(v1_failure) => match try_version(true) {
+                Ok(package) => Ok(package),
+                // The parse that got further is the one whose grammar the
+                // author most likely meant, so its error is the useful one.
+                Err(v0_failure) if v0_failure.position() > v1_failure.position() => Err(v0_failure),
+                Err(_) => Err(v1_failure),
+            },
+        },
+    }
+}
+
+/// Forces regorus' whole-program analysis (which otherwise runs lazily on
+/// the first evaluation), so unsafe variables and similar compile errors are
+/// reported at load time rather than on the first manifest.
+pub(crate) fn prepare(engine: &mut regorus::Engine) -> Result<(), RegoFailure> {
+    engine
+        .eval_query("true".to_string(), false)
+        .map(|_| ())
+        .map_err(|e| parse_failure(&e))
+}
+
+/// Turns a failure reported for `file` into the crate error.
+pub(crate) fn syntax_error(file: &str, context: String, failure: RegoFailure) -> Error {
+    Error::RegoSyntax {
+        location: Location {
+            file: file.to_string(),
+            line: failure.line,
+            column: failure.column,
+        },
+        context,
+        message: failure.message,
+    }
+}
+
+pub(crate) fn to_regorus(value: &serde_json::Value) -> Result<regorus::Value, Error> {
+    serde_json::from_value(value.clone())
+        .map_err(|e| Error::Engine(format!("cannot convert document for Rego: {e}")))
+}
+
+pub(crate) fn to_json(value: &regorus::Value) -> Result<serde_json::Value, Error> {
+    serde_json::to_value(value)
+        .map_err(|e| Error::Engine(format!("cannot convert Rego value to JSON: {e}")))
+}
+
+/// Evaluates `data.<path>` and returns its value, `None` when undefined.
+pub(crate) fn eval_rule(
+    engine: &mut regorus::Engine,
+    path: &str,
+    policy_file: &str,
+) -> Result<Option<regorus::Value>, Error> {
+    match engine.eval_rule(path.to_string()) {
+        Ok(regorus::Value::Undefined) => Ok(None),
+        Ok(value) => Ok(Some(value)),
+        Err(e) => Err(Error::Evaluation {
+            rule: path.to_string(),
+            policy_file: policy_file.to_string(),
+            message: parse_failure(&e).message,
+        }),
+    }
+}
+
+/// Drains `print` output gathered since the last call.
+pub(crate) fn take_prints(engine: &mut regorus::Engine, out: &mut Vec<String>) {
+    // regorus only fails here when gathering is off, which never happens for
+    // engines built by `new_engine`; losing log lines is not worth an error.
+    if let Ok(prints) = engine.take_prints() {
+        out.extend(prints);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syntax_errors_carry_line_and_column() {
+        let cases = [
+            // (source, version, expected line)
+            (
+                "package p\n\ndeny[msg] {\n  msg := \"open\n}\n",
+                RegoVersion::V0,
+                4,
+            ),
+            ("package p\n\nallow if {\n  1 = \n}\n", RegoVersion::V1, 4),
+            ("package p\nx := [1,\n", RegoVersion::Auto, 3),
+        ];
+        for (source, version, line) in cases {
+            let mut engine = new_engine(EngineSettings::default());
+            let failure = add_module(&mut engine, "p.rego", source, version)
+                .err()
+                .unwrap_or_else(|| panic!("{source:?} should not parse"));
+            assert_eq!(failure.line, Some(line), "{source:?}: {failure:?}");
+            assert!(failure.column.is_some(), "{source:?}: {failure:?}");
+            assert!(!failure.message.is_empty());
+        }
+    }
+
+    #[test]
+    fn auto_accepts_both_syntaxes() {
+        let cases = [
+            ("package p\ndeny[msg] { msg := \"v0\" }\n", "v0"),
+            ("package p\ndeny contains msg if { msg := \"v1\" }\n", "v1"),
+            (
+                "package p\nimport rego.v1\ndeny contains msg if { msg := \"mixed\" }\n",
+                "mixed",
+            ),
+        ];
+        for (source, expected) in cases {
+            let mut engine = new_engine(EngineSettings::default());
+            let package = add_module(&mut engine, "p.rego", source, RegoVersion::Auto);
+            assert_eq!(package.ok().as_deref(), Some("data.p"), "{source}");
+            let value = eval_rule(&mut engine, "data.p.deny", "p.rego")
+                .ok()
+                .flatten()
+                .map(|v| to_json(&v).ok());
+            assert_eq!(value, Some(Some(serde_json::json!([expected]))), "{source}");
+        }
+    }
+}

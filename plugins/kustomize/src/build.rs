@@ -145,6 +145,17 @@ pub fn run(fs: &dyn FileSystem, target: &str, opts: &Options) -> Result<Vec<Reso
     let order = crate::order::sort_mode(&k, opts.reorder).map_err(|m| Error::invalid(&kfile, m))?;
     crate::order::apply(&mut acc.res, &order);
 
+    if k.build_metadata.iter().any(|m| m == "originAnnotations") {
+        for r in &mut acc.res {
+            let text = origin_annotation(&root, r);
+            crate::transform::set_map_entries(
+                r,
+                "annotations",
+                &[("config.kubernetes.io/origin".to_string(), text)],
+            );
+        }
+    }
+
     if opts.enable_managedby_label || k.build_metadata.iter().any(|m| m == "managedByLabel") {
         for r in &mut acc.res {
             crate::transform::set_map_entries(
@@ -516,4 +527,31 @@ fn copy_merge_meta(r: &mut Res, old: &Res) {
     r.prefixes = old.prefixes.clone();
     r.suffixes = old.suffixes.clone();
     r.ref_vars = old.ref_vars.clone();
+}
+
+/// `path` of `to` relative to the folder `from` (both repository-relative).
+fn relative(from: &str, to: &str) -> String {
+    let f: Vec<&str> = from.split('/').filter(|s| !s.is_empty()).collect();
+    let t: Vec<&str> = to.split('/').filter(|s| !s.is_empty()).collect();
+    let common = f.iter().zip(&t).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<&str> = vec![".."; f.len() - common];
+    parts.extend(t.iter().skip(common));
+    parts.join("/")
+}
+
+/// The `config.kubernetes.io/origin` annotation kustomize writes with `buildMetadata: [originAnnotations]`.
+fn origin_annotation(root: &str, r: &Res) -> String {
+    let rel = relative(root, &r.origin);
+    match &r.generated_by {
+        None => format!("path: {rel}\n"),
+        Some((kind, name)) => {
+            let mut s = format!(
+                "configuredIn: {rel}\nconfiguredBy:\n  apiVersion: builtin\n  kind: {kind}\n"
+            );
+            if !name.is_empty() {
+                s.push_str(&format!("  name: {name}\n"));
+            }
+            s
+        }
+    }
 }

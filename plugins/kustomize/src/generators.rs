@@ -113,6 +113,7 @@ pub fn make(
         obj.insert("immutable".into(), Value::Bool(true));
     }
     let mut r = Res::new(Value::Object(obj), &ldr.kfile);
+    r.generated_by = Some((format!("{kind}Generator"), String::new()));
     r.needs_hash = o.disable_name_suffix_hash != Some(true);
     r.behavior = if args.behavior.is_empty() {
         "create".into()
@@ -288,7 +289,9 @@ pub fn helm(ldr: &Loader<'_>, k: &Kustomization, opts: &Options) -> Result<Vec<R
             .render(ldr.fs, &req)
             .map_err(|m| Error::invalid(&ldr.kfile, format!("helm chart '{name}': {m}")))?;
         for v in crate::yaml::resources_from(&text, &ldr.kfile)? {
-            out.push(Res::new(v, &ldr.kfile));
+            let mut r = Res::new(v, &ldr.kfile);
+            r.generated_by = Some(("HelmChartInflationGenerator".into(), String::new()));
+            out.push(r);
         }
     }
     Ok(out)

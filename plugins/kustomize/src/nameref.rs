@@ -42,6 +42,10 @@ pub fn fix(res: &mut [Res], config: &TransformerConfig) -> Result<(), String> {
             }
         }
     }
+    let mut rb_ns = Vec::with_capacity(res.len());
+    for r in res.iter() {
+        rb_ns.push(rolebinding_namespaces(&r.value)?);
+    }
     if by_prev_name.is_empty() {
         return Ok(());
     }
@@ -63,7 +67,7 @@ pub fn fix(res: &mut [Res], config: &TransformerConfig) -> Result<(), String> {
                     } else {
                         None
                     },
-                    rb_namespaces: rolebinding_namespaces(&r.value),
+                    rb_namespaces: rb_ns.get(ri).cloned().unwrap_or_default(),
                 };
                 let id = r.cur_id();
                 walk(&mut r.value, &segs, false, Create::Never, &mut |node| {
@@ -99,10 +103,11 @@ fn role_ref_gvk(v: &Value) -> Option<Gvk> {
     })
 }
 
-fn rolebinding_namespaces(v: &Value) -> HashSet<String> {
+/// Namespaces of a RoleBinding's ServiceAccount subjects (they widen what it may refer to).
+fn rolebinding_namespaces(v: &Value) -> Result<HashSet<String>, String> {
     let mut out = HashSet::new();
     if v.get("kind").and_then(Value::as_str) != Some("RoleBinding") {
-        return out;
+        return Ok(out);
     }
     for s in v
         .get("subjects")
@@ -110,11 +115,25 @@ fn rolebinding_namespaces(v: &Value) -> HashSet<String> {
         .into_iter()
         .flatten()
     {
-        if let Some(ns) = s.get("namespace").and_then(Value::as_str) {
-            out.insert(ns.to_string());
+        let Some(ns) = s.get("namespace") else {
+            continue;
+        };
+        if s.get("kind").and_then(Value::as_str) != Some("ServiceAccount") {
+            continue;
+        }
+        match ns.as_str() {
+            Some(n) => {
+                out.insert(n.to_string());
+            }
+            None => {
+                return Err(format!(
+                    "Invalid Input: namespace is blank for resource {}: give the ServiceAccount subject a namespace or remove the field",
+                    ResId::of(v)
+                ));
+            }
         }
     }
-    out
+    Ok(out)
 }
 
 impl Ctx<'_> {

@@ -19,6 +19,8 @@ pub struct Res {
     pub behavior: String,
     /// Names of legacy vars bound to this object.
     pub ref_vars: Vec<String>,
+    /// For generated objects: the generator kind and its configuration's name (may be empty).
+    pub generated_by: Option<(String, String)>,
 }
 
 impl Res {
@@ -32,6 +34,7 @@ impl Res {
             needs_hash: false,
             behavior: String::new(),
             ref_vars: Vec::new(),
+            generated_by: None,
         }
     }
 

@@ -707,9 +707,10 @@ pub fn run_generator_entry(
             obj.remove("apiVersion");
             obj.remove("kind");
             if let Some(Value::Object(meta)) = obj.remove("metadata") {
+                // The generator's own `name`/`namespace` win; metadata only fills gaps.
                 for key in ["name", "namespace"] {
                     if let Some(v) = meta.get(key) {
-                        obj.insert(key.into(), v.clone());
+                        obj.entry(key).or_insert_with(|| v.clone());
                     }
                 }
             }
@@ -717,7 +718,14 @@ pub fn run_generator_entry(
         let args = GeneratorArgs::deserialize(&flat)
             .map_err(|e| Error::invalid(&src, format!("{kind}: {e}")))?;
         let o = GeneratorOptions::merged_over(args.options.as_ref(), k.generator_options.as_ref());
-        let r = crate::generators::make(ldr, &args, &o, secret)?;
+        let mut r = crate::generators::make(ldr, &args, &o, secret)?;
+        let conf_name = doc
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        r.origin = src.clone();
+        r.generated_by = Some((kind.clone(), conf_name));
         crate::build::absorb(&mut acc.res, r).map_err(|m| Error::invalid(&src, m))?;
     }
     Ok(())

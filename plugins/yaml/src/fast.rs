@@ -489,7 +489,9 @@ impl<'a> Fast<'a> {
             None | Some(b'\t') => Err(Bail),
             Some(b'\n') => Ok(()),
             Some(_) => {
-                if (self.col() as isize) <= parent || self.at_doc_marker() {
+                // saphyr accepts quoted continuation lines at the parent's
+                // own indent (as go-yaml does), not less.
+                if (self.col() as isize) < parent || self.at_doc_marker() {
                     return Err(Bail);
                 }
                 Ok(())

@@ -126,6 +126,13 @@ fn value_cases() -> Vec<(&'static str, Value)> {
         ),
         ("url: http://x:80/a#b\n", json!({"url": "http://x:80/a#b"})),
         ("key with spaces: v\n", json!({"key with spaces": "v"})),
+        // go-yaml accepts a quoted scalar continued at its key's indent
+        // (gatekeeper's policy library relies on it).
+        ("a:\n  b: \"x\n  y\"\n", json!({"a": {"b": "x y"}})),
+        (
+            "d: >-\n  folded\n  text\n\n  para\n",
+            json!({"d": "folded text\npara"}),
+        ),
     ]
 }
 

@@ -286,12 +286,17 @@ fn merge_list(
             .map(String::from);
     }
     match directive.as_deref() {
-        Some("replace") => return Ok(Value::Array(patch)),
+        // Replaced lists are still walked so nested directives and nulls are resolved.
+        Some("replace") => return merge_list(None, &patch, root, path),
         Some("delete") => return Ok(Value::Array(Vec::new())),
         Some("merge") | None => {}
         Some(other) => return Err(format!("unknown patch strategy '{other}'")),
     }
     let strategy = list_merge(root, path);
+    if strategy == ListMerge::Replace && directive.is_none() {
+        // kyaml takes non-associative lists from the patch verbatim.
+        return Ok(Value::Array(patch));
+    }
     let Some(dest) = dest else {
         // Nothing to merge into: drop element-level delete directives and nulls.
         let mut out = Vec::new();

@@ -77,10 +77,7 @@ fn helm_trace(full: &str) -> String {
     let mut out = String::new();
     let mut rest = full;
     let mut seen: Vec<(String, String, String)> = Vec::new();
-    loop {
-        let Some(body) = rest.strip_prefix("template: ") else {
-            break;
-        };
+    while let Some(body) = rest.strip_prefix("template: ") {
         if body.starts_with("no template ") {
             seen.push((String::new(), String::new(), rest.to_string()));
             break;

@@ -139,10 +139,11 @@ impl TemplateSet {
     }
 
     fn insert_tree(&mut self, tree: Tree) {
-        if let Some(old) = self.trees.get(&tree.name) {
-            if is_empty_tree(&tree.root) && !is_empty_tree(&old.root) {
-                return;
-            }
+        if let Some(old) = self.trees.get(&tree.name)
+            && is_empty_tree(&tree.root)
+            && !is_empty_tree(&old.root)
+        {
+            return;
         }
         self.trees.insert(tree.name.clone(), Arc::new(tree));
     }
@@ -865,8 +866,7 @@ impl<'a> State<'a> {
         args: &[(usize, Arg)],
         fin: Option<Value>,
     ) -> ExecResult<Value> {
-        let funcs = self.set.funcs.clone();
-        let Some(func) = funcs.get(name) else {
+        let Some(func) = self.set.funcs.get(name).copied() else {
             return Err(self.err(
                 frame,
                 pos,
@@ -874,7 +874,6 @@ impl<'a> State<'a> {
                 format!("{name:?} is not a defined function"),
             ));
         };
-        let context = command_string(cmd);
         let cpos = cmd.pos;
         let nargs = args.len() + usize::from(fin.is_some());
         if nargs < func.min_args || func.max_args.is_some_and(|m| nargs > m) {
@@ -887,7 +886,7 @@ impl<'a> State<'a> {
                     func.min_args
                 ),
             };
-            return Err(self.err(frame, cpos, context, msg));
+            return Err(self.err(frame, cpos, command_string(cmd), msg));
         }
         match func.kind {
             FuncKind::And | FuncKind::Or => {
@@ -915,18 +914,18 @@ impl<'a> State<'a> {
                 if let Some(v) = fin {
                     argv.push(v.or_nil());
                 }
-                let tree_name = frame.tree.name.clone();
-                let mut ctx = Ctx {
-                    state: self,
-                    template_name: &tree_name,
-                };
+                let mut ctx = Ctx { state: self };
                 match f(&mut ctx, argv) {
                     Ok(v) => Ok(v),
-                    Err(crate::funcs::FuncError::Call(msg)) => {
-                        Err(self.err(frame, cpos, context, format!("error calling {name}: {msg}")))
-                    }
+                    // The node text is only built when an error needs it.
+                    Err(crate::funcs::FuncError::Call(msg)) => Err(self.err(
+                        frame,
+                        cpos,
+                        command_string(cmd),
+                        format!("error calling {name}: {msg}"),
+                    )),
                     Err(crate::funcs::FuncError::Arg(msg)) => {
-                        Err(self.err(frame, cpos, context, msg))
+                        Err(self.err(frame, cpos, command_string(cmd), msg))
                     }
                 }
             }
@@ -938,7 +937,6 @@ impl<'a> State<'a> {
 /// `include`/`tpl`.
 pub struct Ctx<'s, 'a> {
     pub(crate) state: &'s mut State<'a>,
-    template_name: &'s str,
 }
 
 impl Ctx<'_, '_> {
@@ -958,7 +956,6 @@ impl Ctx<'_, '_> {
     }
     pub fn tpl(&mut self, text: &str, data: Value) -> Result<String, String> {
         // Helm names tpl text after the top-level template ("gotpl").
-        let _ = self.template_name;
         self.state.tpl(text, data, "gotpl")
     }
 }
@@ -983,7 +980,7 @@ fn print_value(v: &Value, out: &mut String) {
     match v {
         Value::Missing => out.push_str("<no value>"),
         Value::String(s) => out.push_str(s),
-        other => gofmt::write_value(out, other, 'v', false, 0),
+        other => gofmt::write_value(out, other, 0),
     }
 }
 

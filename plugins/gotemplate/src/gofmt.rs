@@ -13,7 +13,7 @@ pub fn sprint(args: &[Value]) -> String {
         if i > 0 && !is_string && !prev_string {
             out.push(' ');
         }
-        write_value(&mut out, a, 'v', false, 0);
+        write_value(&mut out, a, 0);
         prev_string = is_string;
     }
     out
@@ -26,7 +26,7 @@ pub fn sprintln(args: &[Value]) -> String {
         if i > 0 {
             out.push(' ');
         }
-        write_value(&mut out, a, 'v', false, 0);
+        write_value(&mut out, a, 0);
     }
     out.push('\n');
     out
@@ -35,12 +35,12 @@ pub fn sprintln(args: &[Value]) -> String {
 /// `%v` of one value.
 pub fn sprint_value(v: &Value) -> String {
     let mut s = String::new();
-    write_value(&mut s, v, 'v', false, 0);
+    write_value(&mut s, v, 0);
     s
 }
 
 /// Writes `v` with `%v` (or `%+v` when `plus`) semantics.
-pub fn write_value(out: &mut String, v: &Value, verb: char, plus: bool, depth: usize) {
+pub fn write_value(out: &mut String, v: &Value, depth: usize) {
     if depth > MAX_DEPTH {
         out.push_str("...");
         return;
@@ -58,7 +58,7 @@ pub fn write_value(out: &mut String, v: &Value, verb: char, plus: bool, depth: u
                 if i > 0 {
                     out.push(' ');
                 }
-                write_value(out, x, verb, plus, depth + 1);
+                write_value(out, x, depth + 1);
             }
             out.push(']');
         }
@@ -70,7 +70,7 @@ pub fn write_value(out: &mut String, v: &Value, verb: char, plus: bool, depth: u
                 }
                 out.push_str(k);
                 out.push(':');
-                write_value(out, x, verb, plus, depth + 1);
+                write_value(out, x, depth + 1);
             }
             out.push(']');
         }
@@ -460,7 +460,7 @@ fn format_one(verb: char, fl: &Flags, v: &Value) -> String {
                 }
                 _ => {
                     let mut s = String::new();
-                    write_value(&mut s, v, 'v', fl.plus, 0);
+                    write_value(&mut s, v, 0);
                     return pad(s, fl, false);
                 }
             }

@@ -619,7 +619,7 @@ pub(crate) fn parse_number(text: &str) -> Option<Number> {
             if f.abs() < 9.2e18 {
                 n.int = Some(f as i64);
             }
-            if f >= 0.0 && f < 1.8e19 {
+            if (0.0..1.8e19).contains(&f) {
                 n.uint = Some(f as u64);
             }
         }
@@ -675,7 +675,7 @@ fn parse_go_int(text: &str) -> Option<i64> {
     let mag = u64::from_str_radix(&d, base).ok()?;
     if neg {
         if mag <= i64::MAX as u64 + 1 {
-            Some((mag as i128 * -1) as i64)
+            Some(-(mag as i128) as i64)
         } else {
             None
         }
@@ -998,7 +998,7 @@ impl<'a> Parser<'a> {
                     self.next_nonspace();
                     None
                 } else {
-                    Some(self.parse_pipeline(ctx, false)?)
+                    Some(self.parse_pipeline(ctx, true)?)
                 };
                 if is_block {
                     let saved_vars = std::mem::replace(&mut self.vars, vec!["$".to_string()]);
@@ -1134,17 +1134,17 @@ impl<'a> Parser<'a> {
             return Err(self.err(pos, format!("missing value for {context}")));
         }
         for (i, c) in cmds.iter().enumerate().skip(1) {
-            if let Some((p, a)) = c.args.first() {
-                if matches!(
+            if let Some((p, a)) = c.args.first()
+                && matches!(
                     a,
                     Arg::Bool(_) | Arg::Dot | Arg::Nil | Arg::Number(_) | Arg::String(_)
-                ) {
-                    let _ = i;
-                    return Err(self.err(
-                        *p,
-                        format!("non executable command in pipeline stage {}", i + 1),
-                    ));
-                }
+                )
+            {
+                let _ = i;
+                return Err(self.err(
+                    *p,
+                    format!("non executable command in pipeline stage {}", i + 1),
+                ));
             }
         }
         // Declared variables are visible after the pipeline.

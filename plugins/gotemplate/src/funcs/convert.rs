@@ -50,10 +50,11 @@ pub fn to_float64(v: &Value) -> f64 {
 
 /// cast strips a trailing `.0...` so "12.0" converts to 12.
 fn trim_zero_decimal(s: &str) -> &str {
-    if let Some((int, frac)) = s.split_once('.') {
-        if !frac.is_empty() && frac.bytes().all(|b| b == b'0') {
-            return int;
-        }
+    if let Some((int, frac)) = s.split_once('.')
+        && !frac.is_empty()
+        && frac.bytes().all(|b| b == b'0')
+    {
+        return int;
     }
     s
 }

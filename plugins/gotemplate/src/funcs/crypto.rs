@@ -219,7 +219,7 @@ fn encrypt_aes(password: &str, plain: &[u8], iv: [u8; 16]) -> Vec<u8> {
 }
 
 fn decrypt_aes(password: &str, data: &[u8]) -> Result<String, String> {
-    if data.len() < 32 || data.len() % 16 != 0 {
+    if data.len() < 32 || !data.len().is_multiple_of(16) {
         return Err("crypto/cipher: input not full blocks".into());
     }
     let cipher = aes_key(password);

@@ -251,7 +251,11 @@ fn format_time(t: &Time, layout: &str) -> String {
     let mut rest = layout;
     while !rest.is_empty() {
         if let Some((tok, len)) = next_token(rest) {
-            let h12 = if c.hour % 12 == 0 { 12 } else { c.hour % 12 };
+            let h12 = if c.hour.is_multiple_of(12) {
+                12
+            } else {
+                c.hour % 12
+            };
             let off = t.offset;
             let (sign, oh, om, os) = (
                 if off < 0 { '-' } else { '+' },
@@ -463,7 +467,7 @@ pub fn parse_time(layout: &str, value: &str) -> Result<Time, String> {
             hour = 0;
         }
     }
-    if !(1..=12).contains(&month) || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 59 {
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || min > 59 || sec > 59 {
         return Err(format!("parsing time {value:?}: value out of range"));
     }
     let days = days_from_civil(year, month, day);

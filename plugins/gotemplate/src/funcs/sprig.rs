@@ -1130,7 +1130,7 @@ pub(crate) fn json_float(f: f64) -> String {
         return "null".into();
     }
     let a = f.abs();
-    if a != 0.0 && (a < 1e-6 || a >= 1e21) {
+    if a != 0.0 && !(1e-6..1e21).contains(&a) {
         let s = gofmt::format_float(f, 'e', None);
         // Go trims "e-07" to "e-7".
         if let Some((m, e)) = s.split_once('e') {
@@ -1273,7 +1273,7 @@ pub(crate) fn base64_decode(s: &str) -> Result<Vec<u8>, String> {
             buf &= (1 << bits) - 1;
         }
     }
-    if (bytes.len()) % 4 != 0 {
+    if !(bytes.len()).is_multiple_of(4) {
         return Err(format!("illegal base64 data at input byte {}", bytes.len()));
     }
     Ok(out)

@@ -52,10 +52,10 @@ pub(crate) fn register() -> FuncMap {
         let k = arg_str(&a, 0)?;
         let mut out = Vec::new();
         for i in 1..a.len() {
-            if let Some(d) = arg_map(&a, i)? {
-                if let Some(v) = d.get(k) {
-                    out.push(v);
-                }
+            if let Some(d) = arg_map(&a, i)?
+                && let Some(v) = d.get(k)
+            {
+                out.push(v);
             }
         }
         Ok(Value::list(out))

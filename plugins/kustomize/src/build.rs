@@ -36,6 +36,8 @@ pub struct Loader<'a> {
     /// The kustomization file, for messages.
     pub kfile: String,
     pub restrict: bool,
+    /// Custom OpenAPI schema in effect (kustomization `openapi:`), for strategic merges.
+    pub schema: Option<std::rc::Rc<crate::smp::Schema>>,
 }
 
 impl Loader<'_> {
@@ -109,6 +111,8 @@ struct Builder<'a> {
     opts: &'a Options,
     /// Folders being built, outermost first, to catch cycles.
     stack: Vec<String>,
+    /// The last `openapi:` schema loaded; like kustomize's global schema it stays in effect.
+    schema: Option<std::rc::Rc<crate::smp::Schema>>,
 }
 
 pub fn run(fs: &dyn FileSystem, target: &str, opts: &Options) -> Result<Vec<Resource>, Error> {
@@ -118,6 +122,7 @@ pub fn run(fs: &dyn FileSystem, target: &str, opts: &Options) -> Result<Vec<Reso
         fs,
         opts,
         stack: Vec::new(),
+        schema: None,
     };
     let (k, kfile) = b.load_kustomization(&root)?;
     b.stack.push(root.clone());
@@ -219,6 +224,7 @@ impl<'a> Builder<'a> {
             dir: dir.to_string(),
             kfile: kfile.to_string(),
             restrict: self.restrict(),
+            schema: self.schema.clone(),
         }
     }
 
@@ -229,11 +235,17 @@ impl<'a> Builder<'a> {
         k: &Kustomization,
         mut acc: Acc,
     ) -> Result<Acc, Error> {
+        if let Some(p) = k.openapi.get("path") {
+            let (path, text) = self.loader(dir, kfile).load(p)?;
+            let doc = crate::yaml::parse_one(&text, &path)?;
+            self.schema = Some(std::rc::Rc::new(crate::smp::Schema::from_value(&doc)));
+        }
         let ldr = self.loader(dir, kfile);
         for entry in &k.resources {
             self.add_resource_entry(&ldr, entry, &mut acc)
                 .map_err(|e| e.context(format!("accumulating resources from '{entry}'")))?;
         }
+        let ldr = self.loader(dir, kfile);
         for c in &k.configurations {
             let (path, text) = ldr.load(c)?;
             for (doc, _) in crate::yaml::parse_stream(&text, &path)? {
@@ -286,6 +298,8 @@ impl<'a> Builder<'a> {
                 .map_err(|e| e.context(format!("accumulating components from '{entry}'")))?;
             self.stack.pop();
         }
+        // Bases and components may have loaded an `openapi:` schema that now applies here too.
+        let ldr = self.loader(dir, kfile);
         crate::transform::run_builtin(&ldr, k, &mut acc)?;
         for entry in &k.transformers {
             let docs = self.plugin_docs(&ldr, entry)?;

@@ -86,13 +86,14 @@ pub fn strategic_merge_entries(
         ));
     }
     for (p, src) in patches {
-        apply_untargeted(res, &p, &src, false, false)?;
+        apply_untargeted(ldr.schema.as_deref(), res, &p, &src, false, false)?;
     }
     Ok(())
 }
 
 /// Applies a strategic merge patch to the one resource whose (current or previous) id it names.
 fn apply_untargeted(
+    schema: Option<&crate::smp::Schema>,
     res: &mut Vec<Res>,
     patch: &Value,
     src: &str,
@@ -129,10 +130,11 @@ fn apply_untargeted(
             ));
         }
     };
-    apply_sm_at(res, idx, patch, src, allow_name, allow_kind)
+    apply_sm_at(schema, res, idx, patch, src, allow_name, allow_kind)
 }
 
 fn apply_sm_at(
+    schema: Option<&crate::smp::Schema>,
     res: &mut Vec<Res>,
     idx: usize,
     patch: &Value,
@@ -158,7 +160,7 @@ fn apply_sm_at(
     if allow_name || allow_kind {
         r.store_previous_id();
     }
-    let merged = crate::smp::merge(&r.value, &p)
+    let merged = crate::smp::merge_with_schema(&r.value, &p, schema)
         .map_err(|m| Error::invalid(src, format!("strategic merge patch: {m}")))?;
     match merged {
         None => {
@@ -243,6 +245,7 @@ pub fn patch_entry(
                 None => {
                     for d in docs {
                         apply_untargeted(
+                            ldr.schema.as_deref(),
                             res,
                             &d,
                             &src,
@@ -266,6 +269,7 @@ pub fn patch_entry(
                     for i in picked.into_iter().rev() {
                         let d = doc.clone();
                         apply_sm_at(
+                            ldr.schema.as_deref(),
                             res,
                             i,
                             &d,

@@ -14,7 +14,7 @@ enum ListMerge {
     /// No merge strategy: the patch replaces the list.
     Replace,
     /// Associative list keyed by these fields (first is the primary key).
-    Keys(&'static [&'static str]),
+    Keys(Vec<String>),
     /// A list of scalars merged as a set (e.g. finalizers).
     Primitive,
 }
@@ -24,10 +24,131 @@ pub type SmpError = String;
 
 /// Merges `patch` into `target`. Returns `None` when the patch deletes the whole object.
 pub fn merge(target: &Value, patch: &Value) -> Result<Option<Value>, SmpError> {
+    merge_with_schema(target, patch, None)
+}
+
+/// Like [`merge`], consulting a custom OpenAPI schema (kustomization `openapi:`) first.
+pub fn merge_with_schema(
+    target: &Value,
+    patch: &Value,
+    schema: Option<&Schema>,
+) -> Result<Option<Value>, SmpError> {
     let gvk = Gvk::of(target);
-    let schema = schema_root(&gvk);
+    let custom = schema.and_then(|s| s.root_for(&gvk).map(|r| (s, r)));
+    let ctx = Ctx {
+        root: schema_root(&gvk),
+        custom,
+    };
     let mut path = Vec::new();
-    merge_value(Some(target), Some(patch), schema, &mut path)
+    merge_value(Some(target), Some(patch), &ctx, &mut path)
+}
+
+/// What decides list merging for the object being patched.
+struct Ctx<'a> {
+    root: Option<&'static [&'static str]>,
+    custom: Option<(&'a Schema, String)>,
+}
+
+fn keys(k: &[&str]) -> Vec<String> {
+    k.iter().map(|s| s.to_string()).collect()
+}
+
+/// A user-supplied OpenAPI document (`definitions` with `x-kubernetes-group-version-kind`).
+#[derive(Debug, Clone, Default)]
+pub struct Schema {
+    defs: serde_json::Map<String, Value>,
+    roots: Vec<(Gvk, String)>,
+}
+
+impl Schema {
+    pub fn from_value(doc: &Value) -> Schema {
+        let defs = doc
+            .get("definitions")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        let mut roots = Vec::new();
+        for (name, def) in &defs {
+            for g in def
+                .get("x-kubernetes-group-version-kind")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let s = |k: &str| g.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+                roots.push((
+                    Gvk {
+                        group: s("group"),
+                        version: s("version"),
+                        kind: s("kind"),
+                    },
+                    name.clone(),
+                ));
+            }
+        }
+        Schema { defs, roots }
+    }
+
+    fn root_for(&self, gvk: &Gvk) -> Option<String> {
+        self.roots
+            .iter()
+            .find(|(g, _)| g == gvk)
+            .map(|(_, n)| n.clone())
+    }
+
+    fn resolve<'a>(&'a self, mut node: &'a Value) -> &'a Value {
+        for _ in 0..32 {
+            let Some(r) = node.get("$ref").and_then(Value::as_str) else {
+                break;
+            };
+            let Some(next) = r
+                .strip_prefix("#/definitions/")
+                .and_then(|n| self.defs.get(n))
+            else {
+                break;
+            };
+            node = next;
+        }
+        node
+    }
+
+    /// The list strategy of the field at `path` below definition `root`, if the schema describes it.
+    fn list_merge(&self, root: &str, path: &[String]) -> Option<ListMerge> {
+        let mut node = self.resolve(self.defs.get(root)?);
+        for seg in path {
+            if let Some(items) = node.get("items") {
+                node = self.resolve(items);
+            }
+            let props = node.get("properties");
+            node = match props.and_then(|p| p.get(seg)) {
+                Some(n) => self.resolve(n),
+                None => self.resolve(node.get("additionalProperties")?),
+            };
+        }
+        let strategy = node
+            .get("x-kubernetes-patch-strategy")
+            .and_then(Value::as_str)?;
+        if !strategy.split(',').any(|s| s == "merge") {
+            return Some(ListMerge::Replace);
+        }
+        if let Some(list) = node
+            .get("x-kubernetes-list-map-keys")
+            .and_then(Value::as_array)
+        {
+            return Some(ListMerge::Keys(
+                list.iter()
+                    .filter_map(|k| k.as_str().map(String::from))
+                    .collect(),
+            ));
+        }
+        match node
+            .get("x-kubernetes-patch-merge-key")
+            .and_then(Value::as_str)
+        {
+            Some(k) => Some(ListMerge::Keys(vec![k.to_string()])),
+            None => Some(ListMerge::Primitive),
+        }
+    }
 }
 
 /// Where pod specs sit inside the built-in workload kinds (kyaml's schema is Kubernetes 1.21).
@@ -60,8 +181,13 @@ fn is_builtin_group(group: &str) -> bool {
     group.is_empty() || (!group.contains('.') && !group.is_empty()) || group.ends_with(".k8s.io")
 }
 
-fn list_merge(root: Option<&[&str]>, path: &[String]) -> ListMerge {
-    let Some(root) = root else {
+fn list_merge(ctx: &Ctx<'_>, path: &[String]) -> ListMerge {
+    if let Some((schema, root)) = &ctx.custom {
+        if let Some(lm) = schema.list_merge(root, path) {
+            return lm;
+        }
+    }
+    let Some(root) = ctx.root else {
         return ListMerge::Replace;
     };
     let p: Vec<&str> = path.iter().map(String::as_str).collect();
@@ -70,19 +196,19 @@ fn list_merge(root: Option<&[&str]>, path: &[String]) -> ListMerge {
     }
     if matches!(p.last(), Some(&"ownerReferences")) && p.len() >= 2 && p[p.len() - 2] == "metadata"
     {
-        return ListMerge::Keys(&["uid"]);
+        return ListMerge::Keys(keys(&["uid"]));
     }
     match root.first() {
         Some(&"<service>") => {
             return if p == ["spec", "ports"] {
-                ListMerge::Keys(&["port", "protocol"])
+                ListMerge::Keys(keys(&["port", "protocol"]))
             } else {
                 ListMerge::Replace
             };
         }
         Some(&"<webhooks>") => {
             return if p == ["webhooks"] {
-                ListMerge::Keys(&["name"])
+                ListMerge::Keys(keys(&["name"]))
             } else {
                 ListMerge::Replace
             };
@@ -98,20 +224,24 @@ fn list_merge(root: Option<&[&str]>, path: &[String]) -> ListMerge {
 
 fn pod_spec_list(rest: &[&str]) -> ListMerge {
     match rest {
-        ["containers" | "initContainers" | "ephemeralContainers"] => ListMerge::Keys(&["name"]),
-        ["volumes"] | ["imagePullSecrets"] | ["resourceClaims"] | ["schedulingGates"] => {
-            ListMerge::Keys(&["name"])
+        ["containers" | "initContainers" | "ephemeralContainers"] => {
+            ListMerge::Keys(keys(&["name"]))
         }
-        ["hostAliases"] => ListMerge::Keys(&["ip"]),
-        ["topologySpreadConstraints"] => ListMerge::Keys(&["topologyKey", "whenUnsatisfiable"]),
+        ["volumes"] | ["imagePullSecrets"] | ["resourceClaims"] | ["schedulingGates"] => {
+            ListMerge::Keys(keys(&["name"]))
+        }
+        ["hostAliases"] => ListMerge::Keys(keys(&["ip"])),
+        ["topologySpreadConstraints"] => {
+            ListMerge::Keys(keys(&["topologyKey", "whenUnsatisfiable"]))
+        }
         [
             "containers" | "initContainers" | "ephemeralContainers",
             field,
         ] => match *field {
-            "env" => ListMerge::Keys(&["name"]),
-            "ports" => ListMerge::Keys(&["containerPort", "protocol"]),
-            "volumeMounts" => ListMerge::Keys(&["mountPath"]),
-            "volumeDevices" => ListMerge::Keys(&["devicePath"]),
+            "env" => ListMerge::Keys(keys(&["name"])),
+            "ports" => ListMerge::Keys(keys(&["containerPort", "protocol"])),
+            "volumeMounts" => ListMerge::Keys(keys(&["mountPath"])),
+            "volumeDevices" => ListMerge::Keys(keys(&["devicePath"])),
             _ => ListMerge::Replace,
         },
         _ => ListMerge::Replace,
@@ -133,19 +263,19 @@ fn take_directive(m: &mut Map<String, Value>) -> Result<Option<String>, SmpError
 fn merge_value(
     dest: Option<&Value>,
     patch: Option<&Value>,
-    root: Option<&'static [&'static str]>,
+    ctx: &Ctx<'_>,
     path: &mut Vec<String>,
 ) -> Result<Option<Value>, SmpError> {
     match (dest, patch) {
         (d, None) => Ok(d.cloned()),
         (_, Some(Value::Null)) => Ok(None),
-        (Some(Value::Object(d)), Some(Value::Object(p))) => merge_map(Some(d), p, root, path),
-        (None | Some(Value::Null), Some(Value::Object(p))) => merge_map(None, p, root, path),
+        (Some(Value::Object(d)), Some(Value::Object(p))) => merge_map(Some(d), p, ctx, path),
+        (None | Some(Value::Null), Some(Value::Object(p))) => merge_map(None, p, ctx, path),
         (Some(Value::Array(d)), Some(Value::Array(p))) => {
-            merge_list(Some(d), p, root, path).map(Some)
+            merge_list(Some(d), p, ctx, path).map(Some)
         }
         (None | Some(Value::Null), Some(Value::Array(p))) => {
-            merge_list(None, p, root, path).map(Some)
+            merge_list(None, p, ctx, path).map(Some)
         }
         (_, Some(p)) => Ok(Some(p.clone())),
     }
@@ -154,7 +284,7 @@ fn merge_value(
 fn merge_map(
     dest: Option<&Map<String, Value>>,
     patch: &Map<String, Value>,
-    root: Option<&'static [&'static str]>,
+    ctx: &Ctx<'_>,
     path: &mut Vec<String>,
 ) -> Result<Option<Value>, SmpError> {
     let mut patch = patch.clone();
@@ -168,7 +298,7 @@ fn merge_map(
     });
     match directive.as_deref() {
         Some("delete") => return Ok(None),
-        Some("replace") => return merge_map(None, &patch, root, path),
+        Some("replace") => return merge_map(None, &patch, ctx, path),
         _ => {}
     }
     let mut out = dest.cloned().unwrap_or_default();
@@ -185,7 +315,7 @@ fn merge_map(
             continue;
         }
         path.push(key.clone());
-        let merged = merge_value(dest.and_then(|d| d.get(key)), Some(pv), root, path);
+        let merged = merge_value(dest.and_then(|d| d.get(key)), Some(pv), ctx, path);
         path.pop();
         match merged? {
             Some(v) => {
@@ -203,13 +333,13 @@ fn merge_map(
     }
     for (list, order) in orders {
         path.push(list.clone());
-        let keys = match list_merge(root, path) {
-            ListMerge::Keys(k) => k.first().copied(),
+        let keys = match list_merge(ctx, path) {
+            ListMerge::Keys(k) => k.first().cloned(),
             _ => None,
         };
         path.pop();
         if let Some(Value::Array(items)) = out.get_mut(&list) {
-            reorder(items, &order, keys);
+            reorder(items, &order, keys.as_deref());
         }
     }
     if let Some(keep) = retain {
@@ -239,10 +369,10 @@ fn reorder(items: &mut Vec<Value>, order: &[Value], key: Option<&str>) {
     items.extend(rest);
 }
 
-fn element_keys(v: &Value, keys: &[&str]) -> Vec<String> {
+fn element_keys(v: &Value, keys: &[String]) -> Vec<String> {
     keys.iter()
         .map(|k| {
-            v.get(*k)
+            v.get(k.as_str())
                 .map(crate::kustomization::scalar_string)
                 .unwrap_or_default()
         })
@@ -269,7 +399,7 @@ fn keys_match(a: &[String], b: &[String]) -> bool {
 fn merge_list(
     dest: Option<&Vec<Value>>,
     patch: &[Value],
-    root: Option<&'static [&'static str]>,
+    ctx: &Ctx<'_>,
     path: &mut Vec<String>,
 ) -> Result<Value, SmpError> {
     // A `- $patch: replace|delete|merge` element steers the whole list.
@@ -287,12 +417,12 @@ fn merge_list(
     }
     match directive.as_deref() {
         // Replaced lists are still walked so nested directives and nulls are resolved.
-        Some("replace") => return merge_list(None, &patch, root, path),
+        Some("replace") => return merge_list(None, &patch, ctx, path),
         Some("delete") => return Ok(Value::Array(Vec::new())),
         Some("merge") | None => {}
         Some(other) => return Err(format!("unknown patch strategy '{other}'")),
     }
-    let strategy = list_merge(root, path);
+    let strategy = list_merge(ctx, path);
     if strategy == ListMerge::Replace && directive.is_none() {
         // kyaml takes non-associative lists from the patch verbatim.
         return Ok(Value::Array(patch));
@@ -301,7 +431,7 @@ fn merge_list(
         // Nothing to merge into: drop element-level delete directives and nulls.
         let mut out = Vec::new();
         for p in &patch {
-            if let Some(v) = merge_value(None, Some(p), root, path)? {
+            if let Some(v) = merge_value(None, Some(p), ctx, path)? {
                 if !(v.as_object().is_some_and(Map::is_empty) && p.get("$patch").is_some()) {
                     out.push(v);
                 }
@@ -322,13 +452,13 @@ fn merge_list(
         }
         ListMerge::Keys(keys) => {
             let mut dest_items: Vec<Option<Value>> = dest.iter().cloned().map(Some).collect();
-            let dest_keys: Vec<Vec<String>> = dest.iter().map(|d| element_keys(d, keys)).collect();
+            let dest_keys: Vec<Vec<String>> = dest.iter().map(|d| element_keys(d, &keys)).collect();
             let mut added: Vec<Value> = Vec::new();
             for p in &patch {
-                let pk = element_keys(p, keys);
+                let pk = element_keys(p, &keys);
                 let pos = dest_keys.iter().position(|dk| keys_match(dk, &pk));
                 let existing = pos.and_then(|i| dest_items.get(i).cloned().flatten());
-                let merged = merge_value(existing.as_ref(), Some(p), root, path)?;
+                let merged = merge_value(existing.as_ref(), Some(p), ctx, path)?;
                 if let Some(i) = pos {
                     if let Some(slot) = dest_items.get_mut(i) {
                         *slot = None;

@@ -866,7 +866,7 @@ impl<'a> State<'a> {
         args: &[(usize, Arg)],
         fin: Option<Value>,
     ) -> ExecResult<Value> {
-        let Some(func) = self.set.funcs.get(name).copied() else {
+        let Some(func) = self.set.funcs.get(name).cloned() else {
             return Err(self.err(
                 frame,
                 pos,
@@ -906,7 +906,7 @@ impl<'a> State<'a> {
                 }
                 Ok(last)
             }
-            FuncKind::Native(f) => {
+            FuncKind::Native(_) | FuncKind::Closure(_) => {
                 let mut argv = Vec::with_capacity(nargs);
                 for (p, a) in args {
                     argv.push(self.eval_arg(frame, dot, *p, a)?.or_nil());
@@ -915,7 +915,12 @@ impl<'a> State<'a> {
                     argv.push(v.or_nil());
                 }
                 let mut ctx = Ctx { state: self };
-                match f(&mut ctx, argv) {
+                let result = match &func.kind {
+                    FuncKind::Native(f) => f(&mut ctx, argv),
+                    FuncKind::Closure(f) => f(&mut ctx, argv),
+                    FuncKind::And | FuncKind::Or => Ok(Value::Nil),
+                };
+                match result {
                     Ok(v) => Ok(v),
                     // The node text is only built when an error needs it.
                     Err(crate::funcs::FuncError::Call(msg)) => Err(self.err(

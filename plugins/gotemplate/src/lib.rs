@@ -20,7 +20,7 @@ pub use error::Error;
 pub use exec::{Ctx, ExecOptions, MissingKey, TemplateSet};
 pub use funcs::date::Time;
 pub use funcs::semver::Version as SemVersion;
-pub use funcs::{FuncError, FuncMap, FuncResult, NativeFn, go_builtins, helm, sprig};
+pub use funcs::{ClosureFn, FuncError, FuncMap, FuncResult, NativeFn, go_builtins, helm, sprig};
 pub use value::{MapRef, NumberMode, Object, Value};
 
 /// Helm's `toYaml`: YAML as sigs.k8s.io/yaml prints it, without the final newline.

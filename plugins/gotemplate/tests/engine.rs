@@ -2,6 +2,8 @@
 //! tables: Go printing rules, missing-key modes, Helm's error forms, YAML
 //! helpers, dates with a fixed clock, seeded randomness and host objects.
 
+#![allow(clippy::unwrap_used)] // tests may unwrap
+
 use std::collections::BTreeMap;
 
 use manifold_gotemplate::helm_engine::{ApiVersions, Files, KubeVersion, RenderTemplate};

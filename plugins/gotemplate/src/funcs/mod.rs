@@ -32,15 +32,31 @@ pub type FuncResult = Result<Value, FuncError>;
 /// values already turned into nil.
 pub type NativeFn = fn(&mut Ctx<'_, '_>, Vec<Value>) -> FuncResult;
 
-#[derive(Clone, Copy, Debug)]
+/// A function that captures state (a cluster snapshot for `lookup`, ...).
+pub type ClosureFn =
+    std::sync::Arc<dyn Fn(&mut Ctx<'_, '_>, Vec<Value>) -> FuncResult + Send + Sync>;
+
+#[derive(Clone)]
 pub enum FuncKind {
     Native(NativeFn),
+    Closure(ClosureFn),
     /// Go's short-circuiting builtins.
     And,
     Or,
 }
 
-#[derive(Clone, Copy, Debug)]
+impl std::fmt::Debug for FuncKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FuncKind::Native(_) => f.write_str("Native"),
+            FuncKind::Closure(_) => f.write_str("Closure"),
+            FuncKind::And => f.write_str("And"),
+            FuncKind::Or => f.write_str("Or"),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
 pub struct Func {
     pub kind: FuncKind,
     pub min_args: usize,
@@ -70,6 +86,24 @@ impl FuncMap {
             name.to_string(),
             Func {
                 kind: FuncKind::Native(f),
+                min_args: min,
+                max_args: max,
+            },
+        );
+    }
+
+    /// Adds a function that captures state.
+    pub fn insert_closure(
+        &mut self,
+        name: &str,
+        min: usize,
+        max: Option<usize>,
+        f: impl Fn(&mut Ctx<'_, '_>, Vec<Value>) -> FuncResult + Send + Sync + 'static,
+    ) {
+        self.funcs.insert(
+            name.to_string(),
+            Func {
+                kind: FuncKind::Closure(std::sync::Arc::new(f)),
                 min_args: min,
                 max_args: max,
             },

@@ -56,11 +56,10 @@ struct RegoSource {
     text: String,
 }
 
-/// A block scalar's content starts on the line after the key that
-/// introduces it (`rego: |`); the parser records the key's line.
+/// Line of a Rego string's first line in its YAML file: the parser
+/// records a block scalar (`rego: |`) at its first content line.
 fn first_line(doc: &Document, pointer: &str) -> Option<usize> {
-    let line = usize::try_from(doc.line_of(pointer)?).ok()?;
-    Some(line.saturating_add(1))
+    usize::try_from(doc.line_of(pointer)?).ok()
 }
 
 fn template_sources(

@@ -113,18 +113,31 @@ impl Schema {
     }
 
     /// The list strategy of the field at `path` below definition `root`, if the schema describes it.
+    /// References to Kubernetes pod types the document does not define fall back to the
+    /// built-in table, as kustomize layers custom schemas over its Kubernetes schema.
     fn list_merge(&self, root: &str, path: &[String]) -> Option<ListMerge> {
-        let mut node = self.resolve(self.defs.get(root)?);
-        for seg in path {
+        let mut node = self.defs.get(root)?;
+        for (i, seg) in path.iter().enumerate() {
+            node = match self.resolve_or_builtin(node, path.get(i..).unwrap_or(&[]))? {
+                Ok(n) => n,
+                Err(lm) => return Some(lm),
+            };
             if let Some(items) = node.get("items") {
-                node = self.resolve(items);
+                node = match self.resolve_or_builtin(items, path.get(i..).unwrap_or(&[]))? {
+                    Ok(n) => n,
+                    Err(lm) => return Some(lm),
+                };
             }
             let props = node.get("properties");
             node = match props.and_then(|p| p.get(seg)) {
-                Some(n) => self.resolve(n),
-                None => self.resolve(node.get("additionalProperties")?),
+                Some(n) => n,
+                None => node.get("additionalProperties")?,
             };
         }
+        let node = match self.resolve_or_builtin(node, &[])? {
+            Ok(n) => n,
+            Err(lm) => return Some(lm),
+        };
         let strategy = node
             .get("x-kubernetes-patch-strategy")
             .and_then(Value::as_str)?;
@@ -148,6 +161,41 @@ impl Schema {
             Some(k) => Some(ListMerge::Keys(vec![k.to_string()])),
             None => Some(ListMerge::Primitive),
         }
+    }
+
+    /// Follows `$ref`s; an unknown Kubernetes pod type answers from the built-in table (`Err`).
+    fn resolve_or_builtin<'a>(
+        &'a self,
+        mut node: &'a Value,
+        rest: &[String],
+    ) -> Option<Result<&'a Value, ListMerge>> {
+        for _ in 0..32 {
+            let Some(r) = node.get("$ref").and_then(Value::as_str) else {
+                break;
+            };
+            let name = r.strip_prefix("#/definitions/").unwrap_or(r);
+            match self.defs.get(name) {
+                Some(next) => node = next,
+                None => {
+                    let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
+                    let lm = match name {
+                        "io.k8s.api.core.v1.PodTemplateSpec" => match rest.split_first() {
+                            Some((&"spec", tail)) => pod_spec_list(tail),
+                            _ => ListMerge::Replace,
+                        },
+                        "io.k8s.api.core.v1.PodSpec" => pod_spec_list(&rest),
+                        "io.k8s.api.core.v1.Container" => {
+                            let mut p = vec!["containers"];
+                            p.extend(rest);
+                            pod_spec_list(&p)
+                        }
+                        _ => return None,
+                    };
+                    return Some(Err(lm));
+                }
+            }
+        }
+        Some(Ok(node))
     }
 }
 

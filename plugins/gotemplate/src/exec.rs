@@ -877,16 +877,18 @@ impl<'a> State<'a> {
         let cpos = cmd.pos;
         let nargs = args.len() + usize::from(fin.is_some());
         if nargs < func.min_args || func.max_args.is_some_and(|m| nargs > m) {
+            // Go reports arity at the function name.
             let msg = match func.max_args {
                 Some(m) if m == func.min_args => {
                     format!("wrong number of args for {name}: want {m} got {nargs}")
                 }
                 _ => format!(
-                    "wrong number of args for {name}: want at least {} got {nargs}",
-                    func.min_args
+                    "wrong number of args for {name}: want at least {} got {}",
+                    func.min_args,
+                    args.len()
                 ),
             };
-            return Err(self.err(frame, cpos, command_string(cmd), msg));
+            return Err(self.err(frame, pos, name.to_string(), msg));
         }
         match func.kind {
             FuncKind::And | FuncKind::Or => {
@@ -908,10 +910,27 @@ impl<'a> State<'a> {
             }
             FuncKind::Native(_) | FuncKind::Closure(_) => {
                 let mut argv = Vec::with_capacity(nargs);
-                for (p, a) in args {
-                    argv.push(self.eval_arg(frame, dot, *p, a)?.or_nil());
+                // Which arguments were invalid (missing) before becoming nil:
+                // Go words type errors differently for them.
+                let mut missing: u64 = 0;
+                let mut types: [&'static str; 8] = [""; 8];
+                for (i, (p, a)) in args.iter().enumerate() {
+                    let v = self.eval_arg(frame, dot, *p, a)?;
+                    if matches!(v, Value::Missing) && i < 64 {
+                        missing |= 1 << i;
+                    }
+                    if let Some(t) = types.get_mut(i) {
+                        *t = static_type_name(&v);
+                    }
+                    argv.push(v.or_nil());
                 }
                 if let Some(v) = fin {
+                    if matches!(v, Value::Missing) && args.len() < 64 {
+                        missing |= 1 << args.len();
+                    }
+                    if let Some(t) = types.get_mut(args.len()) {
+                        *t = static_type_name(&v);
+                    }
                     argv.push(v.or_nil());
                 }
                 let mut ctx = Ctx { state: self };
@@ -931,6 +950,20 @@ impl<'a> State<'a> {
                     )),
                     Err(crate::funcs::FuncError::Arg(msg)) => {
                         Err(self.err(frame, cpos, command_string(cmd), msg))
+                    }
+                    Err(crate::funcs::FuncError::Type { index, expected }) => {
+                        let was_missing = index < 64 && missing & (1 << index) != 0;
+                        // The error sits at the argument's node; a piped-in
+                        // value is checked after the last argument (or the name).
+                        let (apos, node) = match args.get(index).or(args.last()) {
+                            Some((p, a)) => (*p, Some(a)),
+                            None => (pos, None),
+                        };
+                        let context = node.map_or_else(|| name.to_string(), arg_string);
+                        let literal = args.get(index).map(|(_, a)| a);
+                        let got = types.get(index).copied().unwrap_or("interface {}");
+                        let msg = type_error(literal, was_missing, expected, got);
+                        Err(self.err(frame, apos, context, msg))
                     }
                 }
             }
@@ -962,6 +995,43 @@ impl Ctx<'_, '_> {
     pub fn tpl(&mut self, text: &str, data: Value) -> Result<String, String> {
         // Helm names tpl text after the top-level template ("gotpl").
         self.state.tpl(text, data, "gotpl")
+    }
+}
+
+/// The Go type of an argument as a type error reports it (a nil held in
+/// an interface is `interface {}`).
+fn static_type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Missing => "",
+        Value::Nil => "interface {}",
+        Value::Bool(_) => "bool",
+        Value::Int(_) => "int",
+        Value::Uint(_) => "uint",
+        Value::Float(_) => "float64",
+        Value::String(_) => "string",
+        Value::List(_) => "[]interface {}",
+        Value::Map(_) => "map[string]interface {}",
+        Value::Object(_) => "struct",
+    }
+}
+
+/// Go's wording for an argument that does not fit a typed parameter.
+fn type_error(literal: Option<&Arg>, was_missing: bool, expected: &str, got: &str) -> String {
+    let kind_word = match expected {
+        "string" => Some("string"),
+        "int" => Some("integer"),
+        "bool" => Some("bool"),
+        "float64" => Some("float"),
+        _ => None,
+    };
+    match literal {
+        Some(a @ (Arg::Number(_) | Arg::String(_) | Arg::Bool(_))) => match kind_word {
+            Some(k) => format!("expected {k}; found {}", arg_string(a)),
+            None => format!("can't handle {} for arg of type {expected}", arg_string(a)),
+        },
+        Some(Arg::Nil) => format!("cannot assign nil to {expected}"),
+        _ if was_missing => format!("invalid value; expected {expected}"),
+        _ => format!("wrong type for value; expected {expected}; got {got}"),
     }
 }
 

@@ -24,6 +24,13 @@ pub enum FuncError {
     /// An argument had the wrong type for the Go signature: reported as is
     /// (`wrong type for value; expected string; got int`).
     Arg(String),
+    /// Argument `index` is not of the parameter's Go type `expected`; the
+    /// executor words the error as Go does for that argument's node
+    /// (`expected string; found 1`, `invalid value; expected string`, ...).
+    Type {
+        index: usize,
+        expected: &'static str,
+    },
 }
 
 pub type FuncResult = Result<Value, FuncError>;
@@ -170,22 +177,14 @@ pub(crate) fn call_err(msg: impl Into<String>) -> FuncError {
     FuncError::Call(msg.into())
 }
 
-/// The Go type name a parameter error reports.
-fn go_type(v: &Value) -> String {
-    v.type_name()
-}
-
 /// A `string` parameter.
 pub(crate) fn arg_str(args: &[Value], i: usize) -> Result<&str, FuncError> {
     match args.get(i) {
         Some(Value::String(s)) => Ok(s),
-        Some(Value::Nil | Value::Missing) | None => {
-            Err(FuncError::Arg("invalid value; expected string".into()))
-        }
-        Some(v) => Err(FuncError::Arg(format!(
-            "wrong type for value; expected string; got {}",
-            go_type(v)
-        ))),
+        _ => Err(FuncError::Type {
+            index: i,
+            expected: "string",
+        }),
     }
 }
 
@@ -193,13 +192,10 @@ pub(crate) fn arg_str(args: &[Value], i: usize) -> Result<&str, FuncError> {
 pub(crate) fn arg_int(args: &[Value], i: usize) -> Result<i64, FuncError> {
     match args.get(i) {
         Some(Value::Int(n)) => Ok(*n),
-        Some(Value::Nil | Value::Missing) | None => {
-            Err(FuncError::Arg("invalid value; expected int".into()))
-        }
-        Some(v) => Err(FuncError::Arg(format!(
-            "wrong type for value; expected int; got {}",
-            go_type(v)
-        ))),
+        _ => Err(FuncError::Type {
+            index: i,
+            expected: "int",
+        }),
     }
 }
 
@@ -207,13 +203,10 @@ pub(crate) fn arg_int(args: &[Value], i: usize) -> Result<i64, FuncError> {
 pub(crate) fn arg_bool(args: &[Value], i: usize) -> Result<bool, FuncError> {
     match args.get(i) {
         Some(Value::Bool(b)) => Ok(*b),
-        Some(Value::Nil | Value::Missing) | None => {
-            Err(FuncError::Arg("invalid value; expected bool".into()))
-        }
-        Some(v) => Err(FuncError::Arg(format!(
-            "wrong type for value; expected bool; got {}",
-            go_type(v)
-        ))),
+        _ => Err(FuncError::Type {
+            index: i,
+            expected: "bool",
+        }),
     }
 }
 

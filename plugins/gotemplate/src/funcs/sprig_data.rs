@@ -283,10 +283,10 @@ pub(crate) fn arg_map(args: &[Value], i: usize) -> Result<Option<MapRef>, FuncEr
     match args.get(i) {
         Some(Value::Map(m)) => Ok(Some(m.clone())),
         Some(Value::Nil | Value::Missing) | None => Ok(None),
-        Some(v) => Err(FuncError::Arg(format!(
-            "wrong type for value; expected map[string]interface {{}}; got {}",
-            v.type_name()
-        ))),
+        Some(_) => Err(FuncError::Type {
+            index: i,
+            expected: "map[string]interface {}",
+        }),
     }
 }
 

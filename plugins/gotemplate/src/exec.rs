@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::error::Error;
 use crate::funcs::{FuncKind, FuncMap};
 use crate::gofmt;
-use crate::parse::{self, Arg, Branch, Command, Node, Pipe, Tree};
+use crate::parse::{self, Arg, Branch, Command, Node, Pipe, Tree, is_empty_tree};
 use crate::value::{Object, Value};
 
 /// What a lookup of a missing map key yields (Go's `missingkey` option).
@@ -93,15 +93,6 @@ impl parse::FuncNames for FuncMap {
     fn has_func(&self, name: &str) -> bool {
         self.get(name).is_some()
     }
-}
-
-/// Go's IsEmptyTree: only blank text. Empty definitions never replace
-/// existing ones, so a file that merely declares blocks does not wipe them.
-fn is_empty_tree(nodes: &[Node]) -> bool {
-    nodes.iter().all(|n| match n {
-        Node::Text(t) => t.trim().is_empty(),
-        _ => false,
-    })
 }
 
 impl TemplateSet {

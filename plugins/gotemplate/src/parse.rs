@@ -780,6 +780,18 @@ pub fn parse(name: &str, text: &str, funcs: &dyn FuncNames) -> Result<Parsed, Er
             },
         }
     }
+    if !is_empty_tree(&root) {
+        if let Some(d) = p
+            .defines
+            .iter()
+            .find(|d| d.name == name && !is_empty_tree(&d.root))
+        {
+            return Err(p.err(
+                p.text.len(),
+                format!("template: multiple definition of template {:?}", d.name),
+            ));
+        }
+    }
     Ok(Parsed {
         main: Tree {
             name: name.to_string(),
@@ -882,12 +894,40 @@ impl<'a> Parser<'a> {
             return Err(self.err(p, "unexpected {{else}}"));
         }
         let _ = pos;
-        self.defines.push(Tree {
-            name,
-            parse_name: self.name.to_string(),
-            text: self.text.clone(),
-            root: list,
-        });
+        let end_pos = self
+            .toks
+            .get(self.i.saturating_sub(1))
+            .map_or(npos, |t| t.0);
+        self.add_define(
+            Tree {
+                name,
+                parse_name: self.name.to_string(),
+                text: self.text.clone(),
+                root: list,
+            },
+            end_pos,
+        )
+    }
+
+    /// Go's rule within one parse: an empty definition never replaces a
+    /// non-empty one, and two non-empty definitions of a name are an error.
+    fn add_define(&mut self, tree: Tree, pos: usize) -> PResult<()> {
+        match self.defines.iter().position(|d| d.name == tree.name) {
+            None => self.defines.push(tree),
+            Some(i) => {
+                let old_empty = self.defines.get(i).is_some_and(|d| is_empty_tree(&d.root));
+                if old_empty {
+                    if let Some(slot) = self.defines.get_mut(i) {
+                        *slot = tree;
+                    }
+                } else if !is_empty_tree(&tree.root) {
+                    return Err(self.err(
+                        pos,
+                        format!("template: multiple definition of template {:?}", tree.name),
+                    ));
+                }
+            }
+        }
         Ok(())
     }
 
@@ -1007,12 +1047,16 @@ impl<'a> Parser<'a> {
                     if let Item::Else(p, _) = end {
                         return Err(self.err(p, "unexpected {{else}}"));
                     }
-                    self.defines.push(Tree {
-                        name: name.clone(),
-                        parse_name: self.name.to_string(),
-                        text: self.text.clone(),
-                        root: list,
-                    });
+                    let end_pos = self.toks.get(self.i.saturating_sub(1)).map_or(pos, |t| t.0);
+                    self.add_define(
+                        Tree {
+                            name: name.clone(),
+                            parse_name: self.name.to_string(),
+                            text: self.text.clone(),
+                            root: list,
+                        },
+                        end_pos,
+                    )?;
                 }
                 Ok(Item::Node(Node::Template { pos, name, pipe }))
             }
@@ -1304,6 +1348,14 @@ fn describe(t: &Tok) -> String {
 
 fn describe_arg(a: &Arg) -> String {
     crate::exec::arg_string(a)
+}
+
+/// Go's IsEmptyTree: only blank text.
+pub(crate) fn is_empty_tree(nodes: &[Node]) -> bool {
+    nodes.iter().all(|n| match n {
+        Node::Text(t) => t.trim().is_empty(),
+        _ => false,
+    })
 }
 
 /// Names every template defined in `parsed`, for duplicate checks.

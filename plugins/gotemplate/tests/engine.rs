@@ -296,6 +296,20 @@ const ROWS: &[Row] = &[
         "null",
         "undefined variable \"$x\"",
     ),
+    err(
+        "duplicate define in one file",
+        Go,
+        r#"{{ define "a" }}1{{ end }}{{ define "a" }}2{{ end }}"#,
+        "null",
+        "multiple definition of template \"a\"",
+    ),
+    ok(
+        "empty define keeps earlier",
+        Go,
+        r#"{{ define "a" }}1{{ end }}{{ define "a" }} {{ end }}{{ template "a" }}"#,
+        "null",
+        "1",
+    ),
     // Sprig and Helm helpers
     ok(
         "default and empty",

@@ -780,8 +780,8 @@ pub fn parse(name: &str, text: &str, funcs: &dyn FuncNames) -> Result<Parsed, Er
             },
         }
     }
-    if !is_empty_tree(&root) {
-        if let Some(d) = p
+    if !is_empty_tree(&root)
+        && let Some(d) = p
             .defines
             .iter()
             .find(|d| d.name == name && !is_empty_tree(&d.root))
@@ -791,7 +791,6 @@ pub fn parse(name: &str, text: &str, funcs: &dyn FuncNames) -> Result<Parsed, Er
                 format!("template: multiple definition of template {:?}", d.name),
             ));
         }
-    }
     Ok(Parsed {
         main: Tree {
             name: name.to_string(),

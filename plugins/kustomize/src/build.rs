@@ -301,6 +301,14 @@ impl<'a> Builder<'a> {
         // Bases and components may have loaded an `openapi:` schema that now applies here too.
         let ldr = self.loader(dir, kfile);
         crate::transform::run_builtin(&ldr, k, &mut acc)?;
+        if let Some(v) = k.validators.first() {
+            return Err(Error::invalid(
+                kfile,
+                format!(
+                    "validators ('{v}') are external plugins, which this sandboxed builder cannot run; remove the 'validators' entry"
+                ),
+            ));
+        }
         for entry in &k.transformers {
             let docs = self.plugin_docs(&ldr, entry)?;
             crate::transform::run_transformer_entry(&ldr, docs, &mut acc)?;
@@ -491,18 +499,18 @@ pub fn absorb(list: &mut Vec<Res>, mut r: Res) -> Result<(), String> {
                         let mut merged = crate::resource::string_map(old.value.get(key));
                         let mine = crate::resource::string_map(r.value.get(key));
                         merged.extend(mine);
-                        if let Some(obj) = r.value.as_object_mut() {
-                            if !merged.is_empty() {
-                                obj.insert(
-                                    key.into(),
-                                    serde_json::Value::Object(
-                                        merged
-                                            .into_iter()
-                                            .map(|(k, v)| (k, serde_json::Value::String(v)))
-                                            .collect(),
-                                    ),
-                                );
-                            }
+                        if let Some(obj) = r.value.as_object_mut()
+                            && !merged.is_empty()
+                        {
+                            obj.insert(
+                                key.into(),
+                                serde_json::Value::Object(
+                                    merged
+                                        .into_iter()
+                                        .map(|(k, v)| (k, serde_json::Value::String(v)))
+                                        .collect(),
+                                ),
+                            );
                         }
                     }
                     r.origin = old.origin.clone();

@@ -39,10 +39,6 @@ impl FieldSpec {
             create: v.get("create").and_then(Value::as_bool).unwrap_or(false),
         })
     }
-
-    pub fn segments(&self) -> Vec<String> {
-        split_path(&self.path)
-    }
 }
 
 /// Splits a field path on '/', honouring `\/` as a literal slash (annotation keys).
@@ -123,24 +119,6 @@ pub fn walk(
             walk(field, rest, create, leaf, set)
         }
         _ => Err("expected sequence or mapping node".into()),
-    }
-}
-
-/// Read-only variant of [`walk`]: collects references to every value at the path.
-pub fn find<'a>(node: &'a Value, segments: &[String], out: &mut Vec<&'a Value>) {
-    let Some((first, rest)) = segments.split_first() else {
-        out.push(node);
-        return;
-    };
-    match node {
-        Value::Array(items) => items.iter().for_each(|i| find(i, segments, out)),
-        Value::Object(map) => {
-            let name = first.strip_suffix("[]").unwrap_or(first);
-            if let Some(f) = map.get(name) {
-                find(f, rest, out);
-            }
-        }
-        _ => {}
     }
 }
 

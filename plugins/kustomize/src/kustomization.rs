@@ -54,6 +54,8 @@ pub struct Kustomization {
     pub api_version: String,
     #[serde(default, deserialize_with = "opt_string")]
     pub kind: String,
+    /// Accepted (kustomize allows it) but has no effect on the build.
+    #[allow(dead_code)]
     #[serde(default)]
     pub metadata: Option<Value>,
     #[serde(default, deserialize_with = "string_map")]

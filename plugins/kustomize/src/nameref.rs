@@ -186,10 +186,10 @@ impl Ctx<'_> {
         let Some(pick) = self.select(old, cands, false)? else {
             return Ok(());
         };
-        if let Some(c) = self.cands.get(pick) {
-            if c.cur.name != *old {
-                *node = Value::String(c.cur.name.clone());
-            }
+        if let Some(c) = self.cands.get(pick)
+            && c.cur.name != *old
+        {
+            *node = Value::String(c.cur.name.clone());
         }
         Ok(())
     }

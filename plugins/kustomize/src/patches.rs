@@ -147,10 +147,10 @@ fn apply_sm_at(
     };
     let mut p = patch.clone();
     // The patch takes the target's apiVersion (kustomize copies the target's gvk, keeping the patch's kind).
-    if let Some(obj) = p.as_object_mut() {
-        if let Some(api) = r.value.get("apiVersion").cloned() {
-            obj.insert("apiVersion".into(), api);
-        }
+    if let Some(obj) = p.as_object_mut()
+        && let Some(api) = r.value.get("apiVersion").cloned()
+    {
+        obj.insert("apiVersion".into(), api);
     }
     let (name, ns, kind) = (
         r.name().to_string(),

@@ -132,31 +132,6 @@ impl Res {
             meta.insert(key.into(), Value::Object(m));
         }
     }
-
-    /// Whether the object's name ends with the given (outermost-last) prefixes and suffixes pattern.
-    pub fn prefixes_suffixes_equal(&self, other: &Res, allow_empty: bool) -> bool {
-        let pe = self.prefixes.is_empty() || other.prefixes.is_empty();
-        let se = self.suffixes.is_empty() || other.suffixes.is_empty();
-        if allow_empty {
-            (pe || same_ending(&self.prefixes, &other.prefixes))
-                && (se || same_ending(&self.suffixes, &other.suffixes))
-        } else {
-            same_ending(&self.prefixes, &other.prefixes)
-                && same_ending(&self.suffixes, &other.suffixes)
-        }
-    }
-}
-
-/// Whether one slice is a suffix of the other (kustomize's SameEndingSubSlice).
-fn same_ending(a: &[String], b: &[String]) -> bool {
-    if a.is_empty() && b.is_empty() {
-        return true;
-    }
-    if a.is_empty() || b.is_empty() {
-        return false;
-    }
-    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
-    long.ends_with(short)
 }
 
 pub fn metadata_mut(value: &mut Value) -> &mut Map<String, Value> {
@@ -205,13 +180,5 @@ mod tests {
         assert_eq!(r.org_id().namespace, "default");
         assert_eq!(r.cur_id().name, "p-a");
         assert_eq!(r.all_ids().len(), 2);
-    }
-
-    #[test]
-    fn ending_slices() {
-        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-        assert!(same_ending(&s(&["a", "b"]), &s(&["b"])));
-        assert!(!same_ending(&s(&["a", "b"]), &s(&["a"])));
-        assert!(same_ending(&[], &[]));
     }
 }

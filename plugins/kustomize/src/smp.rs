@@ -96,22 +96,6 @@ impl Schema {
             .map(|(_, n)| n.clone())
     }
 
-    fn resolve<'a>(&'a self, mut node: &'a Value) -> &'a Value {
-        for _ in 0..32 {
-            let Some(r) = node.get("$ref").and_then(Value::as_str) else {
-                break;
-            };
-            let Some(next) = r
-                .strip_prefix("#/definitions/")
-                .and_then(|n| self.defs.get(n))
-            else {
-                break;
-            };
-            node = next;
-        }
-        node
-    }
-
     /// The list strategy of the field at `path` below definition `root`, if the schema describes it.
     /// References to Kubernetes pod types the document does not define fall back to the
     /// built-in table, as kustomize layers custom schemas over its Kubernetes schema.
@@ -230,10 +214,10 @@ fn is_builtin_group(group: &str) -> bool {
 }
 
 fn list_merge(ctx: &Ctx<'_>, path: &[String]) -> ListMerge {
-    if let Some((schema, root)) = &ctx.custom {
-        if let Some(lm) = schema.list_merge(root, path) {
-            return lm;
-        }
+    if let Some((schema, root)) = &ctx.custom
+        && let Some(lm) = schema.list_merge(root, path)
+    {
+        return lm;
     }
     let Some(root) = ctx.root else {
         return ListMerge::Replace;
@@ -479,10 +463,10 @@ fn merge_list(
         // Nothing to merge into: drop element-level delete directives and nulls.
         let mut out = Vec::new();
         for p in &patch {
-            if let Some(v) = merge_value(None, Some(p), ctx, path)? {
-                if !(v.as_object().is_some_and(Map::is_empty) && p.get("$patch").is_some()) {
-                    out.push(v);
-                }
+            if let Some(v) = merge_value(None, Some(p), ctx, path)?
+                && !(v.as_object().is_some_and(Map::is_empty) && p.get("$patch").is_some())
+            {
+                out.push(v);
             }
         }
         return Ok(Value::Array(out));
@@ -507,10 +491,10 @@ fn merge_list(
                 let pos = dest_keys.iter().position(|dk| keys_match(dk, &pk));
                 let existing = pos.and_then(|i| dest_items.get(i).cloned().flatten());
                 let merged = merge_value(existing.as_ref(), Some(p), ctx, path)?;
-                if let Some(i) = pos {
-                    if let Some(slot) = dest_items.get_mut(i) {
-                        *slot = None;
-                    }
+                if let Some(i) = pos
+                    && let Some(slot) = dest_items.get_mut(i)
+                {
+                    *slot = None;
                 }
                 match merged {
                     Some(v) if !v.as_object().is_some_and(Map::is_empty) => added.push(v),

@@ -176,14 +176,12 @@ fn namespace(res: &mut [Res], ns: &str, specs: &[FieldSpec]) -> Result<(), Strin
             .unwrap_or("")
             .to_string();
         let is_binding = gvk.kind == "RoleBinding" || gvk.kind == "ClusterRoleBinding";
-        if is_binding {
-            if let Some(Value::Array(subjects)) = r.value.get_mut("subjects") {
-                for s in subjects.iter_mut() {
-                    if s.get("name").and_then(Value::as_str) == Some("default") {
-                        if let Some(o) = s.as_object_mut() {
-                            o.insert("namespace".into(), Value::String(ns.to_string()));
-                        }
-                    }
+        if is_binding && let Some(Value::Array(subjects)) = r.value.get_mut("subjects") {
+            for s in subjects.iter_mut() {
+                if s.get("name").and_then(Value::as_str) == Some("default")
+                    && let Some(o) = s.as_object_mut()
+                {
+                    o.insert("namespace".into(), Value::String(ns.to_string()));
                 }
             }
         }
@@ -327,10 +325,10 @@ fn images(res: &mut [Res], img: &Image, specs: &[FieldSpec]) -> Result<(), Strin
         return Ok(());
     };
     let update = |v: &mut Value| {
-        if let Value::String(s) = v {
-            if re.is_match(s) {
-                *s = new_image(s, img);
-            }
+        if let Value::String(s) = v
+            && re.is_match(s)
+        {
+            *s = new_image(s, img);
         }
     };
     for r in res.iter_mut() {
@@ -364,12 +362,12 @@ fn legacy_containers(v: &mut Value, update: &dyn Fn(&mut Value)) {
         Value::Object(m) => {
             for (k, child) in m.iter_mut() {
                 legacy_containers(child, update);
-                if k == "containers" || k == "initContainers" {
-                    if let Value::Array(items) = child {
-                        for it in items {
-                            if let Some(img) = it.get_mut("image") {
-                                update(img);
-                            }
+                if (k == "containers" || k == "initContainers")
+                    && let Value::Array(items) = child
+                {
+                    for it in items {
+                        if let Some(img) = it.get_mut("image") {
+                            update(img);
                         }
                     }
                 }

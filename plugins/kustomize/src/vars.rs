@@ -70,7 +70,7 @@ pub fn resolve(res: &mut [Res], vars: &[Var], config: &TransformerConfig) -> Res
         } else {
             &v.fieldref.field_path
         };
-        let Some(r) = res.iter().find(|r| r.ref_vars.iter().any(|n| *n == v.name)) else {
+        let Some(r) = res.iter().find(|r| r.ref_vars.contains(&v.name)) else {
             return Err(format!(
                 "var '{}' cannot be mapped to a field in the set of known resources",
                 v.name

@@ -89,6 +89,22 @@ pub fn resources_from(text: &str, file: &str) -> Result<Vec<Value>, Error> {
     Ok(out)
 }
 
+/// kustomize reads annotations as strings: `port: 8080` comes out as `"8080"`.
+fn stringify_annotations(mut doc: Value) -> Value {
+    if let Some(Value::Object(ann)) = doc.pointer_mut("/metadata/annotations") {
+        for (_, v) in ann.iter_mut() {
+            if !v.is_string() {
+                let text = match &*v {
+                    Value::Null => "null".to_string(),
+                    other => crate::kustomization::scalar_string(other),
+                };
+                *v = Value::String(text);
+            }
+        }
+    }
+    doc
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,20 +125,4 @@ mod tests {
             }
         }
     }
-}
-
-/// kustomize reads annotations as strings: `port: 8080` comes out as `"8080"`.
-fn stringify_annotations(mut doc: Value) -> Value {
-    if let Some(Value::Object(ann)) = doc.pointer_mut("/metadata/annotations") {
-        for (_, v) in ann.iter_mut() {
-            if !v.is_string() {
-                let text = match &*v {
-                    Value::Null => "null".to_string(),
-                    other => crate::kustomization::scalar_string(other),
-                };
-                *v = Value::String(text);
-            }
-        }
-    }
-    doc
 }

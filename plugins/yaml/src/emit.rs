@@ -203,10 +203,9 @@ impl Emitter {
     }
 
     fn key(&mut self, k: &str, indent: usize) {
-        let facts = analyze(k);
         // go-yaml writes `? key` for keys that are multi-line or longer
         // than 128 bytes.
-        if facts.multiline || k.len() > 128 {
+        if k.len() > 128 || k.chars().any(is_break) {
             self.ascii("? ");
             self.string(k, indent + 2, false);
             self.line_start(indent);
@@ -223,6 +222,14 @@ impl Emitter {
     }
 
     fn string(&mut self, s: &str, indent: usize, simple_key: bool) {
+        if simple_text(s) {
+            if plain_reads_back(s) {
+                self.plain(s, indent, !simple_key);
+            } else {
+                self.double(s, indent, !simple_key);
+            }
+            return;
+        }
         let facts = analyze(s);
         let mut style = if s.contains('\n') {
             Style::Literal
@@ -263,7 +270,7 @@ impl Emitter {
     fn plain(&mut self, s: &str, indent: usize, allow_breaks: bool) {
         if !allow_breaks || self.column + s.len() <= self.width || !s.contains(' ') {
             self.out.push_str(s);
-            self.column += s.chars().count();
+            self.column += width(s);
             return;
         }
         let mut spaces = false;
@@ -438,64 +445,103 @@ fn format_float(f: f64) -> String {
 /// non-letters sort before letters, and digit runs compare as numbers.
 pub(crate) fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
     use std::cmp::Ordering;
-    let less = |a: &[char], b: &[char]| -> bool {
-        for i in 0..a.len().min(b.len()) {
-            if a[i] == b[i] {
-                continue;
-            }
-            let al = a[i].is_alphabetic();
-            let bl = b[i].is_alphabetic();
-            if al && bl {
-                return a[i] < b[i];
-            }
-            if al || bl {
-                return bl;
-            }
-            let (mut an, mut bn) = (0i64, 0i64);
-            if a[i] == '0' || b[i] == '0' {
-                // A zero inside a number (after a non-zero digit) is
-                // significant, so both sides start from 1.
-                let mut j = i;
-                while j > 0 && a[j - 1].is_ascii_digit() {
-                    if a[j - 1] != '0' {
-                        an = 1;
-                        bn = 1;
-                        break;
-                    }
-                    j -= 1;
-                }
-            }
-            let mut ai = i;
-            while ai < a.len() && a[ai].is_ascii_digit() {
-                an = an.wrapping_mul(10).wrapping_add(a[ai] as i64 - '0' as i64);
-                ai += 1;
-            }
-            let mut bi = i;
-            while bi < b.len() && b[bi].is_ascii_digit() {
-                bn = bn.wrapping_mul(10).wrapping_add(b[bi] as i64 - '0' as i64);
-                bi += 1;
-            }
-            if an != bn {
-                return an < bn;
-            }
-            if ai != bi {
-                return ai < bi;
-            }
-            return a[i] < b[i];
-        }
-        a.len() < b.len()
-    };
     if a == b {
         return Ordering::Equal;
     }
-    let ac: Vec<char> = a.chars().collect();
-    let bc: Vec<char> = b.chars().collect();
-    if less(&ac, &bc) {
-        Ordering::Less
-    } else if less(&bc, &ac) {
-        Ordering::Greater
+    let (lt, gt) = if a.is_ascii() && b.is_ascii() {
+        let (a, b) = (a.as_bytes(), b.as_bytes());
+        let letter = |c: u8| c.is_ascii_alphabetic();
+        (natural_less(a, b, letter), natural_less(b, a, letter))
     } else {
-        Ordering::Equal
+        let a: Vec<char> = a.chars().collect();
+        let b: Vec<char> = b.chars().collect();
+        let letter = |c: char| c.is_alphabetic();
+        (natural_less(&a, &b, letter), natural_less(&b, &a, letter))
+    };
+    match (lt, gt) {
+        (true, _) => Ordering::Less,
+        (false, true) => Ordering::Greater,
+        (false, false) => Ordering::Equal,
+    }
+}
+
+fn natural_less<C>(a: &[C], b: &[C], letter: impl Fn(C) -> bool) -> bool
+where
+    C: Copy + Ord + Into<u32>,
+{
+    let digit = |c: C| {
+        let v: u32 = c.into();
+        (b'0' as u32..=b'9' as u32)
+            .contains(&v)
+            .then(|| (v - b'0' as u32) as i64)
+    };
+    let zero = |c: C| digit(c) == Some(0);
+    for i in 0..a.len().min(b.len()) {
+        if a[i] == b[i] {
+            continue;
+        }
+        let al = letter(a[i]);
+        let bl = letter(b[i]);
+        if al && bl {
+            return a[i] < b[i];
+        }
+        if al || bl {
+            return bl;
+        }
+        let (mut an, mut bn) = (0i64, 0i64);
+        if zero(a[i]) || zero(b[i]) {
+            // A zero inside a number (after a non-zero digit) is
+            // significant, so both sides start from 1.
+            let mut j = i;
+            while j > 0 && digit(a[j - 1]).is_some() {
+                if !zero(a[j - 1]) {
+                    an = 1;
+                    bn = 1;
+                    break;
+                }
+                j -= 1;
+            }
+        }
+        let mut ai = i;
+        while let Some(d) = a.get(ai).and_then(|&c| digit(c)) {
+            an = an.wrapping_mul(10).wrapping_add(d);
+            ai += 1;
+        }
+        let mut bi = i;
+        while let Some(d) = b.get(bi).and_then(|&c| digit(c)) {
+            bn = bn.wrapping_mul(10).wrapping_add(d);
+            bi += 1;
+        }
+        if an != bn {
+            return an < bn;
+        }
+        if ai != bi {
+            return ai < bi;
+        }
+        return a[i] < b[i];
+    }
+    a.len() < b.len()
+}
+
+/// Printable ASCII without spaces at the ends, no `:`/`#` and a harmless
+/// first byte: nothing in go-yaml's analysis can object to plain style.
+fn simple_text(s: &str) -> bool {
+    let b = s.as_bytes();
+    let (Some(&first), Some(&last)) = (b.first(), b.last()) else {
+        return false;
+    };
+    (first.is_ascii_alphanumeric() || first == b'/' || first == b'_')
+        && last != b' '
+        && b.iter()
+            .all(|&c| (b' '..=b'~').contains(&c) && c != b':' && c != b'#')
+}
+
+/// Characters in `s`, which is how go-yaml counts columns.
+fn width(s: &str) -> usize {
+    if s.is_ascii() {
+        s.len()
+    } else {
+        s.chars().count()
     }
 }
 

@@ -46,6 +46,8 @@ pub(crate) fn parse(text: &str, opts: &ParseOptions) -> R<Vec<Document>> {
         opts,
         pointer: String::new(),
         positions: None,
+        entries: Vec::new(),
+        items: Vec::new(),
     };
     p.documents()
 }
@@ -62,6 +64,10 @@ struct Fast<'a> {
     opts: &'a ParseOptions,
     pointer: String,
     positions: Option<HashMap<String, u32>>,
+    /// Scratch stacks: collections gather their children here and are
+    /// then built with their exact size, saving the growth reallocations.
+    entries: Vec<(String, Value)>,
+    items: Vec<Value>,
 }
 
 /// How a node may start where it was found.
@@ -700,7 +706,7 @@ impl<'a> Fast<'a> {
 
     fn block_map(&mut self, indent: usize) -> R<Value> {
         self.enter()?;
-        let mut map = Map::new();
+        let base = self.entries.len();
         loop {
             let key_line = self.line;
             let key = self.key()?;
@@ -730,10 +736,7 @@ impl<'a> Fast<'a> {
                 self.node(indent as isize, Place::Value)?
             };
             self.pointer.truncate(seg);
-            let dup = map.insert(key, value).is_some();
-            if dup && self.opts.duplicate_keys == Duplicates::Error {
-                return Err(Bail);
-            }
+            self.entries.push((key, value));
             match self.current_indent() {
                 Some(j) if j == indent && !(j == 0 && self.at_doc_marker()) => {
                     if self.at_dash() {
@@ -745,7 +748,22 @@ impl<'a> Fast<'a> {
             }
         }
         self.depth -= 1;
+        self.finish_map(base)
+    }
+
+    /// Builds the mapping from the entries gathered since `base`.
+    fn finish_map(&mut self, base: usize) -> R<Value> {
+        let mut map = Map::with_capacity(self.entries.len() - base);
+        for (k, v) in self.entries.drain(base..) {
+            if map.insert(k, v).is_some() && self.opts.duplicate_keys == Duplicates::Error {
+                return Err(Bail);
+            }
+        }
         Ok(Value::Object(map))
+    }
+
+    fn finish_seq(&mut self, base: usize) -> Value {
+        Value::Array(self.items.drain(base..).collect())
     }
 
     fn at_dash(&self) -> bool {
@@ -804,11 +822,11 @@ impl<'a> Fast<'a> {
 
     fn block_seq(&mut self, indent: usize) -> R<Value> {
         self.enter()?;
-        let mut items = Vec::new();
+        let base = self.items.len();
         loop {
             // On the dash.
             self.pos += 1;
-            let seg = self.push_index(items.len());
+            let seg = self.push_index(self.items.len() - base);
             self.skip_spaces()?;
             let item = if self.at_eol() || self.peek(0) == b'#' {
                 let dash_line = self.line;
@@ -830,7 +848,7 @@ impl<'a> Fast<'a> {
                 self.node(indent as isize, Place::Block)?
             };
             self.pointer.truncate(seg);
-            items.push(item);
+            self.items.push(item);
             match self.current_indent() {
                 Some(j) if j == indent && self.at_dash() && !(j == 0 && self.at_doc_marker()) => {}
                 Some(j) if j > indent => return Err(Bail),
@@ -838,7 +856,7 @@ impl<'a> Fast<'a> {
             }
         }
         self.depth -= 1;
-        Ok(Value::Array(items))
+        Ok(self.finish_seq(base))
     }
 
     /// Skips blanks, line breaks and comments inside a flow collection;
@@ -876,19 +894,19 @@ impl<'a> Fast<'a> {
             b'[' => {
                 self.enter()?;
                 self.pos += 1;
-                let mut items = Vec::new();
+                let base = self.items.len();
                 loop {
                     self.flow_space(parent)?;
                     if self.peek(0) == b']' {
                         self.pos += 1;
                         break;
                     }
-                    let seg = self.push_index(items.len());
+                    let seg = self.push_index(self.items.len() - base);
                     let line = self.line;
                     self.record(line);
                     let v = self.flow_node(parent)?;
                     self.pointer.truncate(seg);
-                    items.push(v);
+                    self.items.push(v);
                     self.flow_space(parent)?;
                     match self.peek(0) {
                         b',' => self.pos += 1,
@@ -900,12 +918,12 @@ impl<'a> Fast<'a> {
                     }
                 }
                 self.depth -= 1;
-                Ok(Value::Array(items))
+                Ok(self.finish_seq(base))
             }
             b'{' => {
                 self.enter()?;
                 self.pos += 1;
-                let mut map = Map::new();
+                let base = self.entries.len();
                 loop {
                     self.flow_space(parent)?;
                     if self.peek(0) == b'}' {
@@ -934,11 +952,7 @@ impl<'a> Fast<'a> {
                         Value::Null
                     };
                     self.pointer.truncate(seg);
-                    if map.insert(key, value).is_some()
-                        && self.opts.duplicate_keys == Duplicates::Error
-                    {
-                        return Err(Bail);
-                    }
+                    self.entries.push((key, value));
                     self.flow_space(parent)?;
                     match self.peek(0) {
                         b',' => self.pos += 1,
@@ -950,7 +964,7 @@ impl<'a> Fast<'a> {
                     }
                 }
                 self.depth -= 1;
-                Ok(Value::Object(map))
+                self.finish_map(base)
             }
             b'"' | b'\'' => Ok(Value::String(self.quoted(parent)?)),
             b'&' | b'*' | b'!' | b'?' | b'|' | b'>' | b'%' | b'@' | b'`' | b'#' | b',' | b']'

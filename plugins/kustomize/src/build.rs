@@ -36,6 +36,8 @@ pub struct Loader<'a> {
     /// The kustomization file, for messages.
     pub kfile: String,
     pub restrict: bool,
+    /// The build root when build metadata is tracked (root kustomization has `buildMetadata`).
+    pub track: Option<String>,
     /// Custom OpenAPI schema in effect (kustomization `openapi:`), for strategic merges.
     pub schema: Option<std::rc::Rc<crate::smp::Schema>>,
 }
@@ -113,6 +115,8 @@ struct Builder<'a> {
     stack: Vec<String>,
     /// The last `openapi:` schema loaded; like kustomize's global schema it stays in effect.
     schema: Option<std::rc::Rc<crate::smp::Schema>>,
+    /// Set to the build root when the root kustomization asks for build metadata.
+    track: Option<String>,
 }
 
 pub fn run(fs: &dyn FileSystem, target: &str, opts: &Options) -> Result<Vec<Resource>, Error> {
@@ -123,8 +127,12 @@ pub fn run(fs: &dyn FileSystem, target: &str, opts: &Options) -> Result<Vec<Reso
         opts,
         stack: Vec::new(),
         schema: None,
+        track: None,
     };
     let (k, kfile) = b.load_kustomization(&root)?;
+    if !k.build_metadata.is_empty() {
+        b.track = Some(root.clone());
+    }
     b.stack.push(root.clone());
     let mut acc = b.accumulate(&root, &kfile, &k, Acc::new())?;
     b.stack.pop();
@@ -158,6 +166,25 @@ pub fn run(fs: &dyn FileSystem, target: &str, opts: &Options) -> Result<Vec<Reso
                 "annotations",
                 &[("config.kubernetes.io/origin".to_string(), text)],
             );
+        }
+    }
+
+    if k.build_metadata
+        .iter()
+        .any(|m| m == "transformerAnnotations")
+    {
+        for r in &mut acc.res {
+            if !r.transformations.is_empty() {
+                let text = r.transformations.clone();
+                crate::transform::set_map_entries(
+                    r,
+                    "annotations",
+                    &[(
+                        "alpha.config.kubernetes.io/transformations".to_string(),
+                        text,
+                    )],
+                );
+            }
         }
     }
 
@@ -225,6 +252,7 @@ impl<'a> Builder<'a> {
             kfile: kfile.to_string(),
             restrict: self.restrict(),
             schema: self.schema.clone(),
+            track: self.track.clone(),
         }
     }
 
@@ -552,7 +580,7 @@ fn copy_merge_meta(r: &mut Res, old: &Res) {
 }
 
 /// `path` of `to` relative to the folder `from` (both repository-relative).
-fn relative(from: &str, to: &str) -> String {
+pub fn relative(from: &str, to: &str) -> String {
     let f: Vec<&str> = from.split('/').filter(|s| !s.is_empty()).collect();
     let t: Vec<&str> = to.split('/').filter(|s| !s.is_empty()).collect();
     let common = f.iter().zip(&t).take_while(|(a, b)| a == b).count();

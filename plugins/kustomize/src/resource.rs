@@ -21,6 +21,8 @@ pub struct Res {
     pub ref_vars: Vec<String>,
     /// For generated objects: the generator kind and its configuration's name (may be empty).
     pub generated_by: Option<(String, String)>,
+    /// Rendered `alpha.config.kubernetes.io/transformations` entries (build metadata tracking).
+    pub transformations: String,
 }
 
 impl Res {
@@ -35,6 +37,7 @@ impl Res {
             behavior: String::new(),
             ref_vars: Vec::new(),
             generated_by: None,
+            transformations: String::new(),
         }
     }
 

@@ -20,22 +20,27 @@ pub fn run_builtin(ldr: &Loader<'_>, k: &Kustomization, acc: &mut Acc) -> Result
     if !k.patches_strategic_merge.is_empty() {
         crate::patches::strategic_merge_entries(ldr, &k.patches_strategic_merge, &mut acc.res)
             .map_err(|e| e.context("patchesStrategicMerge"))?;
+        record(ldr, acc, "PatchStrategicMergeTransformer", None);
     }
     for p in k.patches.iter().flatten() {
         crate::patches::patch_entry(ldr, p, &mut acc.res, false)
             .map_err(|e| e.context("patches"))?;
+        record(ldr, acc, "PatchTransformer", None);
     }
     if !k.namespace.is_empty() {
         namespace(&mut acc.res, &k.namespace, &acc.config.namespace)
             .map_err(|m| Error::invalid(&ldr.kfile, m))?;
+        record(ldr, acc, "NamespaceTransformer", None);
     }
     if !k.name_prefix.is_empty() {
         prefix_suffix(&mut acc.res, &k.name_prefix, "", &acc.config.name_prefix)
             .map_err(|m| Error::invalid(&ldr.kfile, m))?;
+        record(ldr, acc, "PrefixTransformer", None);
     }
     if !k.name_suffix.is_empty() {
         prefix_suffix(&mut acc.res, "", &k.name_suffix, &acc.config.name_suffix)
             .map_err(|m| Error::invalid(&ldr.kfile, m))?;
+        record(ldr, acc, "SuffixTransformer", None);
     }
     for l in k.labels.iter().flatten() {
         let mut specs: Vec<FieldSpec> = l
@@ -73,8 +78,10 @@ pub fn run_builtin(ldr: &Loader<'_>, k: &Kustomization, acc: &mut Acc) -> Result
             .map(|(a, b)| (a.clone(), b.clone()))
             .collect();
         add_map_entries(&mut acc.res, &pairs, &specs).map_err(|m| Error::invalid(&ldr.kfile, m))?;
+        record(ldr, acc, "LabelTransformer", None);
     }
-    if !k.common_labels.is_empty() {
+    // kustomize runs one label transformer for commonLabels whenever any labels are configured.
+    if !k.common_labels.is_empty() || k.labels.as_ref().is_some_and(|l| !l.is_empty()) {
         let pairs: Vec<(String, String)> = k
             .common_labels
             .iter()
@@ -82,6 +89,7 @@ pub fn run_builtin(ldr: &Loader<'_>, k: &Kustomization, acc: &mut Acc) -> Result
             .collect();
         add_map_entries(&mut acc.res, &pairs, &acc.config.common_labels)
             .map_err(|m| Error::invalid(&ldr.kfile, m))?;
+        record(ldr, acc, "LabelTransformer", None);
     }
     if !k.common_annotations.is_empty() {
         let pairs: Vec<(String, String)> = k
@@ -91,22 +99,51 @@ pub fn run_builtin(ldr: &Loader<'_>, k: &Kustomization, acc: &mut Acc) -> Result
             .collect();
         add_map_entries(&mut acc.res, &pairs, &acc.config.common_annotations)
             .map_err(|m| Error::invalid(&ldr.kfile, m))?;
+        record(ldr, acc, "AnnotationsTransformer", None);
     }
     for p in k.patches_json6902.iter().flatten() {
         crate::patches::patch_entry(ldr, p, &mut acc.res, true)
             .map_err(|e| e.context("patchesJson6902"))?;
+        record(ldr, acc, "PatchJson6902Transformer", None);
     }
     for r in k.replicas.iter().flatten() {
         replicas(&mut acc.res, r, &acc.config.replicas)
             .map_err(|m| Error::invalid(&ldr.kfile, m))?;
+        record(ldr, acc, "ReplicaCountTransformer", None);
     }
     for img in k.images.iter().flatten() {
         images(&mut acc.res, img, &acc.config.images).map_err(|m| Error::invalid(&ldr.kfile, m))?;
+        record(ldr, acc, "ImageTagTransformer", None);
     }
     if let Some(reps) = &k.replacements {
         crate::replacements::run(ldr, reps, &mut acc.res)?;
+        record(ldr, acc, "ReplacementTransformer", None);
     }
     Ok(())
+}
+
+/// With build metadata tracking on, notes on every object that this transformer ran
+/// (kustomize's `alpha.config.kubernetes.io/transformations` annotation).
+fn record(ldr: &Loader<'_>, acc: &mut Acc, kind: &str, conf: Option<(&Value, &str)>) {
+    let Some(root) = &ldr.track else { return };
+    let configured_in = conf.map(|(_, src)| src).unwrap_or(&ldr.kfile);
+    let mut entry = format!(
+        "- configuredIn: {}\n  configuredBy:\n    apiVersion: builtin\n    kind: {kind}\n",
+        crate::build::relative(root, configured_in)
+    );
+    if let Some((doc, _)) = conf {
+        for key in ["name", "namespace"] {
+            if let Some(v) = doc
+                .pointer(&format!("/metadata/{key}"))
+                .and_then(Value::as_str)
+            {
+                entry.push_str(&format!("    {key}: {v}\n"));
+            }
+        }
+    }
+    for r in &mut acc.res {
+        r.transformations.push_str(&entry);
+    }
 }
 
 /// Sets `key: value` entries into the map at each field spec (labels, annotations).
@@ -664,6 +701,7 @@ pub fn run_transformer_entry(
                 ));
             }
         }
+        record(ldr, acc, &kind, Some((&doc, &src)));
     }
     Ok(())
 }

@@ -59,6 +59,11 @@ pub fn shipped_versions() -> Vec<String> {
         .collect()
 }
 
+/// The compressed bundle of a shipped minor version, e.g. `(1, 37)`.
+pub fn compressed(minor: (u32, u32)) -> Option<&'static [u8]> {
+    EMBEDDED.iter().find(|e| e.minor == minor).map(|e| e.bytes)
+}
+
 /// A Kubernetes version as the user asked for it, resolved to a shipped bundle.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolvedVersion {
@@ -146,7 +151,10 @@ pub struct Bundle {
     kubernetes_version: String,
     kinds: BTreeMap<String, BTreeMap<String, String>>,
     ranges: HashMap<String, (usize, usize)>,
-    body: Vec<u8>,
+    /// The whole decompressed text; definitions start at `body_start`
+    /// (kept in one piece: splitting would copy ~300 KB per instance).
+    raw: Vec<u8>,
+    body_start: usize,
     parsed: HashMap<String, Value>,
 }
 
@@ -185,7 +193,7 @@ impl Bundle {
         Bundle::from_raw(raw)
     }
 
-    fn from_raw(mut raw: Vec<u8>) -> Result<Bundle, Error> {
+    fn from_raw(raw: Vec<u8>) -> Result<Bundle, Error> {
         let newline = raw
             .iter()
             .position(|b| *b == b'\n')
@@ -203,12 +211,12 @@ impl Bundle {
                 reason: format!("format {} is not supported (expected 1)", index.format),
             });
         }
-        let body = raw.split_off(newline + 1);
         Ok(Bundle {
             kubernetes_version: index.kubernetes_version,
             kinds: index.kinds,
             ranges: index.definitions,
-            body,
+            raw,
+            body_start: newline + 1,
             parsed: HashMap::new(),
         })
     }
@@ -249,8 +257,9 @@ impl Bundle {
                 reason: format!("definition {name} is referenced but missing"),
             })?;
             let text = start
-                .checked_add(len)
-                .and_then(|end| self.body.get(start..end))
+                .checked_add(self.body_start)
+                .and_then(|from| Some((from, from.checked_add(len)?)))
+                .and_then(|(from, to)| self.raw.get(from..to))
                 .ok_or_else(|| Error::CorruptBundle {
                     reason: format!("definition {name} lies outside the bundle"),
                 })?;

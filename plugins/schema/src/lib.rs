@@ -39,5 +39,5 @@ pub use validator::{
 
 /// Measuring and inspecting the embedded bundles (benchmarks, diagnostics).
 pub mod embedded {
-    pub use crate::bundle::Bundle;
+    pub use crate::bundle::{Bundle, compressed};
 }

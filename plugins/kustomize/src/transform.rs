@@ -731,6 +731,11 @@ pub fn run_generator_entry(
         let secret = match kind.as_str() {
             "ConfigMapGenerator" => false,
             "SecretGenerator" => true,
+            "IAMPolicyGenerator" => {
+                let r = iam_policy(&doc, &src)?;
+                crate::build::absorb(&mut acc.res, r).map_err(|m| Error::invalid(&src, m))?;
+                continue;
+            }
             other => {
                 return Err(Error::invalid(
                     &src,
@@ -765,6 +770,47 @@ pub fn run_generator_entry(
         crate::build::absorb(&mut acc.res, r).map_err(|m| Error::invalid(&src, m))?;
     }
     Ok(())
+}
+
+/// The builtin IAMPolicyGenerator: a GKE workload-identity ServiceAccount.
+fn iam_policy(doc: &Value, src: &str) -> Result<Res, Error> {
+    let cloud = doc.get("cloud").and_then(Value::as_str).unwrap_or("");
+    if cloud != "gke" {
+        return Err(Error::invalid(
+            src,
+            format!("IAMPolicyGenerator: cloud provider '{cloud}' not supported yet (only gke)"),
+        ));
+    }
+    let s = |p: &str| {
+        doc.pointer(p)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    let (gsa, project, ksa, ns) = (
+        s("/serviceAccount/name"),
+        s("/serviceAccount/projectId"),
+        s("/kubernetesService/name"),
+        s("/kubernetesService/namespace"),
+    );
+    let mut meta = Map::new();
+    meta.insert(
+        "annotations".into(),
+        serde_json::json!({"iam.gke.io/gcp-service-account": format!("{gsa}@{project}.iam.gserviceaccount.com")}),
+    );
+    meta.insert("name".into(), Value::String(ksa));
+    if !ns.is_empty() {
+        meta.insert("namespace".into(), Value::String(ns));
+    }
+    let v = serde_json::json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": Value::Object(meta)});
+    let mut r = Res::new(v, src);
+    let name = doc
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    r.generated_by = Some(("IAMPolicyGenerator".into(), name));
+    Ok(r)
 }
 
 #[cfg(test)]

@@ -785,12 +785,12 @@ pub fn parse(name: &str, text: &str, funcs: &dyn FuncNames) -> Result<Parsed, Er
             .defines
             .iter()
             .find(|d| d.name == name && !is_empty_tree(&d.root))
-        {
-            return Err(p.err(
-                p.text.len(),
-                format!("template: multiple definition of template {:?}", d.name),
-            ));
-        }
+    {
+        return Err(p.err(
+            p.text.len(),
+            format!("template: multiple definition of template {:?}", d.name),
+        ));
+    }
     Ok(Parsed {
         main: Tree {
             name: name.to_string(),

@@ -1,7 +1,8 @@
 //! Sprig's deterministic crypto: hashes (`sha1sum`, `sha256sum`,
 //! `sha512sum`, `adler32sum`), Master Password's `derivePassword`, and
-//! AES-256-CBC `encryptAES`/`decryptAES` (IV from the seeded random source).
-//! Certificate and bcrypt generators are not available in the sandbox.
+//! AES-256-CBC `encryptAES`/`decryptAES` and bcrypt `bcrypt`/`htpasswd`
+//! (IV and salt from the seeded random source). Key and certificate
+//! generators are not available.
 
 use aes::cipher::{BlockDecrypt, BlockEncrypt, KeyInit, generic_array::GenericArray};
 use hmac::{Hmac, Mac};
@@ -66,9 +67,19 @@ pub(crate) fn register() -> FuncMap {
             .map(Value::string)
             .map_err(call_err)
     });
+    m.insert("bcrypt", 1, Some(1), |c, a| {
+        let input = arg_str(&a, 0)?.to_string();
+        s(bcrypt_hash(c, &input))
+    });
+    m.insert("htpasswd", 2, Some(2), |c, a| {
+        let user = arg_str(&a, 0)?.to_string();
+        let password = arg_str(&a, 1)?.to_string();
+        if user.contains(':') {
+            return s(format!("invalid username: {user}"));
+        }
+        s(format!("{user}:{}", bcrypt_hash(c, &password)))
+    });
     for name in [
-        "bcrypt",
-        "htpasswd",
         "genPrivateKey",
         "buildCustomCert",
         "genCA",
@@ -80,12 +91,29 @@ pub(crate) fn register() -> FuncMap {
     ] {
         m.insert(name, 0, None, |_, _| {
             Err(call_err(
-                "key, certificate and bcrypt generation is not supported by manifold's template engine; generate the secret outside the chart",
+                "key and certificate generation is not supported by manifold's template engine; generate the secret outside the chart",
             ))
         });
     }
     let _ = arg_int;
     m
+}
+
+/// Go's bcrypt.GenerateFromPassword at the default cost 10 (`$2a$`), with
+/// the salt drawn from the execution's seeded random source.
+fn bcrypt_hash(c: &mut crate::exec::Ctx<'_, '_>, password: &str) -> String {
+    let mut salt = [0u8; 16];
+    for chunk in salt.chunks_mut(8) {
+        chunk.copy_from_slice(&c.next_u64().to_le_bytes());
+    }
+    // Go's bcrypt rejects passwords over 72 bytes; Sprig then prints the error.
+    if password.len() > 72 {
+        return "bcrypt: password length exceeds 72 bytes".to_string();
+    }
+    match bcrypt::hash_with_salt(password, 10, salt) {
+        Ok(parts) => parts.format_for_version(bcrypt::Version::TwoA),
+        Err(e) => format!("failed to encrypt string with bcrypt: {e}"),
+    }
 }
 
 fn hex(b: &[u8]) -> String {

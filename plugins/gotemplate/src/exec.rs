@@ -668,12 +668,7 @@ impl<'a> State<'a> {
             Arg::String(s) => Ok(Value::String(s.clone())),
             Arg::Number(n) => {
                 if n.is_complex {
-                    return Err(self.err(
-                        frame,
-                        pos,
-                        n.text.clone(),
-                        format!("complex constant {} is not supported", n.text),
-                    ));
+                    return Ok(Value::Complex(n.float.unwrap_or(0.0), n.imag));
                 }
                 if n.float.is_some()
                     && !is_hex_int(&n.text)
@@ -999,6 +994,7 @@ fn static_type_name(v: &Value) -> &'static str {
         Value::Int(_) => "int",
         Value::Uint(_) => "uint",
         Value::Float(_) => "float64",
+        Value::Complex(..) => "complex128",
         Value::String(_) => "string",
         Value::List(_) => "[]interface {}",
         Value::Map(_) => "map[string]interface {}",

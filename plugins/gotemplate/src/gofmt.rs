@@ -51,6 +51,7 @@ pub fn write_value(out: &mut String, v: &Value, depth: usize) {
         Value::Int(i) => out.push_str(&i.to_string()),
         Value::Uint(u) => out.push_str(&u.to_string()),
         Value::Float(f) => out.push_str(&format_float(*f, 'g', None)),
+        Value::Complex(re, im) => out.push_str(&format_complex(*re, *im, 'g', None)),
         Value::String(s) => out.push_str(s),
         Value::List(l) => {
             out.push('[');
@@ -76,6 +77,16 @@ pub fn write_value(out: &mut String, v: &Value, depth: usize) {
         }
         Value::Object(o) => out.push_str(&crate::exec::object_display(o.as_ref())),
     }
+}
+
+/// Go's `(re+imi)` form of a complex number.
+fn format_complex(re: f64, im: f64, verb: char, prec: Option<usize>) -> String {
+    let r = format_float(re, verb, prec);
+    let mut i = format_float(im, verb, prec);
+    if !i.starts_with(['-', '+']) {
+        i.insert(0, '+');
+    }
+    format!("({r}{i}i)")
 }
 
 /// `strconv.Quote`.
@@ -453,7 +464,7 @@ fn format_one(verb: char, fl: &Flags, v: &Value) -> String {
                 return pad(go_syntax(v), fl, false);
             }
             match v {
-                Value::Int(_) | Value::Uint(_) | Value::Float(_) => {}
+                Value::Int(_) | Value::Uint(_) | Value::Float(_) | Value::Complex(..) => {}
                 Value::List(l) => {
                     let parts: Vec<String> = l.iter().map(|x| format_one('v', fl, x)).collect();
                     return format!("[{}]", parts.join(" "));
@@ -536,6 +547,17 @@ fn format_one(verb: char, fl: &Flags, v: &Value) -> String {
                     }
                 }
                 pad(h, fl, false)
+            }
+            _ => bad_verb(verb, v),
+        },
+        Value::Complex(re, im) => match verb {
+            'v' | 'g' | 'G' | 'e' | 'E' | 'f' | 'F' => {
+                let prec = match verb {
+                    'v' | 'g' | 'G' => fl.prec,
+                    _ => Some(fl.prec.unwrap_or(6)),
+                };
+                let v2 = if verb == 'v' { 'g' } else { verb };
+                pad(format_complex(*re, *im, v2, prec), fl, false)
             }
             _ => bad_verb(verb, v),
         },

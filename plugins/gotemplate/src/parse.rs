@@ -15,6 +15,8 @@ pub struct Number {
     pub uint: Option<u64>,
     pub float: Option<f64>,
     pub is_complex: bool,
+    /// Imaginary part of a complex constant (the real part is in `float`).
+    pub imag: f64,
     /// A character constant such as `'a'`.
     pub is_char: bool,
 }
@@ -487,7 +489,14 @@ fn number_len(s: &str) -> usize {
         }
     }
     if i < b.len() && b[i] == b'i' {
-        i += 1;
+        return i + 1;
+    }
+    // A complex constant `1+2i`: a signed second number ending in `i`.
+    if i < b.len() && (b[i] == b'+' || b[i] == b'-') && i > 0 {
+        let rest = number_len(s.get(i..).unwrap_or(""));
+        if rest > 1 && b.get(i + rest - 1) == Some(&b'i') {
+            return i + rest;
+        }
     }
     i
 }
@@ -557,6 +566,7 @@ pub(crate) fn parse_number(text: &str) -> Option<Number> {
         uint: None,
         float: None,
         is_complex: false,
+        imag: 0.0,
         is_char: false,
     };
     if text.starts_with('\'') {
@@ -599,11 +609,33 @@ pub(crate) fn parse_number(text: &str) -> Option<Number> {
         return Some(n);
     }
     if let Some(body) = text.strip_suffix('i') {
-        // Complex constants parse, but this engine has no complex numbers;
-        // the executor reports them when they are used.
         n.is_complex = true;
-        n.float = parse_go_float(body);
-        n.float?;
+        // `1+2i`: a real part, then a signed imaginary part.
+        let split = body
+            .char_indices()
+            .skip(1)
+            .filter(|(i, c)| {
+                (*c == '+' || *c == '-')
+                    && !matches!(body.as_bytes().get(i - 1), Some(b'e' | b'E' | b'p' | b'P'))
+            })
+            .map(|(i, _)| i)
+            .last();
+        let (re, im) = match split {
+            Some(i) => (
+                parse_go_float(body.get(..i)?)?,
+                parse_go_float(body.get(i..)?)?,
+            ),
+            None => (0.0, parse_go_float(body)?),
+        };
+        n.float = Some(re);
+        n.imag = im;
+        if im == 0.0 {
+            // Go also treats a complex constant with no imaginary part as a
+            // real number where one is needed.
+            if re.fract() == 0.0 && re.abs() < 9.2e18 {
+                n.int = Some(re as i64);
+            }
+        }
         return Some(n);
     }
     n.uint = parse_go_uint(text);

@@ -115,6 +115,7 @@ fn scalar(v: &Value) -> Result<String, String> {
             format!("{{{}}}", parts?.join(", "))
         }
         Value::Nil | Value::Missing => return Err("toml: cannot encode a nil value".into()),
+        Value::Complex(..) => return Err("toml: unsupported type: complex128".into()),
         Value::Object(o) => crate::gofmt::quote(&o.display()),
     })
 }

@@ -27,6 +27,8 @@ pub enum Value {
     /// Go `uint`.
     Uint(u64),
     Float(f64),
+    /// Go `complex128` (only from complex literals such as `1+2i`).
+    Complex(f64, f64),
     String(Arc<str>),
     List(Arc<Vec<Value>>),
     Map(MapRef),
@@ -198,6 +200,7 @@ impl Value {
             Value::Int(i) => *i != 0,
             Value::Uint(u) => *u != 0,
             Value::Float(f) => *f != 0.0,
+            Value::Complex(re, im) => *re != 0.0 || *im != 0.0,
             Value::String(s) => !s.is_empty(),
             Value::List(l) => !l.is_empty(),
             Value::Map(m) => !m.is_empty(),
@@ -213,6 +216,7 @@ impl Value {
             Value::Int(_) => "int".into(),
             Value::Uint(_) => "uint".into(),
             Value::Float(_) => "float64".into(),
+            Value::Complex(..) => "complex128".into(),
             Value::String(_) => "string".into(),
             Value::List(_) => "[]interface {}".into(),
             Value::Map(_) => "map[string]interface {}".into(),
@@ -228,6 +232,7 @@ impl Value {
             Value::Int(_) => "int",
             Value::Uint(_) => "uint",
             Value::Float(_) => "float64",
+            Value::Complex(..) => "complex128",
             Value::String(_) => "string",
             Value::List(_) => "slice",
             Value::Map(_) => "map",
@@ -277,7 +282,8 @@ impl Value {
             return J::Null;
         }
         match self {
-            Value::Missing | Value::Nil => J::Null,
+            // JSON has no complex numbers (Go's encoder fails on them).
+            Value::Missing | Value::Nil | Value::Complex(..) => J::Null,
             Value::Bool(b) => J::Bool(*b),
             Value::Int(i) => J::from(*i),
             Value::Uint(u) => J::from(*u),
@@ -331,6 +337,7 @@ impl Value {
             (Value::Int(a), Value::Int(b)) => a == b,
             (Value::Uint(a), Value::Uint(b)) => a == b,
             (Value::Float(a), Value::Float(b)) => a == b,
+            (Value::Complex(a, b), Value::Complex(c, d)) => a == c && b == d,
             (Value::String(a), Value::String(b)) => a == b,
             (Value::List(a), Value::List(b)) => {
                 a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.deep_equal(y))

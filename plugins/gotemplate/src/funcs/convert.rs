@@ -113,6 +113,7 @@ enum Kind {
     Int,
     Uint,
     Float,
+    Complex,
     String,
     Other,
 }
@@ -124,6 +125,7 @@ fn kind(v: &Value) -> Kind {
         Value::Int(_) => Kind::Int,
         Value::Uint(_) => Kind::Uint,
         Value::Float(_) => Kind::Float,
+        Value::Complex(..) => Kind::Complex,
         Value::String(_) => Kind::String,
         _ => Kind::Other,
     }
@@ -154,6 +156,7 @@ pub fn eq(a: &Value, others: &[Value]) -> Result<bool, String> {
                 (Value::Int(x), Value::Int(y)) => x == y,
                 (Value::Uint(x), Value::Uint(y)) => x == y,
                 (Value::Float(x), Value::Float(y)) => x == y,
+                (Value::Complex(a, b), Value::Complex(c, d)) => a == c && b == d,
                 (Value::String(x), Value::String(y)) => x == y,
                 _ if k1 == Kind::Invalid => true,
                 (Value::List(_), _) | (_, Value::List(_)) => {

@@ -1072,7 +1072,7 @@ fn write_json(out: &mut String, v: &Value, esc: bool, pretty: bool, depth: usize
         }
     };
     match v {
-        Value::Missing | Value::Nil => out.push_str("null"),
+        Value::Missing | Value::Nil | Value::Complex(..) => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Int(i) => out.push_str(&i.to_string()),
         Value::Uint(u) => out.push_str(&u.to_string()),

@@ -5,6 +5,8 @@
 //!
 //! `cargo run --release -p manifold-plugin-schema --example bench [N]`
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::{Duration, Instant};
 
 use std::io::Read;

@@ -318,11 +318,11 @@ fn collect_refs(node: &Value, found: &mut impl FnMut(&str)) {
     match node {
         Value::Object(map) => {
             for (key, value) in map {
-                if key == "$ref" {
-                    if let Some(target) = value.as_str().and_then(|r| r.strip_prefix(REF_PREFIX)) {
-                        found(target);
-                        continue;
-                    }
+                if key == "$ref"
+                    && let Some(target) = value.as_str().and_then(|r| r.strip_prefix(REF_PREFIX))
+                {
+                    found(target);
+                    continue;
                 }
                 collect_refs(value, found);
             }

@@ -22,6 +22,8 @@
 //! assert_eq!(validator.validate_resources(&doc)[0].verdict, Verdict::Invalid);
 //! ```
 
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
 mod bundle;
 mod duration;
 mod error;

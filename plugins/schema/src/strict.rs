@@ -138,19 +138,18 @@ fn allow_null(map: &mut Map<String, Value>) {
         }
         _ => {}
     }
-    if let Some(Value::Array(options)) = map.get_mut("enum") {
-        if !options.iter().any(Value::is_null) {
-            options.push(Value::Null);
-        }
+    if let Some(Value::Array(options)) = map.get_mut("enum")
+        && !options.iter().any(Value::is_null)
+    {
+        options.push(Value::Null);
     }
     // A nullable int-or-string has no `type` but an `anyOf`.
-    if let Some(Value::Array(branches)) = map.get_mut("anyOf") {
-        if !branches
+    if let Some(Value::Array(branches)) = map.get_mut("anyOf")
+        && !branches
             .iter()
             .any(|b| b.get("type") == Some(&json!("null")))
-        {
-            branches.push(json!({"type": "null"}));
-        }
+    {
+        branches.push(json!({"type": "null"}));
     }
 }
 

@@ -403,11 +403,11 @@ impl Validator {
             .enumerate()
             .map(|(index, doc)| {
                 let mut reports = self.validate_resources(doc);
-                if let Some(findings) = crd_errors.remove(&index) {
-                    if let Some(first) = reports.first_mut() {
-                        first.verdict = Verdict::Error;
-                        first.findings.extend(findings);
-                    }
+                if let Some(findings) = crd_errors.remove(&index)
+                    && let Some(first) = reports.first_mut()
+                {
+                    first.verdict = Verdict::Error;
+                    first.findings.extend(findings);
                 }
                 reports
             })

@@ -8,6 +8,8 @@
 //! the repository root; without it the test passes with a note, except under
 //! `CI=true`. Pass counts may not fall below `tests/conformance-floor.txt`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -238,26 +240,25 @@ fn run_case(dir: &Path, case: &Value) -> Result<(), String> {
         let unparsable =
             g.report.findings.iter().any(|f| f.rule == "yaml/parse") && g.report.kind.is_none();
         for (key, value) in [("kind", &g.report.kind), ("name", &g.report.name)] {
-            if let (Some(w), false) = (want[key].as_str(), unparsable) {
-                if value.as_deref() != Some(w) {
-                    return Err(format!("expected {key} {w}, got {value:?} ({here})"));
-                }
+            if let (Some(w), false) = (want[key].as_str(), unparsable)
+                && value.as_deref() != Some(w)
+            {
+                return Err(format!("expected {key} {w}, got {value:?} ({here})"));
             }
         }
-        if let Some(needle) = want["message_contains"].as_str() {
-            if !g.report.findings.iter().any(|f| f.message.contains(needle)) {
-                return Err(format!("no message contains {needle:?}: {here}"));
-            }
+        if let Some(needle) = want["message_contains"].as_str()
+            && !g.report.findings.iter().any(|f| f.message.contains(needle))
+        {
+            return Err(format!("no message contains {needle:?}: {here}"));
         }
-        if let Some(path) = want["error_path"].as_str() {
-            if !g
+        if let Some(path) = want["error_path"].as_str()
+            && !g
                 .report
                 .findings
                 .iter()
                 .any(|f| f.path.as_deref() == Some(path))
-            {
-                return Err(format!("no finding at {path}: {here}"));
-            }
+        {
+            return Err(format!("no finding at {path}: {here}"));
         }
         for error in want["errors"].as_array().into_iter().flatten() {
             let path = error["path"].as_str().unwrap_or("");

@@ -1,6 +1,8 @@
 //! Table-driven behaviour tests of the public API: verdicts, findings and
 //! paths for built-in kinds, CRDs, options, schema files and Lists.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use manifold_plugin_schema::{
     Error, MissingSchemas, Options, Severity, Validator, Verdict, expand_schema_location, rules,
 };
@@ -480,7 +482,16 @@ fn schema_files_are_requested_and_used() {
 
 #[test]
 fn locations_expand_like_kubeconform() {
-    let cases: &[(&str, &str, &str, Option<&str>, bool, Option<&str>)] = &[
+    // (location, apiVersion, kind, kubernetes_version, strict, expected path)
+    type Row<'a> = (
+        &'a str,
+        &'a str,
+        &'a str,
+        Option<&'a str>,
+        bool,
+        Option<&'a str>,
+    );
+    let cases: &[Row] = &[
         ("default", "v1", "Service", None, true, None),
         (
             "https://host/k8s",

@@ -573,3 +573,28 @@ fn function_maps_are_complete() {
     assert!(missing.is_empty(), "missing functions: {missing:?}");
     assert!(helm.get("env").is_none() && helm.get("expandenv").is_none());
 }
+
+/// Helm's golden error for a nil value piped into a string function
+/// (`helm template --debug` on chart-with-template-with-invalid-template-expr).
+#[test]
+fn helm_error_trace_for_invalid_pipe_value() {
+    let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: \"{{.Release.Name}}-{{.Values.Name}}\"\nspec:\n  containers:\n  - name: {{ .Values.nonExistentKey | b64enc }}\n";
+    let values: serde_json::Value =
+        serde_json::json!({"Release": {"Name": "release-name"}, "Values": {"Name": "x"}});
+    let t = RenderTemplate {
+        name: "c/templates/alpine-pod.yaml".into(),
+        text: text.into(),
+        values: Value::from_json(&values, NumberMode::Float64),
+        base_path: "c/templates".into(),
+    };
+    let err = manifold_gotemplate::helm_engine::render(
+        &[t],
+        manifold_gotemplate::helm(),
+        &Default::default(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        "c/templates/alpine-pod.yaml:7:38\n  executing \"c/templates/alpine-pod.yaml\" at <b64enc>:\n    invalid value; expected string"
+    );
+}

@@ -22,9 +22,11 @@
 //! Policies are compiled once by [`PolicySet::load`]; [`PolicySet::evaluate`]
 //! then reuses the prepared engines for every manifest.
 
+mod compat;
 mod conftest;
 mod error;
 mod gatekeeper;
+mod gofmt;
 mod rego;
 
 use std::time::Duration;

@@ -31,6 +31,13 @@ pub(crate) fn new_engine(settings: EngineSettings) -> regorus::Engine {
     let mut engine = regorus::Engine::new();
     engine.set_gather_prints(true);
     engine.set_strict_builtin_errors(settings.strict_builtin_errors);
+    // `sprintf` calls are renamed to this by `compat::rewrite`. Adding an
+    // extension to a fresh engine cannot clash, so the result is ignored.
+    let _ = engine.add_extension(
+        crate::compat::SPRINTF.to_string(),
+        2,
+        Box::new(crate::gofmt::extension),
+    );
     if let Some(limit) = settings.execution_limit {
         engine.set_execution_timer_config(regorus::utils::limits::ExecutionTimerConfig {
             limit,
@@ -106,11 +113,40 @@ pub(crate) fn add_module(
     text: &str,
     version: RegoVersion,
 ) -> Result<String, RegoFailure> {
+    // Rewrites keep line numbers, so failures still point at user lines.
+    let rewritten = crate::compat::rewrite(text);
     let mut try_version = |v0: bool| {
         engine.set_rego_v0(v0);
-        engine
-            .add_policy(name.to_string(), text.to_string())
-            .map_err(|e| parse_failure(&e))
+        let mut text = rewritten.clone();
+        // Each round splits one multi-body rule; the bound only guards
+        // against a rewrite that fails to make progress.
+        for _ in 0..256 {
+            let failure = match engine.add_policy(name.to_string(), text.clone()) {
+                Ok(package) => return Ok(package),
+                Err(e) => parse_failure(&e),
+            };
+            let split = match (failure.line, failure.column) {
+                (Some(line), Some(column))
+                    if v0
+                        && failure
+                            .message
+                            .contains("else cannot be used with set rules") =>
+                {
+                    crate::compat::split_body(&text, line, column)
+                }
+                _ => None,
+            };
+            match split {
+                Some(next) => text = next,
+                None => return Err(failure),
+            }
+        }
+        Err(RegoFailure {
+            module: Some(name.to_string()),
+            line: None,
+            column: None,
+            message: "too many rule bodies to split".to_string(),
+        })
     };
     match version {
         RegoVersion::V0 => try_version(true),

@@ -1,0 +1,550 @@
+//! Source rewrites that make regorus evaluate Rego the way OPA does where
+//! the two disagree on policies found in the wild (the Gatekeeper library).
+//! Every rewrite keeps line numbers unchanged so errors still point at the
+//! user's lines.
+//!
+//! * OPA only parses `f(x)` as a call when `(` follows the name directly;
+//!   regorus also joins a name and a `(` on the next line, turning two
+//!   expressions into a call of an undefined function. A `;` is inserted
+//!   at the end of such a line.
+//! * OPA's compiler evaluates references and nested calls in the arguments
+//!   of a negated call *before* the negation (`not f(input.x)` is undefined,
+//!   not true, when `input.x` is undefined: opa#1877). regorus negates the
+//!   whole expression. Such arguments are bound to fresh variables first.
+//! * regorus' `sprintf` fails on a verb/argument count or type mismatch
+//!   where Go prints `%!v(MISSING)` and carries on; calls are renamed to
+//!   [`SPRINTF`], an extension with Go's behaviour (see `gofmt`).
+//! * Rego v0 allows several bodies after one head (`p[x] { a } { b }`),
+//!   meaning separate definitions; regorus rejects that for partial set
+//!   rules. The head is repeated before each further body.
+
+/// Name of the `sprintf` replacement registered on every engine.
+pub(crate) const SPRINTF: &str = "__manifold_sprintf";
+
+/// A lexical token of Rego source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Ident,
+    Number,
+    String,
+    Punct,
+    Comment,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Token {
+    kind: Kind,
+    start: usize,
+    end: usize,
+    line: usize,
+}
+
+const KEYWORDS: &[&str] = &[
+    "as", "contains", "default", "else", "every", "false", "if", "import", "in", "not", "null",
+    "package", "some", "true", "with",
+];
+
+fn lex(text: &str) -> Vec<Token> {
+    let bytes = text.as_bytes();
+    let mut tokens = Vec::new();
+    let mut i = 0;
+    let mut line = 1;
+    while let Some(&b) = bytes.get(i) {
+        let start = i;
+        let start_line = line;
+        let kind = match b {
+            b'\n' => {
+                line += 1;
+                i += 1;
+                continue;
+            }
+            b' ' | b'\t' | b'\r' => {
+                i += 1;
+                continue;
+            }
+            b'#' => {
+                while bytes.get(i).is_some_and(|&c| c != b'\n') {
+                    i += 1;
+                }
+                Kind::Comment
+            }
+            b'"' => {
+                i += 1;
+                while let Some(&c) = bytes.get(i) {
+                    match c {
+                        b'\\' => i += 2,
+                        b'"' => {
+                            i += 1;
+                            break;
+                        }
+                        // An unterminated string: let the parser report it.
+                        b'\n' => break,
+                        _ => i += 1,
+                    }
+                }
+                Kind::String
+            }
+            b'`' => {
+                i += 1;
+                while let Some(&c) = bytes.get(i) {
+                    i += 1;
+                    if c == b'\n' {
+                        line += 1;
+                    }
+                    if c == b'`' {
+                        break;
+                    }
+                }
+                Kind::String
+            }
+            c if c.is_ascii_alphabetic() || c == b'_' => {
+                while bytes
+                    .get(i)
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
+                {
+                    i += 1;
+                }
+                Kind::Ident
+            }
+            c if c.is_ascii_digit() => {
+                while bytes
+                    .get(i)
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'.')
+                {
+                    i += 1;
+                }
+                Kind::Number
+            }
+            _ => {
+                let two = bytes.get(i..i + 2);
+                let double = matches!(two, Some(b":=" | b"==" | b"!=" | b"<=" | b">="));
+                // Step over a whole UTF-8 character so slices stay valid.
+                let width = text
+                    .get(i..)
+                    .and_then(|s| s.chars().next())
+                    .map_or(1, char::len_utf8);
+                i += if double { 2 } else { width };
+                Kind::Punct
+            }
+        };
+        tokens.push(Token {
+            kind,
+            start,
+            end: i.min(bytes.len()),
+            line: start_line,
+        });
+    }
+    tokens
+}
+
+struct Source<'a> {
+    text: &'a str,
+    tokens: Vec<Token>,
+}
+
+impl<'a> Source<'a> {
+    fn new(text: &'a str) -> Self {
+        let tokens = lex(text)
+            .into_iter()
+            .filter(|t| t.kind != Kind::Comment)
+            .collect();
+        Source { text, tokens }
+    }
+
+    fn str(&self, t: &Token) -> &'a str {
+        self.text.get(t.start..t.end).unwrap_or("")
+    }
+
+    fn is(&self, index: usize, s: &str) -> bool {
+        self.tokens.get(index).is_some_and(|t| self.str(t) == s)
+    }
+
+    /// Index of the bracket closing the one at `open`.
+    fn closing(&self, open: usize) -> Option<usize> {
+        let mut depth = 0usize;
+        for (i, t) in self.tokens.iter().enumerate().skip(open) {
+            match self.str(t) {
+                "(" | "[" | "{" => depth += 1,
+                ")" | "]" | "}" => {
+                    depth = depth.checked_sub(1)?;
+                    if depth == 0 {
+                        return Some(i);
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// Index of the bracket opening the one at `close`.
+    fn opening(&self, close: usize) -> Option<usize> {
+        let mut depth = 0usize;
+        for i in (0..=close).rev() {
+            match self.tokens.get(i).map(|t| self.str(t)) {
+                Some(")" | "]" | "}") => depth += 1,
+                Some("(" | "[" | "{") => {
+                    depth = depth.checked_sub(1)?;
+                    if depth == 0 {
+                        return Some(i);
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+}
+
+/// A replacement of `text[start..end]`.
+struct Edit {
+    start: usize,
+    end: usize,
+    with: String,
+}
+
+fn apply(text: &str, mut edits: Vec<Edit>) -> String {
+    edits.sort_by_key(|e| (e.start, e.end));
+    let mut out = String::with_capacity(text.len() + edits.len() * 16);
+    let mut at = 0;
+    for e in edits {
+        if e.start < at {
+            continue;
+        }
+        out.push_str(text.get(at..e.start).unwrap_or(""));
+        out.push_str(&e.with);
+        at = e.end;
+    }
+    out.push_str(text.get(at..).unwrap_or(""));
+    out
+}
+
+/// Applies the proactive rewrites (newline calls, negated call arguments).
+pub(crate) fn rewrite(text: &str) -> String {
+    let src = Source::new(text);
+    let mut edits = newline_calls(&src);
+    edits.extend(negated_call_arguments(&src));
+    edits.extend(sprintf_calls(&src));
+    if edits.is_empty() {
+        text.to_string()
+    } else {
+        apply(text, edits)
+    }
+}
+
+fn newline_calls(src: &Source<'_>) -> Vec<Edit> {
+    let mut edits = Vec::new();
+    let mut depth = 0i64;
+    for (i, t) in src.tokens.iter().enumerate() {
+        let s = src.str(t);
+        if s == "(" && depth == 0 && i > 0 {
+            if let Some(prev) = src.tokens.get(i - 1) {
+                let name_like = (prev.kind == Kind::Ident && !KEYWORDS.contains(&src.str(prev)))
+                    || src.str(prev) == "]";
+                if name_like && prev.line < t.line {
+                    edits.push(Edit {
+                        start: prev.end,
+                        end: prev.end,
+                        with: ";".to_string(),
+                    });
+                }
+            }
+        }
+        match s {
+            "(" | "[" => depth += 1,
+            ")" | "]" => depth -= 1,
+            _ => {}
+        }
+    }
+    edits
+}
+
+fn sprintf_calls(src: &Source<'_>) -> Vec<Edit> {
+    let mut edits = Vec::new();
+    for (i, t) in src.tokens.iter().enumerate() {
+        let is_call = src.str(t) == "sprintf"
+            && src
+                .tokens
+                .get(i + 1)
+                .is_some_and(|p| src.str(p) == "(" && p.start == t.end)
+            && !(i > 0 && src.is(i - 1, "."));
+        if is_call {
+            edits.push(Edit {
+                start: t.start,
+                end: t.end,
+                with: SPRINTF.to_string(),
+            });
+        }
+    }
+    edits
+}
+
+/// Is `tokens[from..to]` a reference with at least one selector
+/// (`a.b`, `a[0]`, `a.b["c"]`) or a call, and free of `_`?
+fn hoistable(src: &Source<'_>, from: usize, to: usize) -> bool {
+    let Some(first) = src.tokens.get(from) else {
+        return false;
+    };
+    if first.kind != Kind::Ident || KEYWORDS.contains(&src.str(first)) || to <= from + 1 {
+        return false;
+    }
+    let mut i = from + 1;
+    let mut selectors = 0;
+    while i < to {
+        match src.tokens.get(i).map(|t| src.str(t)) {
+            Some(".") if src.tokens.get(i + 1).is_some_and(|t| t.kind == Kind::Ident) => {
+                i += 2;
+            }
+            Some("[" | "(") => match src.closing(i) {
+                Some(close) if close < to => i = close + 1,
+                _ => return false,
+            },
+            _ => return false,
+        }
+        selectors += 1;
+    }
+    let wildcard = (from..to).any(|k| src.is(k, "_"));
+    selectors > 0 && !wildcard
+}
+
+fn negated_call_arguments(src: &Source<'_>) -> Vec<Edit> {
+    let mut edits = Vec::new();
+    let mut counter = 0usize;
+    for (i, t) in src.tokens.iter().enumerate() {
+        if src.str(t) != "not" {
+            continue;
+        }
+        // `not` must start an expression.
+        let starts = i == 0
+            || src
+                .tokens
+                .get(i - 1)
+                .is_some_and(|p| p.line < t.line || matches!(src.str(p), "{" | ";" | "|"));
+        if !starts {
+            continue;
+        }
+        // Callee: name(.name)* directly followed by `(`.
+        let mut k = i + 1;
+        if !src.tokens.get(k).is_some_and(|c| c.kind == Kind::Ident) {
+            continue;
+        }
+        while src.is(k + 1, ".") && src.tokens.get(k + 2).is_some_and(|c| c.kind == Kind::Ident) {
+            k += 2;
+        }
+        let open = k + 1;
+        let adjacent = match (src.tokens.get(k), src.tokens.get(open)) {
+            (Some(name), Some(paren)) => src.str(paren) == "(" && paren.start == name.end,
+            _ => false,
+        };
+        if !adjacent {
+            continue;
+        }
+        let Some(close) = src.closing(open) else {
+            continue;
+        };
+        // The call must be the whole expression, on one line.
+        let one_line = src.tokens.get(close).is_some_and(|c| c.line == t.line);
+        let ends = match src.tokens.get(close + 1) {
+            None => true,
+            Some(next) => next.line > t.line || matches!(src.str(next), ";" | "}" | "]"),
+        };
+        if !one_line || !ends {
+            continue;
+        }
+        let mut args = Vec::new();
+        let mut arg_start = open + 1;
+        let mut j = open + 1;
+        while j < close {
+            match src.tokens.get(j).map(|t| src.str(t)) {
+                Some("(" | "[" | "{") => j = src.closing(j).map_or(close, |c| c + 1),
+                Some(",") => {
+                    args.push((arg_start, j));
+                    j += 1;
+                    arg_start = j;
+                }
+                _ => j += 1,
+            }
+        }
+        if arg_start < close {
+            args.push((arg_start, close));
+        }
+        let mut prefix = String::new();
+        for (from, to) in args {
+            if !hoistable(src, from, to) {
+                continue;
+            }
+            let (Some(a), Some(b)) = (src.tokens.get(from), src.tokens.get(to - 1)) else {
+                continue;
+            };
+            let name = format!("__manifold_arg{counter}");
+            counter += 1;
+            prefix.push_str(&format!(
+                "{name} := {}; ",
+                src.text.get(a.start..b.end).unwrap_or("")
+            ));
+            edits.push(Edit {
+                start: a.start,
+                end: b.end,
+                with: name,
+            });
+        }
+        if !prefix.is_empty() {
+            edits.push(Edit {
+                start: t.start,
+                end: t.start,
+                with: prefix,
+            });
+        }
+    }
+    edits
+}
+
+/// Repeats a rule's head before the extra body that starts at `line`/`column`
+/// (1-based, where regorus reported "else cannot be used with set rules").
+/// Returns `None` when the text there is not a `} {` body boundary.
+pub(crate) fn split_body(text: &str, line: usize, column: usize) -> Option<String> {
+    let src = Source::new(text);
+    let line_start = if line <= 1 {
+        0
+    } else {
+        text.match_indices('\n').nth(line - 2).map(|(i, _)| i + 1)?
+    };
+    let offset = line_start
+        + text
+            .get(line_start..)?
+            .chars()
+            .take(column.saturating_sub(1))
+            .map(char::len_utf8)
+            .sum::<usize>();
+    let body = src
+        .tokens
+        .iter()
+        .position(|t| t.start >= offset && src.str(t) == "{")?;
+    // Walk back over the preceding bodies to the first one.
+    let mut first_body = body;
+    while first_body > 0 && src.is(first_body - 1, "}") {
+        first_body = src.opening(first_body - 1)?;
+    }
+    if first_body == body {
+        return None;
+    }
+    // The head: tokens before the first body, stopping at a line break
+    // outside brackets or at the end of the previous rule.
+    let mut head = first_body;
+    let mut depth = 0usize;
+    while head > 0 {
+        let prev = src.tokens.get(head - 1)?;
+        let s = src.str(prev);
+        if depth == 0 {
+            let line_break = src.tokens.get(head).is_some_and(|t| prev.line < t.line);
+            if s == "}" || (head < first_body && line_break) {
+                break;
+            }
+        }
+        match s {
+            "]" | ")" | "}" => depth += 1,
+            "[" | "(" | "{" => depth = depth.checked_sub(1)?,
+            _ => {}
+        }
+        head -= 1;
+    }
+    let head_text = text
+        .get(src.tokens.get(head)?.start..src.tokens.get(first_body)?.start)?
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if head_text.is_empty() {
+        return None;
+    }
+    let at = src.tokens.get(body)?.start;
+    Some(apply(
+        text,
+        vec![Edit {
+            start: at,
+            end: at,
+            with: format!("{head_text} "),
+        }],
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rewrites() {
+        let cases = [
+            // Newline before `(` ends the expression.
+            (
+                "p {\n  input.a\n  (input.b - 1) > 0\n}\n",
+                "p {\n  input.a;\n  (input.b - 1) > 0\n}\n",
+            ),
+            // A real call, or `(` after an operator, stays.
+            (
+                "p {\n  f(\n    x)\n  y :=\n  (1)\n}\n",
+                "p {\n  f(\n    x)\n  y :=\n  (1)\n}\n",
+            ),
+            // Refs and calls in a negated call's arguments are bound first.
+            (
+                "p {\n  not f(rule, params.ranges)\n}\n",
+                "p {\n  __manifold_arg0 := params.ranges; not f(rule, __manifold_arg0)\n}\n",
+            ),
+            (
+                "p { x := 1; not g(x, h(input.y)) }\n",
+                "p { x := 1; __manifold_arg0 := h(input.y); not g(x, __manifold_arg0) }\n",
+            ),
+            // Plain variables, literals, wildcards and non-calls stay.
+            (
+                "p {\n  not f(x, \"a\", 1)\n}\n",
+                "p {\n  not f(x, \"a\", 1)\n}\n",
+            ),
+            (
+                "p {\n  not f(input.x[_])\n}\n",
+                "p {\n  not f(input.x[_])\n}\n",
+            ),
+            (
+                "p {\n  not input.x == 1\n}\n",
+                "p {\n  not input.x == 1\n}\n",
+            ),
+            (
+                "p {\n  not f(input.x) == 1\n}\n",
+                "p {\n  not f(input.x) == 1\n}\n",
+            ),
+            // Strings and comments are not code.
+            (
+                "p {\n  x := \"not f(a.b)\" # not f(a.b)\n}\n",
+                "p {\n  x := \"not f(a.b)\" # not f(a.b)\n}\n",
+            ),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(rewrite(input), expected, "{input}");
+            assert_eq!(
+                rewrite(input).lines().count(),
+                input.lines().count(),
+                "{input}"
+            );
+        }
+    }
+
+    #[test]
+    fn split_bodies() {
+        let cases = [
+            (
+                "package x\n\nv[{\"msg\": m}] {\n  m := 1\n} {\n  m := 2\n}\n",
+                (5, 3),
+                Some(
+                    "package x\n\nv[{\"msg\": m}] {\n  m := 1\n} v[{\"msg\": m}] {\n  m := 2\n}\n",
+                ),
+            ),
+            (
+                "package x\np := 1\nv[m] { m := 1 } { m := 2 }\n",
+                (3, 17),
+                Some("package x\np := 1\nv[m] { m := 1 } v[m] { m := 2 }\n"),
+            ),
+            ("package x\nv[m] { m := 1 }\n", (2, 6), None),
+        ];
+        for (input, (line, col), expected) in cases {
+            assert_eq!(split_body(input, line, col).as_deref(), expected, "{input}");
+        }
+    }
+}

@@ -365,7 +365,7 @@ impl<'a> State<'a> {
                     return Err(self.err(
                         frame,
                         *pos,
-                        format!("template {name:?}"),
+                        template_context(name, pipe.as_ref()),
                         format!("template {name:?} not defined"),
                     ));
                 };
@@ -373,7 +373,7 @@ impl<'a> State<'a> {
                     return Err(self.err(
                         frame,
                         *pos,
-                        format!("template {name:?}"),
+                        template_context(name, pipe.as_ref()),
                         format!("exceeded maximum template depth ({})", self.opts.max_depth),
                     ));
                 }
@@ -1043,6 +1043,14 @@ fn print_value(v: &Value, out: &mut String) {
         Value::Missing => out.push_str("<no value>"),
         Value::String(s) => out.push_str(s),
         other => gofmt::write_value(out, other, 0),
+    }
+}
+
+/// Go's source form of a template node: `{{template "name" pipeline}}`.
+fn template_context(name: &str, pipe: Option<&Pipe>) -> String {
+    match pipe {
+        Some(p) => format!("{{{{template {} {}}}}}", gofmt::quote(name), pipe_string(p)),
+        None => format!("{{{{template {}}}}}", gofmt::quote(name)),
     }
 }
 

@@ -1089,7 +1089,12 @@ impl<'a> Parser<'a> {
                         end_pos,
                     )?;
                 }
-                Ok(Item::Node(Node::Template { pos, name, pipe }))
+                // Go positions the node at its name.
+                Ok(Item::Node(Node::Template {
+                    pos: npos,
+                    name,
+                    pipe,
+                }))
             }
             Tok::Keyword("define") => Err(self.err(pos, "unexpected <define> in command")),
             _ => {

@@ -317,6 +317,13 @@ const ROWS: &[Row] = &[
         "null",
         "true 65",
     ),
+    err(
+        "template not defined",
+        Go,
+        r#"{{ template "nope" . }}"#,
+        "null",
+        "template: t:1:12: executing \"t\" at <{{template \"nope\" .}}>: template \"nope\" not defined",
+    ),
     // Sprig and Helm helpers
     ok(
         "default and empty",

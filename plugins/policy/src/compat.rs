@@ -307,6 +307,48 @@ fn hoistable(src: &Source<'_>, from: usize, to: usize) -> bool {
     selectors > 0 && !wildcard
 }
 
+/// Binary operators OPA compiles to calls (so their operands are evaluated
+/// before a surrounding `not`); `=` and `:=` are unification/assignment and
+/// keep their operands in place.
+const CALL_OPERATORS: &[&str] = &[
+    "==", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%", "&", "|", "in",
+];
+
+/// Splits `tokens[from..to]` at commas (`split_on_commas`) or at top-level
+/// call operators. Returns `None` if a `=`/`:=` appears at the top level.
+fn split_top_level(
+    src: &Source<'_>,
+    from: usize,
+    to: usize,
+    commas: bool,
+) -> Option<Vec<(usize, usize)>> {
+    let mut parts = Vec::new();
+    let mut part_start = from;
+    let mut j = from;
+    while j < to {
+        let s = src.tokens.get(j).map_or("", |t| src.str(t));
+        match s {
+            "(" | "[" | "{" => {
+                j = src.closing(j).map_or(to, |c| c + 1);
+                continue;
+            }
+            "=" | ":=" if !commas => return None,
+            "," if commas => {
+                parts.push((part_start, j));
+                part_start = j + 1;
+            }
+            op if !commas && CALL_OPERATORS.contains(&op) => {
+                parts.push((part_start, j));
+                part_start = j + 1;
+            }
+            _ => {}
+        }
+        j += 1;
+    }
+    parts.push((part_start, to));
+    Some(parts.into_iter().filter(|(a, b)| a < b).collect())
+}
+
 fn negated_call_arguments(src: &Source<'_>) -> Vec<Edit> {
     let mut edits = Vec::new();
     let mut counter = 0usize;
@@ -323,53 +365,65 @@ fn negated_call_arguments(src: &Source<'_>) -> Vec<Edit> {
         if !starts {
             continue;
         }
-        // Callee: name(.name)* directly followed by `(`.
-        let mut k = i + 1;
-        if !src.tokens.get(k).is_some_and(|c| c.kind == Kind::Ident) {
-            continue;
-        }
-        while src.is(k + 1, ".") && src.tokens.get(k + 2).is_some_and(|c| c.kind == Kind::Ident) {
-            k += 2;
-        }
-        let open = k + 1;
-        let adjacent = match (src.tokens.get(k), src.tokens.get(open)) {
-            (Some(name), Some(paren)) => src.str(paren) == "(" && paren.start == name.end,
-            _ => false,
-        };
-        if !adjacent {
-            continue;
-        }
-        let Some(close) = src.closing(open) else {
-            continue;
-        };
-        // The call must be the whole expression, on one line.
-        let one_line = src.tokens.get(close).is_some_and(|c| c.line == t.line);
-        let ends = match src.tokens.get(close + 1) {
-            None => true,
-            Some(next) => next.line > t.line || matches!(src.str(next), ";" | "}" | "]"),
-        };
-        if !one_line || !ends {
-            continue;
-        }
-        let mut args = Vec::new();
-        let mut arg_start = open + 1;
-        let mut j = open + 1;
-        while j < close {
-            match src.tokens.get(j).map(|t| src.str(t)) {
-                Some("(" | "[" | "{") => j = src.closing(j).map_or(close, |c| c + 1),
-                Some(",") => {
-                    args.push((arg_start, j));
-                    j += 1;
-                    arg_start = j;
-                }
-                _ => j += 1,
+        // The negated expression: up to the end of the line, a `;` or the
+        // bracket closing its enclosing body, all on this line.
+        let mut end = i + 1;
+        let mut whole_line = true;
+        while let Some(tok) = src.tokens.get(end) {
+            if tok.line > t.line {
+                break;
             }
+            match src.str(tok) {
+                ";" | "}" | "]" | ")" => break,
+                "(" | "[" | "{" => match src.closing(end) {
+                    Some(c) => end = c,
+                    None => {
+                        whole_line = false;
+                        break;
+                    }
+                },
+                "with" | "some" | "every" => {
+                    whole_line = false;
+                    break;
+                }
+                _ => {}
+            }
+            end += 1;
         }
-        if arg_start < close {
-            args.push((arg_start, close));
+        let on_line = src
+            .tokens
+            .get(end.saturating_sub(1))
+            .is_some_and(|c| c.line == t.line);
+        if !whole_line || !on_line || end <= i + 1 {
+            continue;
         }
+        let Some(operands) = split_top_level(src, i + 1, end, false) else {
+            continue;
+        };
+        let hoist: Vec<(usize, usize)> = if operands.len() > 1 {
+            operands
+        } else {
+            // A lone call: its arguments are what OPA evaluates first.
+            let (from, to) = (i + 1, end);
+            let mut k = from;
+            while src.is(k + 1, ".") && src.tokens.get(k + 2).is_some_and(|c| c.kind == Kind::Ident)
+            {
+                k += 2;
+            }
+            let open = k + 1;
+            let is_call = src.tokens.get(from).is_some_and(|c| c.kind == Kind::Ident)
+                && match (src.tokens.get(k), src.tokens.get(open)) {
+                    (Some(name), Some(paren)) => src.str(paren) == "(" && paren.start == name.end,
+                    _ => false,
+                }
+                && src.closing(open) == Some(to - 1);
+            if !is_call {
+                continue;
+            }
+            split_top_level(src, open + 1, to - 1, true).unwrap_or_default()
+        };
         let mut prefix = String::new();
-        for (from, to) in args {
+        for (from, to) in hoist {
             if !hoistable(src, from, to) {
                 continue;
             }
@@ -502,13 +556,28 @@ mod tests {
                 "p {\n  not f(input.x[_])\n}\n",
                 "p {\n  not f(input.x[_])\n}\n",
             ),
+            ("p {\n  not input.x = 1\n}\n", "p {\n  not input.x = 1\n}\n"),
+            ("p {\n  not input.x\n}\n", "p {\n  not input.x\n}\n"),
+            (
+                "p {\n  not f(x) with input as 1\n}\n",
+                "p {\n  not f(x) with input as 1\n}\n",
+            ),
+            // Operands of operators (calls in OPA) are bound first too.
             (
                 "p {\n  not input.x == 1\n}\n",
-                "p {\n  not input.x == 1\n}\n",
+                "p {\n  __manifold_arg0 := input.x; not __manifold_arg0 == 1\n}\n",
             ),
             (
                 "p {\n  not f(input.x) == 1\n}\n",
-                "p {\n  not f(input.x) == 1\n}\n",
+                "p {\n  __manifold_arg0 := f(input.x); not __manifold_arg0 == 1\n}\n",
+            ),
+            (
+                "p { not count(input.x) > -1; y }\n",
+                "p { __manifold_arg0 := count(input.x); not __manifold_arg0 > -1; y }\n",
+            ),
+            (
+                "p {\n  not \"a\" in input.list\n}\n",
+                "p {\n  __manifold_arg0 := input.list; not \"a\" in __manifold_arg0\n}\n",
             ),
             // Strings and comments are not code.
             (

@@ -324,6 +324,13 @@ const ROWS: &[Row] = &[
         "null",
         "template: t:1:12: executing \"t\" at <{{template \"nope\" .}}>: template \"nope\" not defined",
     ),
+    ok(
+        "toYamlPretty indents nested sequences",
+        Helm,
+        "{{ toYamlPretty . }}",
+        r#"{"a": {"b": [1, {"c": "d", "e": ["x", ["y", "z"]], "s": "l1\nl2"}]}}"#,
+        "a:\n  b:\n    - 1\n    - c: d\n      e:\n        - x\n        - - \"y\"\n          - z\n      s: |-\n        l1\n        l2",
+    ),
     // Sprig and Helm helpers
     ok(
         "default and empty",

@@ -152,47 +152,57 @@ pub fn to_yaml(v: &Value) -> String {
     out.strip_suffix('\n').unwrap_or(&out).to_string()
 }
 
-/// go-yaml v3 with 2-space indent (Helm's toYamlPretty): sequences are
-/// indented under their key.
+/// go-yaml v3 with 2-space indent (Helm's toYamlPretty). It differs from
+/// the v2 form only in indenting block sequences under their mapping key,
+/// so the v2 text is re-indented: every sequence opened by a `key:` line
+/// shifts its lines (and everything nested in them) two columns right.
 fn to_yaml_pretty(v: &Value) -> String {
     let plain = to_yaml(v);
-    // go-yaml v3 indents a block sequence under its parent key by two more
-    // spaces than go-yaml v2 does.
-    let mut out = Vec::new();
-    let mut seq_stack: Vec<(usize, usize)> = Vec::new(); // (original indent, extra)
+    let mut out: Vec<String> = Vec::new();
+    // v2 columns of the sequences that get the extra indentation.
+    let mut seqs: Vec<usize> = Vec::new();
+    // Column of the key whose block the previous line opened, if any.
+    let mut open_key: Option<usize> = None;
+    // Inside a block scalar: lines deeper than this column are content.
+    let mut scalar_owner: Option<usize> = None;
     for line in plain.lines() {
-        let indent = line.len() - line.trim_start().len();
-        while let Some(&(ind, _)) = seq_stack.last() {
-            if indent < ind
-                || (indent == ind
-                    && !line.trim_start().starts_with("- ")
-                    && line.trim_start() != "-")
-            {
-                seq_stack.pop();
+        let ind = line.len() - line.trim_start().len();
+        let t = line.trim_start();
+        if let Some(owner) = scalar_owner {
+            if t.is_empty() || ind > owner {
+                out.push(format!("{}{}", " ".repeat(2 * seqs.len()), line));
+                continue;
+            }
+            scalar_owner = None;
+        }
+        let is_item = t.starts_with("- ") || t == "-";
+        while let Some(&col) = seqs.last() {
+            if ind < col || (ind == col && !is_item) {
+                seqs.pop();
             } else {
                 break;
             }
         }
-        let extra: usize = seq_stack.iter().map(|(_, e)| *e).sum();
-        let trimmed = line.trim_start();
-        let is_item = trimmed.starts_with("- ") || trimmed == "-";
-        let starts_seq = is_item && seq_stack.last().is_none_or(|&(ind, _)| ind != indent);
-        let extra = if starts_seq && indent_of_parent_key(&out, indent) {
-            seq_stack.push((indent, 2));
-            extra + 2
-        } else {
-            extra
-        };
-        out.push(format!("{}{}", " ".repeat(indent + extra), trimmed));
+        if is_item && open_key == Some(ind) {
+            seqs.push(ind);
+        }
+        out.push(format!("{}{}", " ".repeat(ind + 2 * seqs.len()), t));
+        // The key column of this line: past any "- " item markers.
+        let mut key_col = ind;
+        let mut rest = t;
+        while let Some(r) = rest.strip_prefix("- ") {
+            key_col += 2;
+            rest = r;
+        }
+        open_key = rest.ends_with(':').then_some(key_col);
+        let is_block_scalar = ["|", "|-", "|+", ">", ">-", ">+"]
+            .iter()
+            .any(|m| rest.ends_with(&format!(" {m}")) || rest == *m);
+        if is_block_scalar {
+            scalar_owner = Some(key_col);
+        }
     }
     out.join("\n")
-}
-
-fn indent_of_parent_key(out: &[String], indent: usize) -> bool {
-    out.last().is_some_and(|prev| {
-        let pi = prev.len() - prev.trim_start().len();
-        prev.trim_end().ends_with(':') && pi <= indent
-    })
 }
 
 fn yaml_opts() -> manifold_yaml::ParseOptions {

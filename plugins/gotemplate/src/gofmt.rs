@@ -285,6 +285,9 @@ fn exp_from_digits(d: &str, dp: i32, prec: Option<usize>) -> String {
     s
 }
 
+/// Go's fmt rejects widths and precisions beyond a million.
+const MAX_WIDTH: usize = 1_000_000;
+
 #[derive(Default, Clone, Copy)]
 struct Flags {
     plus: bool,
@@ -321,11 +324,14 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
         // width
         if chars.peek() == Some(&'*') {
             chars.next();
-            if let Some(Value::Int(w)) = args.get(argi) {
-                fl.width = Some(w.unsigned_abs() as usize);
-                if *w < 0 {
-                    fl.minus = true;
+            match args.get(argi) {
+                Some(Value::Int(w)) if w.unsigned_abs() <= MAX_WIDTH as u64 => {
+                    fl.width = Some(w.unsigned_abs() as usize);
+                    if *w < 0 {
+                        fl.minus = true;
+                    }
                 }
+                _ => out.push_str("%!(BADWIDTH)"),
             }
             argi += 1;
         } else {
@@ -336,14 +342,22 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
             }
             if !w.is_empty() {
                 fl.width = w.parse().ok();
+                if fl.width.is_none_or(|x| x > MAX_WIDTH) {
+                    // Go gives up on the rest of the format.
+                    out.push_str("%!(NOVERB)");
+                    break;
+                }
             }
         }
         if chars.peek() == Some(&'.') {
             chars.next();
             if chars.peek() == Some(&'*') {
                 chars.next();
-                if let Some(Value::Int(p)) = args.get(argi) {
-                    fl.prec = Some((*p).max(0) as usize);
+                match args.get(argi) {
+                    Some(Value::Int(p)) if *p >= 0 && *p <= MAX_WIDTH as i64 => {
+                        fl.prec = Some(*p as usize);
+                    }
+                    _ => out.push_str("%!(BADPREC)"),
                 }
                 argi += 1;
             } else {
@@ -352,7 +366,11 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
                     p.push(*d);
                     chars.next();
                 }
-                fl.prec = Some(p.parse().unwrap_or(0));
+                fl.prec = Some(p.parse().unwrap_or(usize::MAX));
+                if fl.prec.is_some_and(|x| x > MAX_WIDTH) {
+                    out.push_str("%!(NOVERB)");
+                    break;
+                }
             }
         }
         let Some(verb) = chars.next() else {

@@ -776,7 +776,13 @@ struct Parser<'a> {
     defines: Vec<Tree>,
     vars: Vec<String>,
     range_depth: usize,
+    /// Nesting of blocks and parentheses, bounded so that hostile input
+    /// cannot exhaust the stack (the executor recurses as deep).
+    depth: usize,
 }
+
+/// Deepest nesting of `if`/`range`/`with`/`define` blocks and parentheses.
+const MAX_NESTING: usize = 100;
 
 /// Parses one file. `name` is the template name the errors mention.
 pub fn parse(name: &str, text: &str, funcs: &dyn FuncNames) -> Result<Parsed, Error> {
@@ -797,6 +803,7 @@ pub fn parse(name: &str, text: &str, funcs: &dyn FuncNames) -> Result<Parsed, Er
         defines: Vec::new(),
         vars: vec!["$".to_string()],
         range_depth: 0,
+        depth: 0,
     };
     let mut root = Vec::new();
     loop {
@@ -1106,6 +1113,19 @@ impl<'a> Parser<'a> {
     }
 
     fn parse_branch(&mut self, pos: usize, kind: &'static str) -> PResult<Branch> {
+        if self.depth >= MAX_NESTING {
+            return Err(self.err(
+                pos,
+                format!("{kind} nested more than {MAX_NESTING} levels deep"),
+            ));
+        }
+        self.depth += 1;
+        let r = self.parse_branch_inner(pos, kind);
+        self.depth -= 1;
+        r
+    }
+
+    fn parse_branch_inner(&mut self, pos: usize, kind: &'static str) -> PResult<Branch> {
         let mark = self.vars.len();
         let pipe = self.parse_pipeline(kind, true)?;
         if kind == "range" && pipe.decl.len() > 2 {
@@ -1314,7 +1334,16 @@ impl<'a> Parser<'a> {
                 None => return Err(self.err(pos, format!("bad number syntax: \"{text}\""))),
             },
             Tok::LParen => {
-                let pipe = self.parse_pipeline("parenthesized pipeline", false)?;
+                if self.depth >= MAX_NESTING {
+                    return Err(self.err(
+                        pos,
+                        format!("parentheses nested more than {MAX_NESTING} levels deep"),
+                    ));
+                }
+                self.depth += 1;
+                let pipe = self.parse_pipeline("parenthesized pipeline", false);
+                self.depth -= 1;
+                let pipe = pipe?;
                 Arg::Pipe(Box::new(pipe), Vec::new())
             }
             _ => {

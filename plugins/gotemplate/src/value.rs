@@ -360,7 +360,7 @@ impl Value {
 }
 
 /// Nesting beyond this is treated as a cycle (a map that holds itself).
-pub(crate) const MAX_DEPTH: usize = 10_000;
+pub(crate) const MAX_DEPTH: usize = 1_000;
 
 impl From<&str> for Value {
     fn from(s: &str) -> Value {

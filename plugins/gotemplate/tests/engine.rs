@@ -331,6 +331,13 @@ const ROWS: &[Row] = &[
         r#"{"a": {"b": [1, {"c": "d", "e": ["x", ["y", "z"]], "s": "l1\nl2"}]}}"#,
         "a:\n  b:\n    - 1\n    - c: d\n      e:\n        - x\n        - - \"y\"\n          - z\n      s: |-\n        l1\n        l2",
     ),
+    ok(
+        "printf bad width",
+        Go,
+        r#"{{ printf "%*d|%.*d|%99999999d" 9999999 1 -1 2 3 }}"#,
+        "null",
+        "%!(BADWIDTH)1|%!(BADPREC)2|%!(NOVERB)%!(EXTRA int=3)",
+    ),
     // Sprig and Helm helpers
     ok(
         "default and empty",
@@ -611,4 +618,24 @@ fn helm_error_trace_for_invalid_pipe_value() {
         err,
         "c/templates/alpine-pod.yaml:7:38\n  executing \"c/templates/alpine-pod.yaml\" at <b64enc>:\n    invalid value; expected string"
     );
+}
+
+/// Hostile nesting fails with an error instead of exhausting the stack, and
+/// the template set can be shared across threads.
+#[test]
+fn deep_nesting_is_an_error() {
+    let deep_parens = format!("{{{{ {}1{} }}}}", "(".repeat(5000), ")".repeat(5000));
+    let deep_ifs = format!(
+        "{}x{}",
+        "{{ if true }}".repeat(5000),
+        "{{ end }}".repeat(5000)
+    );
+    for text in [deep_parens, deep_ifs] {
+        let e = TemplateSet::parse(&[("t", text.as_str())], manifold_gotemplate::go_builtins())
+            .unwrap_err();
+        assert!(e.to_string().contains("nested more than"), "{e}");
+    }
+    fn shareable<T: Send + Sync>() {}
+    shareable::<TemplateSet>();
+    shareable::<Value>();
 }

@@ -338,6 +338,13 @@ const ROWS: &[Row] = &[
         "null",
         "%!(BADWIDTH)1|%!(BADPREC)2|%!(NOVERB)%!(EXTRA int=3)",
     ),
+    ok(
+        "extreme integers do not overflow",
+        Sprig,
+        "{{ seq 9223372036854775807 9223372036854775807 }} {{ add1 9223372036854775807 }} {{ date \"2006\" 9223372036854775807 | len }}",
+        "null",
+        " -9223372036854775808 12",
+    ),
     // Sprig and Helm helpers
     ok(
         "default and empty",

@@ -36,7 +36,7 @@ impl Time {
 
     /// Civil fields in the time's own zone.
     fn civil(&self) -> Civil {
-        let local = self.secs + i64::from(self.offset);
+        let local = self.secs.saturating_add(i64::from(self.offset));
         let days = local.div_euclid(86_400);
         let sod = local.rem_euclid(86_400);
         let (y, m, d) = civil_from_days(days);

@@ -676,11 +676,11 @@ fn seq(_: &mut Ctx<'_, '_>, a: Vec<Value>) -> FuncResult {
         [] => Vec::new(),
         [end] => {
             let inc = if *end < 1 { -1 } else { 1 };
-            until_step(1, end + inc, inc)?
+            until_step(1, end.saturating_add(inc), inc)?
         }
         [start, end] => {
             let step = if end < start { -1 } else { 1 };
-            until_step(*start, end + step, step)?
+            until_step(*start, end.saturating_add(step), step)?
         }
         [start, step, end] => {
             let mut inc = 1;
@@ -690,7 +690,7 @@ fn seq(_: &mut Ctx<'_, '_>, a: Vec<Value>) -> FuncResult {
                     return s("");
                 }
             }
-            until_step(*start, end + inc, *step)?
+            until_step(*start, end.saturating_add(inc), *step)?
         }
         _ => Vec::new(),
     };

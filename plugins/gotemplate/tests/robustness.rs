@@ -1,0 +1,167 @@
+//! Robustness: templates assembled at random from template-language tokens
+//! (valid and broken) are parsed and executed with Helm's function map; any
+//! outcome is fine except a panic.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use manifold_gotemplate::{ExecOptions, NumberMode, TemplateSet, Value};
+
+const TOKENS: &[&str] = &[
+    "{{",
+    "}}",
+    "{{- ",
+    " -}}",
+    " ",
+    "\n",
+    ".",
+    ".a",
+    ".b.c",
+    "$",
+    "$x",
+    "$x :=",
+    "$x =",
+    "|",
+    "(",
+    ")",
+    "if",
+    "else",
+    "end",
+    "range",
+    "with",
+    "define",
+    "template",
+    "block",
+    "break",
+    "continue",
+    "\"t\"",
+    "`raw`",
+    "'c'",
+    "1",
+    "-2",
+    "3.5",
+    "0x1F",
+    "1e3",
+    "2i",
+    "nil",
+    "true",
+    "/*",
+    "*/",
+    ",",
+    ":=",
+    "=",
+    "printf",
+    "\"%d %s %v %5.2f %q %x\"",
+    "index",
+    "slice",
+    "len",
+    "eq",
+    "lt",
+    "and",
+    "or",
+    "not",
+    "default",
+    "dict",
+    "list",
+    "set",
+    "get",
+    "merge",
+    "toYaml",
+    "fromYaml",
+    "toJson",
+    "fromJson",
+    "include",
+    "tpl",
+    "required",
+    "fail",
+    "quote",
+    "upper",
+    "trunc",
+    "substr",
+    "nindent",
+    "b64dec",
+    "regexFind",
+    "\"[\"",
+    "semverCompare",
+    "\">=1.0\"",
+    "until",
+    "seq",
+    "add",
+    "div",
+    "mod",
+    "0",
+    "splitList",
+    "join",
+    "first",
+    "rest",
+    "dig",
+    "toToml",
+    "fromToml",
+    "date",
+    "now",
+    "duration",
+    "keys",
+    "values",
+    "pluck",
+    "uniq",
+    "sortAlpha",
+    "htmlDate",
+    "urlParse",
+    "typeOf",
+    "kindIs",
+];
+
+fn next(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+#[test]
+fn random_templates_never_panic() {
+    let data = Value::from_json(
+        &serde_json::json!({"a": 1, "b": {"c": [1, "x", null, {"d": 2.5}]}, "s": "text"}),
+        NumberMode::Float64,
+    );
+    let funcs = manifold_gotemplate::helm();
+    let mut seed: u64 = std::env::var("ROBUSTNESS_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(7);
+    let mut parsed = 0;
+    let rounds: usize = std::env::var("ROBUSTNESS_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(4000);
+    for _ in 0..rounds {
+        let n = 3 + (next(&mut seed) % 25) as usize;
+        let mut text = String::new();
+        for _ in 0..n {
+            let t = TOKENS[(next(&mut seed) % TOKENS.len() as u64) as usize];
+            text.push_str(t);
+            if next(&mut seed) % 3 == 0 {
+                text.push(' ');
+            }
+        }
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            match TemplateSet::parse(&[("t", text.as_str())], funcs.clone()) {
+                Ok(set) => {
+                    let _ = set.execute("t", &data, &ExecOptions::helm());
+                    let _ = set.execute("t", &Value::Missing, &ExecOptions::default());
+                    true
+                }
+                Err(_) => false,
+            }
+        }));
+        match outcome {
+            Ok(true) => parsed += 1,
+            Ok(false) => {}
+            Err(_) => panic!("panicked on template {text:?}"),
+        }
+    }
+    assert!(
+        parsed > 100,
+        "too few random templates parsed ({parsed}) to exercise the executor"
+    );
+}

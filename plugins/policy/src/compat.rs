@@ -237,17 +237,16 @@ fn newline_calls(src: &Source<'_>) -> Vec<Edit> {
     let mut depth = 0i64;
     for (i, t) in src.tokens.iter().enumerate() {
         let s = src.str(t);
-        if s == "(" && depth == 0 && i > 0 {
-            if let Some(prev) = src.tokens.get(i - 1) {
-                let name_like = (prev.kind == Kind::Ident && !KEYWORDS.contains(&src.str(prev)))
-                    || src.str(prev) == "]";
-                if name_like && prev.line < t.line {
-                    edits.push(Edit {
-                        start: prev.end,
-                        end: prev.end,
-                        with: ";".to_string(),
-                    });
-                }
+        let prev = i.checked_sub(1).and_then(|p| src.tokens.get(p));
+        if let (true, Some(prev)) = (s == "(" && depth == 0, prev) {
+            let name_like = (prev.kind == Kind::Ident && !KEYWORDS.contains(&src.str(prev)))
+                || src.str(prev) == "]";
+            if name_like && prev.line < t.line {
+                edits.push(Edit {
+                    start: prev.end,
+                    end: prev.end,
+                    with: ";".to_string(),
+                });
             }
         }
         match s {
@@ -522,6 +521,7 @@ pub(crate) fn split_body(text: &str, line: usize, column: usize) -> Option<Strin
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

@@ -109,7 +109,7 @@ impl ConftestPolicies {
                 .to_string();
             let wanted = match namespaces {
                 Namespaces::All => true,
-                Namespaces::Only(list) => list.iter().any(|n| *n == namespace),
+                Namespaces::Only(list) => list.contains(&namespace),
             };
             if !wanted {
                 continue;
@@ -291,6 +291,7 @@ fn truncate(text: &str, max: usize) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

@@ -10,8 +10,8 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
     pub file: String,
-    pub line: Option<usize>,
-    pub column: Option<usize>,
+    pub line: Option<u32>,
+    pub column: Option<u32>,
 }
 
 impl Location {
@@ -23,7 +23,7 @@ impl Location {
         }
     }
 
-    pub fn at(file: impl Into<String>, line: Option<usize>) -> Self {
+    pub fn at(file: impl Into<String>, line: Option<u32>) -> Self {
         Location {
             file: file.into(),
             line,

@@ -388,6 +388,7 @@ pub(crate) fn extension(args: Vec<Value>) -> anyhow::Result<Value> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

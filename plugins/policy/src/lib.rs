@@ -144,8 +144,8 @@ fn parse_yaml(source: &Source, what: &'static str) -> Result<Vec<manifold_yaml::
     manifold_yaml::parse_documents(&source.text, &options).map_err(|e| Error::Parse {
         location: Location {
             file: source.name.clone(),
-            line: usize::try_from(e.line).ok(),
-            column: usize::try_from(e.column).ok(),
+            line: Some(e.line),
+            column: Some(e.column),
         },
         what,
         message: e.message,
@@ -201,7 +201,7 @@ impl PolicySet {
             if review::str_at(&doc.document.value, "/kind") != "ConstraintTemplate" {
                 continue;
             }
-            let line = usize::try_from(doc.document.line).ok();
+            let line = Some(doc.document.line);
             match Template::load(&doc.file, &doc.document, settings)? {
                 Some(template) => {
                     if let Some(other) = templates.iter().find(|t| t.kind == template.kind) {
@@ -236,7 +236,7 @@ impl PolicySet {
         for doc in documents {
             let value = &doc.document.value;
             let kind = review::str_at(value, "/kind");
-            let line = usize::try_from(doc.document.line).ok();
+            let line = Some(doc.document.line);
             if kind == "ConstraintTemplate" {
                 continue;
             }
@@ -275,7 +275,7 @@ impl PolicySet {
                 }
                 if !doc.value.is_object() {
                     return Err(Error::Data {
-                        location: Location::at(&source.name, usize::try_from(doc.line).ok()),
+                        location: Location::at(&source.name, Some(doc.line)),
                         message: "a data document must be a mapping".to_string(),
                     });
                 }

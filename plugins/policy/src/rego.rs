@@ -55,13 +55,13 @@ pub(crate) struct RegoFailure {
     /// Module name regorus blamed, when it said.
     pub module: Option<String>,
     /// Line and column inside the Rego text, when regorus reported them.
-    pub line: Option<usize>,
-    pub column: Option<usize>,
+    pub line: Option<u32>,
+    pub column: Option<u32>,
     pub message: String,
 }
 
 impl RegoFailure {
-    fn position(&self) -> (usize, usize) {
+    fn position(&self) -> (u32, u32) {
         (self.line.unwrap_or(0), self.column.unwrap_or(0))
     }
 }
@@ -132,7 +132,7 @@ pub(crate) fn add_module(
                             .message
                             .contains("else cannot be used with set rules") =>
                 {
-                    crate::compat::split_body(&text, line, column)
+                    crate::compat::split_body(&text, line as usize, column as usize)
                 }
                 _ => None,
             };
@@ -224,6 +224,7 @@ pub(crate) fn take_prints(engine: &mut regorus::Engine, out: &mut Vec<String>) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

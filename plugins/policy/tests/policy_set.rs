@@ -2,6 +2,8 @@
 //! Gatekeeper templates and constraints, error locations, `print` capture
 //! and the execution limit.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use manifold_plugin_policy::{Error, LoadOptions, Namespaces, PolicySet, Severity, Source};
 use serde_json::{Value, json};
 

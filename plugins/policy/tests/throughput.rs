@@ -2,6 +2,8 @@
 //! second a prepared policy set evaluates. Run with
 //! `cargo test -p manifold-plugin-policy --release --test throughput -- --ignored --nocapture`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::time::Instant;
 
 use manifold_plugin_policy::{LoadOptions, PolicySet, Source};

@@ -27,7 +27,7 @@ struct ModuleOrigin {
     /// JSON-pointer-ish field path shown to users, e.g. `spec.targets[0].rego`.
     field: String,
     /// File line of the Rego text's first line, when known.
-    first_line: Option<usize>,
+    first_line: Option<u32>,
 }
 
 #[derive(Debug)]
@@ -58,8 +58,8 @@ struct RegoSource {
 
 /// Line of a Rego string's first line in its YAML file: the parser
 /// records a block scalar (`rego: |`) at its first content line.
-fn first_line(doc: &Document, pointer: &str) -> Option<usize> {
-    usize::try_from(doc.line_of(pointer)?).ok()
+fn first_line(doc: &Document, pointer: &str) -> Option<u32> {
+    doc.line_of(pointer)
 }
 
 fn template_sources(
@@ -149,9 +149,9 @@ impl Template {
         settings: EngineSettings,
     ) -> Result<Option<Template>, Error> {
         let value = &doc.value;
-        let doc_line = usize::try_from(doc.line).ok();
+        let doc_line = Some(doc.line);
         let name = str_at(value, "/metadata/name").to_string();
-        let template_error = |line: Option<usize>, message: String| Error::Template {
+        let template_error = |line: Option<u32>, message: String| Error::Template {
             location: Location::at(file, line),
             name: if name.is_empty() {
                 "<unnamed>".to_string()
@@ -370,12 +370,7 @@ impl Constraint {
         let kind = str_at(value, "/kind").to_string();
         let name = str_at(value, "/metadata/name").to_string();
         let error = |pointer: &str, message: String| Error::Constraint {
-            location: Location::at(
-                file,
-                doc.line_of(pointer)
-                    .or(Some(doc.line))
-                    .and_then(|l| usize::try_from(l).ok()),
-            ),
+            location: Location::at(file, doc.line_of(pointer).or(Some(doc.line))),
             kind: kind.clone(),
             name: if name.is_empty() {
                 "<unnamed>".to_string()
@@ -413,6 +408,7 @@ impl Constraint {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

@@ -144,6 +144,7 @@ fn entry<'a>(map: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<String, 
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

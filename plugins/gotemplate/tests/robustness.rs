@@ -140,7 +140,7 @@ fn random_templates_never_panic() {
         for _ in 0..n {
             let t = TOKENS[(next(&mut seed) % TOKENS.len() as u64) as usize];
             text.push_str(t);
-            if next(&mut seed) % 3 == 0 {
+            if next(&mut seed).is_multiple_of(3) {
                 text.push(' ');
             }
         }

@@ -1079,9 +1079,13 @@ impl<'a> Parser<'a> {
                     Some(self.parse_pipeline(ctx, true)?)
                 };
                 if is_block {
+                    // A block body is its own template: no outer variables or range.
                     let saved_vars = std::mem::replace(&mut self.vars, vec!["$".to_string()]);
-                    let (list, end) = self.parse_list()?;
+                    let saved_range = std::mem::replace(&mut self.range_depth, 0);
+                    let body = self.parse_list();
                     self.vars = saved_vars;
+                    self.range_depth = saved_range;
+                    let (list, end) = body?;
                     if let Item::Else(p, _) = end {
                         return Err(self.err(p, "unexpected {{else}}"));
                     }

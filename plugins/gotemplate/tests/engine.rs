@@ -345,6 +345,13 @@ const ROWS: &[Row] = &[
         "null",
         " -9223372036854775808 12",
     ),
+    err(
+        "break in block body",
+        Go,
+        r#"{{ range . }}{{ block "b" . }}{{ break }}{{ end }}{{ end }}"#,
+        "[1]",
+        "{{break}} outside {{range}}",
+    ),
     // Sprig and Helm helpers
     ok(
         "default and empty",

@@ -203,14 +203,26 @@ pub(crate) fn eval_rule(
     path: &str,
     policy_file: &str,
 ) -> Result<Option<regorus::Value>, Error> {
-    match engine.eval_rule(path.to_string()) {
-        Ok(regorus::Value::Undefined) => Ok(None),
-        Ok(value) => Ok(Some(value)),
-        Err(e) => Err(Error::Evaluation {
-            rule: path.to_string(),
-            policy_file: policy_file.to_string(),
-            message: parse_failure(&e).message,
-        }),
+    // A panic inside regorus is its bug, not the policy's; where unwinding
+    // exists (native hosts) it becomes an error for this rule instead of
+    // taking the whole run down. Wasm builds abort on panic regardless.
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        engine.eval_rule(path.to_string())
+    }));
+    let error = |message: String| Error::Evaluation {
+        rule: path.to_string(),
+        policy_file: policy_file.to_string(),
+        message,
+    };
+    match outcome {
+        Ok(Ok(regorus::Value::Undefined)) => Ok(None),
+        Ok(Ok(value)) => Ok(Some(value)),
+        Ok(Err(e)) => Err(error(parse_failure(&e).message)),
+        Err(_) => Err(error(
+            "the Rego engine crashed on this input (a regorus defect); simplify the rule or \
+             report it"
+                .to_string(),
+        )),
     }
 }
 

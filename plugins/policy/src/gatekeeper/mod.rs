@@ -45,7 +45,8 @@ pub(crate) struct Constraint {
     pub kind: String,
     pub name: String,
     matcher: Match,
-    parameters: Value,
+    /// `spec.parameters`, converted once for every evaluation.
+    parameters: regorus::Value,
     severity: Severity,
 }
 
@@ -240,7 +241,11 @@ impl Template {
     ) -> Result<(), Error> {
         let object = &review.object;
         let (group, _) = group_version(str_at(object, "/apiVersion"));
-        let namespace = str_at(object, "/metadata/namespace");
+        // An AdmissionReview may carry the namespace only on the request.
+        let namespace = match str_at(object, "/metadata/namespace") {
+            "" => str_at(&review.request, "/namespace"),
+            ns => ns,
+        };
         let target = Target {
             group,
             kind: str_at(object, "/kind"),
@@ -254,8 +259,15 @@ impl Template {
             if !constraint.matcher.matches(&target) {
                 continue;
             }
-            let input = json!({"review": review.request, "parameters": constraint.parameters});
-            self.engine.set_input(rego::to_regorus(&input)?);
+            let mut input = regorus::Value::new_object();
+            if let Ok(fields) = input.as_object_mut() {
+                fields.insert(regorus::Value::from("review"), review.rego_request.clone());
+                fields.insert(
+                    regorus::Value::from("parameters"),
+                    constraint.parameters.clone(),
+                );
+            }
+            self.engine.set_input(input);
             let result = rego::eval_rule(&mut self.engine, &self.violation_path, &self.file);
             rego::take_prints(&mut self.engine, prints);
             let Some(value) = result? else { continue };
@@ -393,10 +405,7 @@ impl Constraint {
         matcher.validate().map_err(|e| error("/spec/match", e))?;
         let severity =
             severity_of_action(value).map_err(|e| error("/spec/enforcementAction", e))?;
-        let parameters = value
-            .pointer("/spec/parameters")
-            .cloned()
-            .unwrap_or_else(|| json!({}));
+        let parameters = rego::to_regorus(value.pointer("/spec/parameters").unwrap_or(&json!({})))?;
         Ok(Constraint {
             kind,
             name,

@@ -13,6 +13,8 @@ use crate::error::Error;
 pub(crate) struct Review {
     /// `input.review`.
     pub request: Value,
+    /// The same, converted for regorus once per manifest.
+    pub rego_request: regorus::Value,
     /// The object `spec.match` is applied to.
     pub object: Value,
 }
@@ -64,8 +66,10 @@ pub(crate) fn review_of(doc: &Value) -> Result<Review, Error> {
             }
         }
         let object = request.get("object").cloned().unwrap_or(Value::Null);
+        let request = Value::Object(request);
         return Ok(Review {
-            request: Value::Object(request),
+            rego_request: crate::rego::to_regorus(&request)?,
+            request,
             object,
         });
     }
@@ -83,8 +87,10 @@ pub(crate) fn review_of(doc: &Value) -> Result<Review, Error> {
     }
     request.insert("operation".to_string(), json!("CREATE"));
     request.insert("object".to_string(), doc.clone());
+    let request = Value::Object(request);
     Ok(Review {
-        request: Value::Object(request),
+        rego_request: crate::rego::to_regorus(&request)?,
+        request,
         object: doc.clone(),
     })
 }

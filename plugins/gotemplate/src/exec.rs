@@ -539,12 +539,13 @@ impl<'a> State<'a> {
         for (i, d) in pipe.decl.iter().enumerate() {
             if pipe.is_assign {
                 if !set_var(frame, d, value.clone()) {
-                    return Err(self.err(
-                        frame,
-                        pipe.pos,
-                        d.clone(),
-                        format!("undefined variable: {d}"),
-                    ));
+                    // Go reports it at the last node it evaluated.
+                    let (lpos, lctx) = pipe
+                        .cmds
+                        .last()
+                        .and_then(|c| c.args.last())
+                        .map_or((pipe.pos, d.clone()), |(p, a)| (*p, arg_string(a)));
+                    return Err(self.err(frame, lpos, lctx, format!("undefined variable: {d}")));
                 }
             } else {
                 let _ = i;
@@ -1054,8 +1055,50 @@ fn template_context(name: &str, pipe: Option<&Pipe>) -> String {
     }
 }
 
+/// Go's source form of a range node, body included.
 fn range_context(b: &Branch) -> String {
-    format!("range {}", pipe_string(&b.pipe))
+    let mut s = format!("{{{{range {}}}}}", pipe_string(&b.pipe));
+    list_string(&mut s, &b.list);
+    if let Some(el) = &b.else_list {
+        s.push_str("{{else}}");
+        list_string(&mut s, el);
+    }
+    s.push_str("{{end}}");
+    s
+}
+
+/// Go's source form of a list of nodes (`Node.String`).
+fn list_string(out: &mut String, nodes: &[Node]) {
+    for n in nodes {
+        match n {
+            Node::Text(t) => out.push_str(t),
+            Node::Action(p) => {
+                out.push_str("{{");
+                out.push_str(&pipe_string(p));
+                out.push_str("}}");
+            }
+            Node::If(b) | Node::With(b) => {
+                let kw = if matches!(n, Node::If(_)) {
+                    "if"
+                } else {
+                    "with"
+                };
+                out.push_str(&format!("{{{{{kw} {}}}}}", pipe_string(&b.pipe)));
+                list_string(out, &b.list);
+                if let Some(el) = &b.else_list {
+                    out.push_str("{{else}}");
+                    list_string(out, el);
+                }
+                out.push_str("{{end}}");
+            }
+            Node::Range(b) => out.push_str(&range_context(b)),
+            Node::Template { name, pipe, .. } => {
+                out.push_str(&template_context(name, pipe.as_ref()))
+            }
+            Node::Break(_) => out.push_str("{{break}}"),
+            Node::Continue(_) => out.push_str("{{continue}}"),
+        }
+    }
 }
 
 /// The source form of an operand, as Go prints nodes in error messages.

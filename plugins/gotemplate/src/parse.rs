@@ -1166,8 +1166,9 @@ impl<'a> Parser<'a> {
             Item::Node(_) => return Err(self.err(pos, "internal parser state")),
         };
         self.vars.truncate(mark);
+        // Go positions control nodes at their pipeline.
         Ok(Branch {
-            pos,
+            pos: pipe.pos,
             pipe,
             list,
             else_list,
@@ -1213,6 +1214,9 @@ impl<'a> Parser<'a> {
                 _ => self.i = save,
             }
         }
+        // Go makes declared (and assigned) names known before the commands;
+        // an assignment to an undeclared name fails when executed.
+        self.vars.extend(decl.iter().cloned());
         let mut cmds = Vec::new();
         loop {
             let (p, t) = self.peek_nonspace();
@@ -1249,16 +1253,6 @@ impl<'a> Parser<'a> {
                     *p,
                     format!("non executable command in pipeline stage {}", i + 1),
                 ));
-            }
-        }
-        // Declared variables are visible after the pipeline.
-        for d in &decl {
-            if is_assign {
-                if !self.vars.contains(d) {
-                    return Err(self.err(pos, format!("undefined variable \"{d}\"")));
-                }
-            } else {
-                self.vars.push(d.clone());
             }
         }
         Ok(Pipe {

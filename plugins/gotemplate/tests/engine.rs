@@ -352,6 +352,20 @@ const ROWS: &[Row] = &[
         "[1]",
         "{{break}} outside {{range}}",
     ),
+    err(
+        "assignment to undeclared variable fails at run time",
+        Go,
+        "{{ $y = 1 }}",
+        "null",
+        "template: t:1:8: executing \"t\" at <1>: undefined variable: $y",
+    ),
+    err(
+        "range position is its pipeline",
+        Go,
+        "{{ range  . }}x{{ end }}",
+        "3.5",
+        "template: t:1:10: executing \"t\" at <{{range .}}x{{end}}>: range can't iterate over 3.5",
+    ),
     // Sprig and Helm helpers
     ok(
         "default and empty",

@@ -7,7 +7,7 @@ use std::fmt;
 
 /// A place in a user file: the file name as supplied and, when known, a
 /// 1-based line (and column).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Location {
     pub file: String,
     pub line: Option<u32>,
@@ -56,6 +56,10 @@ pub enum Error {
         context: String,
         message: String,
     },
+
+    /// The validator's JSON configuration is malformed.
+    #[error("policy validator configuration: {message}")]
+    Config { message: String },
 
     /// Two sources share a name, which would make error locations ambiguous.
     #[error("{name}: two policy sources have this name; give each source a unique name")]

@@ -23,6 +23,7 @@
 //! then reuses the prepared engines for every manifest.
 
 mod compat;
+mod config;
 mod conftest;
 mod error;
 mod gatekeeper;
@@ -33,6 +34,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+pub use config::PolicyConfig;
 pub use conftest::Namespaces;
 pub use error::{Error, Location};
 pub use gatekeeper::matching::{KindSelector, LabelSelector, Match, Operator, Requirement};
@@ -44,7 +46,8 @@ use gatekeeper::{Constraint, Template};
 
 /// A policy file as the caller has it: a name (used in every message about
 /// it) and its text.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct Source {
     pub name: String,
     pub text: String,
@@ -84,7 +87,8 @@ pub struct LoadOptions {
 }
 
 /// How serious a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// conftest `deny`/`violation`; Gatekeeper `enforcementAction: deny`.
     Error,
@@ -95,7 +99,7 @@ pub enum Severity {
 }
 
 /// One policy result for one manifest.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Finding {
     pub severity: Severity,
     /// `policy/<namespace>.<rule>` for conftest (e.g. `policy/main.deny`),
@@ -112,7 +116,7 @@ pub struct Finding {
 
 /// Something in the inputs that was understood but cannot be enforced;
 /// worth showing to the user, not worth failing for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Notice {
     pub location: Location,
     pub message: String,

@@ -7,7 +7,8 @@ use std::time::Duration;
 use crate::error::{Error, Location};
 
 /// Which Rego syntax a `.rego` file is written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum RegoVersion {
     /// Try Rego v1 first and fall back to v0, so pre-OPA-1.0 conftest
     /// policies keep working next to new ones.

@@ -449,13 +449,9 @@ impl<'a> State<'a> {
                 (0..*n).map(|i| (Value::Int(i), Value::Int(i))).collect()
             }
             Value::Missing | Value::Nil => Vec::new(),
-            Value::Object(o) => match o.field("__range__") {
-                Some(Value::List(l)) => l
-                    .iter()
-                    .enumerate()
-                    .map(|(i, v)| (Value::Int(i as i64), v.clone()))
-                    .collect(),
-                _ => {
+            Value::Object(o) => match o.range_entries() {
+                Some(entries) => entries,
+                None => {
                     frame.vars.truncate(mark);
                     return Err(self.err(
                         frame,

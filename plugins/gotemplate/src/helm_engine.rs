@@ -222,6 +222,21 @@ impl Object for Files {
     fn len(&self) -> Option<usize> {
         Some(self.files.len())
     }
+    /// Ranging gives (path, content); Go gives the content as `[]byte`,
+    /// which charts pass on to functions that accept strings alike.
+    fn range_entries(&self) -> Option<Vec<(Value, Value)>> {
+        Some(
+            self.files
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        Value::str(k),
+                        Value::string(String::from_utf8_lossy(v).into_owned()),
+                    )
+                })
+                .collect(),
+        )
+    }
     fn is_empty(&self) -> bool {
         self.files.is_empty()
     }
@@ -310,8 +325,14 @@ impl Object for ApiVersions {
             _ => Err(format!("can't evaluate field {name}")),
         }
     }
-    fn field(&self, name: &str) -> Option<Value> {
-        (name == "__range__").then(|| Value::list(self.0.iter().map(|s| Value::str(s)).collect()))
+    fn range_entries(&self) -> Option<Vec<(Value, Value)>> {
+        Some(
+            self.0
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (Value::Int(i as i64), Value::str(s)))
+                .collect(),
+        )
     }
     fn display(&self) -> String {
         format!("[{}]", self.0.join(" "))

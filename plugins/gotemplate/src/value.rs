@@ -131,6 +131,11 @@ pub trait Object: fmt::Debug + Send + Sync {
     fn is_empty(&self) -> bool {
         false
     }
+    /// What `range` iterates: (index or key, element) pairs; `None` when
+    /// the object cannot be ranged over.
+    fn range_entries(&self) -> Option<Vec<(Value, Value)>> {
+        None
+    }
     /// Access to the concrete type, for functions that take specific
     /// objects (dates, versions).
     fn as_any(&self) -> Option<&dyn std::any::Any> {

@@ -580,7 +580,7 @@ fn helm_objects_and_engine_render() {
     let templates = vec![
         RenderTemplate {
             name: "c/templates/cm.yaml".into(),
-            text: r#"{{ .Files.Get "conf/a.txt" }}|{{ (.Files.Glob "conf/*").AsConfig }}|{{ .Capabilities.APIVersions.Has "apps/v1" }}|{{ .Capabilities.KubeVersion }}|{{ semverCompare ">=1.29" .Capabilities.KubeVersion.Version }}|{{ .Template.Name }}|{{ include "c.helper" . }}"#.into(),
+            text: r#"{{ range $p, $_ := .Files.Glob "conf/*" }}{{ $p }},{{ end }}{{ range .Capabilities.APIVersions }}{{ . }};{{ end }}{{ .Files.Get "conf/a.txt" }}|{{ (.Files.Glob "conf/*").AsConfig }}|{{ .Capabilities.APIVersions.Has "apps/v1" }}|{{ .Capabilities.KubeVersion }}|{{ semverCompare ">=1.29" .Capabilities.KubeVersion.Version }}|{{ .Template.Name }}|{{ include "c.helper" . }}"#.into(),
             values: top.clone(),
             base_path: "c/templates".into(),
         },
@@ -600,7 +600,7 @@ fn helm_objects_and_engine_render() {
     assert_eq!(out.len(), 1, "partials are not rendered: {out:?}");
     assert_eq!(
         out["c/templates/cm.yaml"],
-        "alpha|a.txt: alpha\nb.txt: beta|true|v1.30.0|true|c/templates/cm.yaml|c/templates"
+        "conf/a.txt,conf/b.txt,v1;apps/v1;alpha|a.txt: alpha\nb.txt: beta|true|v1.30.0|true|c/templates/cm.yaml|c/templates"
     );
 }
 

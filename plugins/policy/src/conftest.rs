@@ -138,7 +138,12 @@ impl ConftestPolicies {
             })?;
         }
         rego::prepare(&mut engine).map_err(|f| {
-            let file = files.first().map(|s| s.name.clone()).unwrap_or_default();
+            // regorus names the module (our source name) it blames.
+            let file = f
+                .module
+                .clone()
+                .or_else(|| files.first().map(|s| s.name.clone()))
+                .unwrap_or_default();
             rego::syntax_error(&file, String::new(), f)
         })?;
 

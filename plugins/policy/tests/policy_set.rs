@@ -193,6 +193,18 @@ spec:
             "c.yaml:1: constraint Unknown/x: no loaded ConstraintTemplate",
         ),
         (vec![("y.yaml", "a: [1,\n")], "y.yaml:"),
+        // Unsafe variables are found by analysis after parsing; the file
+        // blamed is the one holding the rule.
+        (
+            vec![
+                ("ok.rego", "package main\nimport rego.v1\nallow if true\n"),
+                (
+                    "unsafe.rego",
+                    "package main\nimport rego.v1\n\ndeny contains msg if {\n  x == 1\n}\n",
+                ),
+            ],
+            "unsafe.rego:",
+        ),
         (
             vec![("a.rego", "package main\n"), ("a.rego", "package main\n")],
             "a.rego: two policy sources",

@@ -159,6 +159,11 @@ pub fn format_float(f: f64, fmt: char, prec: Option<usize>) -> String {
             "-Inf".into()
         };
     }
+    // Fast path for the common case of whole numbers printed with %v (Helm
+    // values are float64): below 1e6 Go prints them as plain integers.
+    if fmt == 'g' && prec.is_none() && f.fract() == 0.0 && f.abs() < 1e6 && f != 0.0 {
+        return (f as i64).to_string();
+    }
     let neg = f.is_sign_negative();
     let a = f.abs();
     let body = match fmt {

@@ -366,6 +366,13 @@ const ROWS: &[Row] = &[
         "3.5",
         "template: t:1:10: executing \"t\" at <{{range .}}x{{end}}>: range can't iterate over 3.5",
     ),
+    ok(
+        "float edge cases",
+        Go,
+        "{{ .a }} {{ .b }} {{ .c }} {{ .d }} {{ .e }} {{ .f }}",
+        r#"{"a": 999999.0, "b": 1000000.0, "c": 0.000015, "d": 1e21, "e": 0.0001, "f": 12345678.9}"#,
+        "999999 1e+06 1.5e-05 1e+21 0.0001 1.23456789e+07",
+    ),
     // Sprig and Helm helpers
     ok(
         "default and empty",

@@ -78,7 +78,9 @@ fn exception_key(rule: &str) -> &str {
 /// Which packages' rules are queried.
 #[derive(Debug, Clone)]
 pub enum Namespaces {
-    /// Only these packages (conftest `--namespace`, default `main`).
+    /// Packages matching any of these patterns (conftest `--namespace`,
+    /// default `main`): Go `path.Match` globs, so `main.*` selects
+    /// `main.gke` and a name without metacharacters matches only itself.
     Only(Vec<String>),
     /// Every package of every file (conftest `--all-namespaces`).
     All,
@@ -90,6 +92,54 @@ impl Default for Namespaces {
     }
 }
 
+/// Translates a Go `path.Match` pattern (`*`, `?`, `[...]` with `^`
+/// negation, `\\` escapes) into an anchored regex.
+fn glob_regex(pattern: &str) -> Result<Regex, String> {
+    let mut re = String::from("^");
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '*' => re.push_str("[^/]*"),
+            '?' => re.push_str("[^/]"),
+            '\\' => match chars.next() {
+                Some(escaped) => re.push_str(&regex::escape(&escaped.to_string())),
+                None => return Err("pattern ends with a lone backslash".to_string()),
+            },
+            '[' => {
+                re.push('[');
+                if chars.as_str().starts_with('^') {
+                    chars.next();
+                    re.push('^');
+                }
+                let mut closed = false;
+                let mut empty = true;
+                while let Some(k) = chars.next() {
+                    match k {
+                        ']' if !empty => {
+                            closed = true;
+                            break;
+                        }
+                        '\\' => match chars.next() {
+                            Some(escaped) => re.push_str(&regex::escape(&escaped.to_string())),
+                            None => return Err("unterminated character class".to_string()),
+                        },
+                        '-' => re.push('-'),
+                        other => re.push_str(&regex::escape(&other.to_string())),
+                    }
+                    empty = false;
+                }
+                if !closed {
+                    return Err("unterminated character class".to_string());
+                }
+                re.push(']');
+            }
+            other => re.push_str(&regex::escape(&other.to_string())),
+        }
+    }
+    re.push('$');
+    Regex::new(&re).map_err(|e| e.to_string())
+}
+
 impl ConftestPolicies {
     pub(crate) fn load(
         files: &[&Source],
@@ -98,6 +148,21 @@ impl ConftestPolicies {
         version: RegoVersion,
         settings: EngineSettings,
     ) -> Result<Self, Error> {
+        let patterns = match namespaces {
+            Namespaces::All => None,
+            Namespaces::Only(list) => Some(
+                list.iter()
+                    .map(|p| {
+                        glob_regex(p).map_err(|e| Error::Config {
+                            message: format!(
+                                "namespace pattern {p:?}: {e}; use a package name or a glob \
+                                 such as \"main.*\""
+                            ),
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+        };
         let mut engine = rego::new_engine(settings);
         let mut candidates: Vec<(String, String, String)> = Vec::new();
         for file in files {
@@ -107,10 +172,9 @@ impl ConftestPolicies {
                 .strip_prefix("data.")
                 .unwrap_or(&package)
                 .to_string();
-            let wanted = match namespaces {
-                Namespaces::All => true,
-                Namespaces::Only(list) => list.contains(&namespace),
-            };
+            let wanted = patterns
+                .as_ref()
+                .is_none_or(|list| list.iter().any(|re| re.is_match(&namespace)));
             if !wanted {
                 continue;
             }
@@ -317,6 +381,34 @@ mod tests {
         ];
         for (name, expected) in cases {
             assert_eq!(severity_of(name), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn namespace_globs_follow_go_path_match() {
+        // (pattern, namespace, matches)
+        let cases = [
+            ("main", "main", true),
+            ("main", "main.gke", false),
+            ("main.*", "main.gke", true),
+            ("main.*", "main", false),
+            ("*.gke", "kubernetes.gke", true),
+            ("*", "anything.at.all", true),
+            ("main.?", "main.a", true),
+            ("main.?", "main.ab", false),
+            ("main.[ab]", "main.b", true),
+            ("main.[ab]", "main.c", false),
+            ("main.[^ab]", "main.c", true),
+            ("main.[a-c]", "main.b", true),
+            ("a\\*", "a*", true),
+            ("a\\*", "ab", false),
+        ];
+        for (pattern, namespace, expected) in cases {
+            let re = glob_regex(pattern).unwrap();
+            assert_eq!(re.is_match(namespace), expected, "{pattern} vs {namespace}");
+        }
+        for bad in ["main.[ab", "x\\"] {
+            assert!(glob_regex(bad).is_err(), "{bad}");
         }
     }
 

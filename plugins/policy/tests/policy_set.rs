@@ -382,6 +382,57 @@ spec:
 }
 
 #[test]
+fn rego_v1_templates() {
+    let text = r#"apiVersion: templates.gatekeeper.sh/v1
+kind: ConstraintTemplate
+metadata:
+  name: noprivileged
+spec:
+  crd:
+    spec:
+      names:
+        kind: NoPrivileged
+  targets:
+    - target: admission.k8s.gatekeeper.sh
+      code:
+        - engine: Rego
+          source:
+            version: "v1"
+            rego: |
+              package noprivileged
+              violation contains {"msg": msg} if {
+                some c in input.review.object.spec.containers
+                c.securityContext.privileged
+                msg := sprintf("%v is privileged", [c.name])
+              }
+---
+apiVersion: constraints.gatekeeper.sh/v1beta1
+kind: NoPrivileged
+metadata:
+  name: none
+"#;
+    let mut set = load(&[("v1.yaml", text)], &LoadOptions::default()).unwrap();
+    let mut privileged = pod("p", json!({}));
+    privileged["spec"]["containers"][0]["securityContext"] = json!({"privileged": true});
+    let cases = [
+        (privileged, vec!["c is privileged"]),
+        (pod("q", json!({})), vec![]),
+    ];
+    for (doc, expected) in cases {
+        let messages: Vec<String> = set
+            .evaluate(&doc)
+            .unwrap()
+            .into_iter()
+            .map(|f| f.message)
+            .collect();
+        assert_eq!(messages, expected, "{doc}");
+    }
+    // The same Rego without `version: "v1"` is v0, where it does not parse.
+    let v0 = text.replace("            version: \"v1\"\n", "");
+    assert!(load(&[("v0.yaml", &v0)], &LoadOptions::default()).is_err());
+}
+
+#[test]
 fn cel_only_templates_are_noticed_and_skipped() {
     let text = r#"apiVersion: templates.gatekeeper.sh/v1
 kind: ConstraintTemplate

@@ -172,6 +172,35 @@ impl TemplateSet {
     }
 }
 
+/// What a `range` walks over.
+enum RangeItems {
+    List(Arc<Vec<Value>>),
+    Pairs(Vec<(Value, Value)>),
+    Count(i64),
+}
+
+impl RangeItems {
+    fn len(&self) -> usize {
+        match self {
+            RangeItems::List(l) => l.len(),
+            RangeItems::Pairs(p) => p.len(),
+            RangeItems::Count(n) => usize::try_from(*n).unwrap_or(usize::MAX),
+        }
+    }
+
+    /// (index or key, element) of iteration `i` (< len).
+    fn get(&self, i: usize) -> (Value, Value) {
+        match self {
+            RangeItems::List(l) => (
+                Value::Int(i as i64),
+                l.get(i).cloned().unwrap_or(Value::Nil),
+            ),
+            RangeItems::Pairs(p) => p.get(i).cloned().unwrap_or((Value::Nil, Value::Nil)),
+            RangeItems::Count(_) => (Value::Int(i as i64), Value::Int(i as i64)),
+        }
+    }
+}
+
 /// Non-local control flow inside a walk.
 enum Flow {
     Normal,
@@ -425,17 +454,16 @@ impl<'a> State<'a> {
         let mark = frame.vars.len();
         let val = self.eval_pipeline(frame, dot, &b.pipe)?;
         let inner_mark = frame.vars.len();
-        let items: Vec<(Value, Value)> = match &val {
-            Value::List(l) => l
-                .iter()
-                .enumerate()
-                .map(|(i, v)| (Value::Int(i as i64), v.clone()))
-                .collect(),
-            Value::Map(m) => m
-                .entries()
-                .into_iter()
-                .map(|(k, v)| (Value::string(k), v))
-                .collect(),
+        // Lists and counts are walked in place; maps and objects are
+        // snapshotted since the body may change them.
+        let items = match &val {
+            Value::List(l) => RangeItems::List(l.clone()),
+            Value::Map(m) => RangeItems::Pairs(
+                m.entries()
+                    .into_iter()
+                    .map(|(k, v)| (Value::string(k), v))
+                    .collect(),
+            ),
             Value::Int(n) => {
                 if b.pipe.decl.len() > 1 {
                     frame.vars.truncate(mark);
@@ -446,11 +474,11 @@ impl<'a> State<'a> {
                         format!("can't use {n} to iterate over more than one variable"),
                     ));
                 }
-                (0..*n).map(|i| (Value::Int(i), Value::Int(i))).collect()
+                RangeItems::Count((*n).max(0))
             }
-            Value::Missing | Value::Nil => Vec::new(),
+            Value::Missing | Value::Nil => RangeItems::Count(0),
             Value::Object(o) => match o.range_entries() {
-                Some(entries) => entries,
+                Some(entries) => RangeItems::Pairs(entries),
                 None => {
                     frame.vars.truncate(mark);
                     return Err(self.err(
@@ -472,7 +500,7 @@ impl<'a> State<'a> {
                 ));
             }
         };
-        if items.is_empty() {
+        if items.len() == 0 {
             let r = match &b.else_list {
                 Some(el) => self.walk_list(frame, dot, el, out),
                 None => Ok(Flow::Normal),
@@ -480,7 +508,8 @@ impl<'a> State<'a> {
             frame.vars.truncate(mark);
             return r.map(|_| Flow::Normal);
         }
-        for (index, elem) in items {
+        for i in 0..items.len() {
+            let (index, elem) = items.get(i);
             let decl = &b.pipe.decl;
             if b.pipe.is_assign {
                 if decl.len() > 1 {

@@ -596,6 +596,26 @@ mod tests {
     }
 
     #[test]
+    fn never_panics_and_keeps_lines_on_truncated_input() {
+        let samples = [
+            "package x\n\nviolation[{\"msg\": msg}] {\n  not f(input.a, \"s\\\"q\")\n  x := `raw\nstring`\n  msg := sprintf(\"%v\", [x]) # c\n} {\n  input.b\n  (1 + 2) > 0\n}\n",
+            "package y\nimport rego.v1\ndeny contains m if { not count(input.x) > 0; m := \"é∂\" }\n",
+        ];
+        for sample in samples {
+            for (end, _) in sample.char_indices() {
+                let prefix = &sample[..end];
+                let out = rewrite(prefix);
+                assert_eq!(out.lines().count(), prefix.lines().count(), "{prefix:?}");
+                for line in 1..6 {
+                    for column in 1..12 {
+                        let _ = split_body(prefix, line, column);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn split_bodies() {
         let cases = [
             (

@@ -19,8 +19,15 @@
 //! documents of kind `ConstraintTemplate` are templates while documents whose
 //! kind a loaded template defines are constraints.
 //!
-//! Policies are compiled once by [`PolicySet::load`]; [`PolicySet::evaluate`]
-//! then reuses the prepared engines for every manifest.
+//! Policies are compiled once by [`PolicySet::load`] (or
+//! [`PolicySet::from_config`] from the plugin's JSON [`PolicyConfig`]);
+//! [`PolicySet::evaluate`] then reuses the prepared engines for every
+//! manifest. Rego `print` output is collected for [`PolicySet::take_prints`].
+//!
+//! Where regorus evaluates differently from OPA on real policies, sources
+//! are rewritten before compiling (line numbers preserved) and `sprintf` is
+//! replaced by a Go-`fmt` implementation; see the `compat` and `gofmt`
+//! modules for the list.
 
 mod compat;
 mod config;

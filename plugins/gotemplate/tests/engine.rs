@@ -373,6 +373,13 @@ const ROWS: &[Row] = &[
         r#"{"a": 999999.0, "b": 1000000.0, "c": 0.000015, "d": 1e21, "e": 0.0001, "f": 12345678.9}"#,
         "999999 1e+06 1.5e-05 1e+21 0.0001 1.23456789e+07",
     ),
+    ok(
+        "js and html escaping",
+        Go,
+        r#"{{ js "a'b\"<\n=" }} {{ html "<'&\">" }}"#,
+        "null",
+        r#"a\'b\"\u003C\u000A\u003D &lt;&#39;&amp;&#34;&gt;"#,
+    ),
     // Sprig and Helm helpers
     ok(
         "default and empty",

@@ -351,7 +351,8 @@ fn parse_yaml(data: &[u8]) -> Result<Vec<J>, String> {
         .map_err(|e| {
             format!(
                 "error converting YAML to JSON: yaml: line {}: {}",
-                e.line, e.message
+                e.line,
+                crate::manifest::go_yaml_message(&e.message)
             )
         })
 }

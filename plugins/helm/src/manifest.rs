@@ -255,10 +255,34 @@ pub fn parse_doc(doc: &str) -> Result<J, String> {
     let docs = manifold_yaml::parse_documents(doc, &opts).map_err(|e| {
         format!(
             "error converting YAML to JSON: yaml: line {}: {}",
-            e.line, e.message
+            e.line,
+            go_yaml_message(&e.message)
         )
     })?;
     Ok(docs.into_iter().next().map_or(J::Null, |d| d.value))
+}
+
+/// The YAML parser's wording turned into go-yaml's (libyaml's), which
+/// Helm users know and Helm's own tests check: the problem without the
+/// "while parsing ..." context.
+pub fn go_yaml_message(msg: &str) -> String {
+    let problem = msg
+        .strip_prefix("while ")
+        .and_then(|rest| rest.split_once(", ").map(|(_, p)| p))
+        .unwrap_or(msg);
+    let mapped = match problem {
+        "simple key expect ':'" => "could not find expected ':'",
+        "unexpected eof" => "found unexpected end of stream",
+        "expected ',' or ']'" => "did not find expected ',' or ']'",
+        "tab cannot be used as indentation"
+        | "tabs disallowed in this context"
+        | "tabs disallowed within this context (block indentation)" => {
+            "found character that cannot start any token"
+        }
+        p if p.starts_with("unexpected character") => "found character that cannot start any token",
+        p => p,
+    };
+    mapped.to_string()
 }
 
 /// Every document of a stream as values (for CRD files).
@@ -275,7 +299,7 @@ pub fn parse_stream(text: &str) -> Result<Vec<J>, String> {
                 .filter(|v| !v.is_null())
                 .collect()
         })
-        .map_err(|e| format!("yaml: line {}: {}", e.line, e.message))
+        .map_err(|e| format!("yaml: line {}: {}", e.line, go_yaml_message(&e.message)))
 }
 
 #[cfg(test)]
@@ -299,6 +323,28 @@ mod tests {
                 want.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
                 "{text:?}"
             );
+        }
+    }
+
+    #[test]
+    fn yaml_messages_read_like_go_yaml() {
+        let rows = [
+            ("simple key expect ':'", "could not find expected ':'"),
+            (
+                "while parsing a block mapping, did not find expected key",
+                "did not find expected key",
+            ),
+            (
+                "mapping values are not allowed in this context",
+                "mapping values are not allowed in this context",
+            ),
+            (
+                "unexpected character: `@'",
+                "found character that cannot start any token",
+            ),
+        ];
+        for (ours, go) in rows {
+            assert_eq!(go_yaml_message(ours), go);
         }
     }
 

@@ -36,6 +36,8 @@ pub struct Loader<'a> {
     /// The kustomization file, for messages.
     pub kfile: String,
     pub restrict: bool,
+    /// Namespace an enclosing kustomization gives Helm charts that set none.
+    pub helm_root_ns: String,
     /// The build root when build metadata is tracked (root kustomization has `buildMetadata`).
     pub track: Option<String>,
     /// Custom OpenAPI schema in effect (kustomization `openapi:`), for strategic merges.
@@ -117,6 +119,8 @@ struct Builder<'a> {
     schema: Option<std::rc::Rc<crate::smp::Schema>>,
     /// Set to the build root when the root kustomization asks for build metadata.
     track: Option<String>,
+    /// Helm namespace inherited from enclosing kustomizations.
+    helm_root_ns: String,
 }
 
 pub fn run(fs: &dyn FileSystem, target: &str, opts: &Options) -> Result<Vec<Resource>, Error> {
@@ -128,6 +132,7 @@ pub fn run(fs: &dyn FileSystem, target: &str, opts: &Options) -> Result<Vec<Reso
         stack: Vec::new(),
         schema: None,
         track: None,
+        helm_root_ns: String::new(),
     };
     let (k, kfile) = b.load_kustomization(&root)?;
     if !k.build_metadata.is_empty() {
@@ -253,6 +258,7 @@ impl<'a> Builder<'a> {
             restrict: self.restrict(),
             schema: self.schema.clone(),
             track: self.track.clone(),
+            helm_root_ns: self.helm_root_ns.clone(),
         }
     }
 
@@ -261,8 +267,25 @@ impl<'a> Builder<'a> {
         dir: &str,
         kfile: &str,
         k: &Kustomization,
+        acc: Acc,
+    ) -> Result<Acc, Error> {
+        // Children see this kustomization's namespace (or what it inherited) for Helm charts.
+        let inherited = self.helm_root_ns.clone();
+        let result = self.accumulate_inner(dir, kfile, k, acc);
+        self.helm_root_ns = inherited;
+        result
+    }
+
+    fn accumulate_inner(
+        &mut self,
+        dir: &str,
+        kfile: &str,
+        k: &Kustomization,
         mut acc: Acc,
     ) -> Result<Acc, Error> {
+        if !k.namespace.is_empty() {
+            self.helm_root_ns = k.namespace.clone();
+        }
         if let Some(p) = k.openapi.get("path") {
             let (path, text) = self.loader(dir, kfile).load(p)?;
             let doc = crate::yaml::parse_one(&text, &path)?;

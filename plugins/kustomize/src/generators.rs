@@ -245,7 +245,8 @@ pub fn base64_wrapped(data: &[u8]) -> String {
     out
 }
 
-/// `helmCharts`: rendered by the host's renderer, parsed as resources.
+/// `helmCharts`: values prepared as kustomize's HelmChartInflationGenerator does,
+/// rendered by the host's renderer, parsed as resources.
 pub fn helm(ldr: &Loader<'_>, k: &Kustomization, opts: &Options) -> Result<Vec<Res>, Error> {
     let mut charts: Vec<Value> = k.helm_charts.clone().unwrap_or_default();
     charts.extend(k.helm_chart_inflation_generator.clone().unwrap_or_default());
@@ -264,37 +265,159 @@ pub fn helm(ldr: &Loader<'_>, k: &Kustomization, opts: &Options) -> Result<Vec<R
             "helmCharts need a Helm renderer, and none was configured for this build",
         ));
     };
+    let globals = k.helm_globals.clone().unwrap_or(Value::Null);
     let mut out = Vec::new();
     for mut chart in charts {
-        if let Some(obj) = chart.as_object_mut() {
-            let has_ns = obj
-                .get("namespace")
-                .and_then(Value::as_str)
-                .is_some_and(|s| !s.is_empty());
-            if !has_ns && !k.namespace.is_empty() {
-                obj.insert("namespace".into(), json!(k.namespace));
+        let s = |v: &Value, key: &str| v.get(key).map(scalar).unwrap_or_default();
+        let mut namespace = s(&chart, "namespace");
+        if namespace.is_empty() {
+            namespace = if k.namespace.is_empty() {
+                ldr.helm_root_ns.clone()
+            } else {
+                k.namespace.clone()
+            };
+            if let Some(obj) = chart.as_object_mut() {
+                if !namespace.is_empty() {
+                    obj.insert("namespace".into(), json!(namespace));
+                }
             }
         }
-        let name = chart
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        let req = crate::HelmRequest {
-            chart,
-            globals: k.helm_globals.clone().unwrap_or(Value::Null),
-            kustomization_dir: ldr.dir.clone(),
-        };
+        let name = s(&chart, "name");
+        if name.is_empty() {
+            return Err(Error::invalid(
+                &ldr.kfile,
+                "helmCharts: chart name cannot be empty",
+            ));
+        }
+        let req = helm_request(ldr, chart, &globals, namespace)
+            .map_err(|e| e.context(format!("helm chart '{name}'")))?;
         let text = renderer
             .render(ldr.fs, &req)
             .map_err(|m| Error::invalid(&ldr.kfile, format!("helm chart '{name}': {m}")))?;
         for v in crate::yaml::resources_from(&text, &ldr.kfile)? {
             let mut r = Res::new(v, &ldr.kfile);
             r.generated_by = Some(("HelmChartInflationGenerator".into(), String::new()));
+            r.helm_generated = true;
             out.push(r);
         }
     }
     Ok(out)
+}
+
+fn scalar(v: &Value) -> String {
+    crate::kustomization::scalar_string(v)
+}
+
+fn helm_request(
+    ldr: &Loader<'_>,
+    chart: Value,
+    globals: &Value,
+    namespace: String,
+) -> Result<crate::HelmRequest, Error> {
+    let s = |key: &str| chart.get(key).map(scalar).unwrap_or_default();
+    let b = |key: &str| chart.get(key).and_then(Value::as_bool).unwrap_or(false);
+    let name = s("name");
+    let (version, repo) = (s("version"), s("repo"));
+    let home = globals
+        .get("chartHome")
+        .map(scalar)
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "charts".into());
+    let mut home_dir = ldr.resolve(&home)?;
+    if !version.is_empty() && !repo.is_empty() {
+        home_dir = crate::fs::join(&home_dir, &format!("{name}-{version}")).unwrap_or(home_dir);
+    }
+    let chart_dir = crate::fs::join(&home_dir, &name).unwrap_or_default();
+    let merge_mode = match s("valuesMerge").as_str() {
+        "" | "override" => "override",
+        "merge" => "merge",
+        "replace" => "replace",
+        other => {
+            return Err(Error::invalid(
+                &ldr.kfile,
+                format!("valuesMerge '{other}' must be one of [merge override replace]"),
+            ));
+        }
+    };
+    let values_file = s("valuesFile");
+    let load_values = || -> Result<Value, Error> {
+        let (path, text) = if values_file.is_empty() {
+            let p = crate::fs::join(&chart_dir, "values.yaml").unwrap_or_default();
+            match ldr.fs.read(&p) {
+                Ok(bytes) => (p, String::from_utf8_lossy(&bytes).into_owned()),
+                Err(_) => return Ok(Value::Object(Map::new())),
+            }
+        } else {
+            ldr.load(&values_file)?
+        };
+        let v = crate::yaml::parse_one(&text, &path)?;
+        Ok(if v.is_null() {
+            Value::Object(Map::new())
+        } else {
+            v
+        })
+    };
+    let inline = chart
+        .get("valuesInline")
+        .cloned()
+        .filter(|v| v.as_object().is_some_and(|m| !m.is_empty()));
+    let values = match inline {
+        None => load_values()?,
+        Some(inline) => match merge_mode {
+            "replace" => inline,
+            mode => {
+                let file = load_values()?;
+                let (base, over) = if mode == "override" {
+                    (file, inline)
+                } else {
+                    (inline, file)
+                };
+                crate::smp::merge(&base, &over)
+                    .map_err(|m| {
+                        Error::invalid(&ldr.kfile, format!("could not merge values: {m}"))
+                    })?
+                    .unwrap_or(Value::Object(Map::new()))
+            }
+        },
+    };
+    let mut additional = Vec::new();
+    for f in chart
+        .get("additionalValuesFiles")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let f = scalar(f);
+        let (path, _) = ldr
+            .load(&f)
+            .map_err(|e| e.context("could not load additionalValuesFile"))?;
+        additional.push(path);
+    }
+    let list = |key: &str| -> Vec<String> {
+        chart
+            .get(key)
+            .and_then(Value::as_array)
+            .map(|a| a.iter().map(scalar).collect())
+            .unwrap_or_default()
+    };
+    Ok(crate::HelmRequest {
+        globals: globals.clone(),
+        kustomization_dir: ldr.dir.clone(),
+        chart_dir,
+        release_name: s("releaseName"),
+        namespace,
+        values,
+        additional_values_files: additional,
+        include_crds: b("includeCRDs"),
+        skip_tests: b("skipTests"),
+        skip_hooks: b("skipHooks"),
+        api_versions: list("apiVersions"),
+        kube_version: s("kubeVersion"),
+        name_template: s("nameTemplate"),
+        repo,
+        version,
+        chart,
+    })
 }
 
 #[cfg(test)]

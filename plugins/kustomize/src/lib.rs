@@ -50,15 +50,36 @@ pub enum LoadRestrictor {
     None,
 }
 
-/// One `helmCharts` entry to render, with kustomize's defaults applied.
-#[derive(Debug, Clone)]
+/// One `helmCharts` entry to render (`helm template`), with kustomize's defaults
+/// and values handling already applied, so a renderer only has to template a local chart.
+#[derive(Debug, Clone, PartialEq)]
 pub struct HelmRequest {
-    /// The `helmCharts` entry as written (namespace filled from the kustomization when unset).
+    /// The `helmCharts` entry as written (namespace filled in as kustomize does).
     pub chart: Value,
     /// The kustomization's `helmGlobals` (or null).
     pub globals: Value,
     /// Repository-relative folder of the kustomization that declares the chart.
     pub kustomization_dir: String,
+    /// Repository-relative chart folder: `<kustomization>/<chartHome or "charts">/<name>`
+    /// (`<name>-<version>/<name>` under chartHome when both `version` and `repo` are set).
+    pub chart_dir: String,
+    /// `releaseName` (may be empty: helm then uses `RELEASE-NAME`-style defaults per its own rules).
+    pub release_name: String,
+    /// Chart `namespace`, else the kustomization's, else an enclosing kustomization's.
+    pub namespace: String,
+    /// Values after kustomize's `valuesFile`/`valuesInline`/`valuesMerge` handling.
+    pub values: Value,
+    /// `additionalValuesFiles`, repository-relative, applied by helm after `values` in order.
+    pub additional_values_files: Vec<String>,
+    pub include_crds: bool,
+    pub skip_tests: bool,
+    pub skip_hooks: bool,
+    pub api_versions: Vec<String>,
+    pub kube_version: String,
+    pub name_template: String,
+    /// Remote `repo` and `version`: a renderer that cannot fetch should fail when the chart folder is absent.
+    pub repo: String,
+    pub version: String,
 }
 
 /// Renders Helm charts for `helmCharts` (the host plugs in its Helm renderer).

@@ -23,6 +23,8 @@ pub struct Res {
     pub generated_by: Option<(String, String)>,
     /// Rendered `alpha.config.kubernetes.io/transformations` entries (build metadata tracking).
     pub transformations: String,
+    /// Rendered by Helm: the namespace transformer leaves these alone, as kustomize does.
+    pub helm_generated: bool,
 }
 
 impl Res {
@@ -38,6 +40,7 @@ impl Res {
             ref_vars: Vec::new(),
             generated_by: None,
             transformations: String::new(),
+            helm_generated: false,
         }
     }
 

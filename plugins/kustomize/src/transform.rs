@@ -193,11 +193,7 @@ pub fn set_map_entries(r: &mut Res, key: &str, pairs: &[(String, String)]) {
 
 fn namespace(res: &mut [Res], ns: &str, specs: &[FieldSpec]) -> Result<(), String> {
     for r in res.iter_mut() {
-        if r.annotations()
-            .get("kustomize.config.k8s.io/helm-generated")
-            .map(String::as_str)
-            == Some("true")
-        {
+        if r.helm_generated {
             continue;
         }
         r.store_previous_id();

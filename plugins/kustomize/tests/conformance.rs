@@ -5,7 +5,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use manifold_plugin_kustomize::{FileSystem, FsError, LoadRestrictor, Options, Reorder, build};
+use manifold_plugin_kustomize::{
+    FileSystem, FsError, HelmRenderer, HelmRequest, LoadRestrictor, Options, Reorder, build,
+};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -42,6 +44,74 @@ impl FileSystem for DiskFs {
             .collect();
         out.sort();
         Ok(out)
+    }
+}
+
+/// Renders `helmCharts` with the workspace's Helm library, the way the host wires it:
+/// kustomize's prepared values are served as a virtual values file, then `-f` extras.
+struct HelmAdapter;
+
+const VALUES_PATH: &str = "__kustomize_helm_values__.yaml";
+
+struct ValuesOverlay<'a> {
+    inner: &'a dyn FileSystem,
+    values: Vec<u8>,
+}
+
+impl manifold_plugin_helm::FileSystem for ValuesOverlay<'_> {
+    fn read(&self, path: &str) -> Result<Vec<u8>, manifold_plugin_helm::FsError> {
+        if path == VALUES_PATH {
+            return Ok(self.values.clone());
+        }
+        self.inner.read(path).map_err(|e| match e {
+            FsError::NotFound(_) => manifold_plugin_helm::FsError::NotFound {
+                path: path.to_string(),
+            },
+            other => manifold_plugin_helm::FsError::Other {
+                path: path.to_string(),
+                message: other.to_string(),
+            },
+        })
+    }
+
+    fn list(&self, path: &str) -> Result<Vec<(String, bool)>, manifold_plugin_helm::FsError> {
+        self.inner
+            .list(path)
+            .map_err(|_| manifold_plugin_helm::FsError::NotFound {
+                path: path.to_string(),
+            })
+    }
+}
+
+impl HelmRenderer for HelmAdapter {
+    fn render(&self, fs: &dyn FileSystem, req: &HelmRequest) -> Result<String, String> {
+        let overlay = ValuesOverlay {
+            inner: fs,
+            values: serde_json::to_vec(&req.values).map_err(|e| e.to_string())?,
+        };
+        let mut opts = manifold_plugin_helm::Options::default();
+        if !req.release_name.is_empty() {
+            opts.release_name = req.release_name.clone();
+        }
+        if !req.namespace.is_empty() {
+            opts.namespace = req.namespace.clone();
+        }
+        if !req.name_template.is_empty() {
+            opts.name_template = Some(req.name_template.clone());
+        }
+        if !req.kube_version.is_empty() {
+            opts.kube_version = Some(req.kube_version.clone());
+        }
+        opts.api_versions = req.api_versions.clone();
+        opts.include_crds = req.include_crds;
+        opts.skip_tests = req.skip_tests;
+        opts.disable_hooks = req.skip_hooks;
+        opts.values_files = std::iter::once(VALUES_PATH.to_string())
+            .chain(req.additional_values_files.iter().cloned())
+            .collect();
+        manifold_plugin_helm::render(&overlay, &req.chart_dir, &opts)
+            .map(|r| r.text)
+            .map_err(|e| e.to_string())
     }
 }
 
@@ -115,6 +185,7 @@ fn run_case(dir: &Path) -> (Outcome, Vec<String>, bool) {
     }
     if args.get("enable_helm").and_then(Value::as_bool) == Some(true) {
         opts.enable_helm = true;
+        opts.helm = Some(Box::new(HelmAdapter));
     }
     if args.get("enable_managedby_label").and_then(Value::as_bool) == Some(true) {
         opts.enable_managedby_label = true;

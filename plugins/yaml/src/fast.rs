@@ -32,7 +32,7 @@ const MAX_RECURSION: usize = 400;
 const MAX_KEY_LEN: usize = 1024;
 
 pub(crate) fn parse(text: &str, opts: &ParseOptions) -> R<Vec<Document>> {
-    if text.as_bytes().contains(&b'\r') {
+    if !plain_characters(text.as_bytes()) {
         return Err(Bail);
     }
     let mut p = Fast {
@@ -48,8 +48,41 @@ pub(crate) fn parse(text: &str, opts: &ParseOptions) -> R<Vec<Document>> {
         positions: None,
         entries: Vec::new(),
         items: Vec::new(),
+        root_block_line: None,
     };
     p.documents()
+}
+
+/// No CR (line ends the fast path does not track) and nothing YAML counts
+/// as unprintable: C0/C1 controls other than tab and LF, DEL, U+FFFE/FFFF,
+/// and a byte-order mark past the start.
+fn plain_characters(b: &[u8]) -> bool {
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c < 0x20 {
+            if c != b'\n' && c != b'\t' {
+                return false;
+            }
+        } else if c == 0x7f {
+            return false;
+        } else if c == 0xc2 {
+            if matches!(b.get(i + 1), Some(&n) if (0x80..=0x9f).contains(&n) && n != 0x85) {
+                return false;
+            }
+        } else if c == 0xef && i > 0 {
+            match (b.get(i + 1), b.get(i + 2)) {
+                (Some(0xbf), Some(0xbe | 0xbf)) | (Some(0xbb), Some(0xbf)) => return false,
+                _ => {}
+            }
+        } else if c == 0xef {
+            if let (Some(0xbf), Some(0xbe | 0xbf)) = (b.get(i + 1), b.get(i + 2)) {
+                return false;
+            }
+        }
+        i += 1;
+    }
+    true
 }
 
 struct Fast<'a> {
@@ -68,6 +101,9 @@ struct Fast<'a> {
     /// then built with their exact size, saving the growth reallocations.
     entries: Vec<(String, Value)>,
     items: Vec<Value>,
+    /// Where a block scalar that is a whole document starts its text: the
+    /// full parser dates such documents from there.
+    root_block_line: Option<u32>,
 }
 
 /// How a node may start where it was found.
@@ -201,7 +237,9 @@ impl<'a> Fast<'a> {
             }
             let line = self.line;
             self.record(line);
+            self.root_block_line = None;
             let value = self.node(-1, Place::Block)?;
+            let line = self.root_block_line.unwrap_or(line);
             self.push_doc(&mut docs, value, line);
             indent = self.current_indent();
             match indent {
@@ -629,6 +667,9 @@ impl<'a> Fast<'a> {
         if let Some(p) = self.positions.as_mut() {
             p.insert(self.pointer.clone(), text_line);
         }
+        if self.depth == 0 {
+            self.root_block_line = Some(text_line);
+        }
         loop {
             let begin = self.pos;
             let mut i = begin;
@@ -795,6 +836,7 @@ impl<'a> Fast<'a> {
                 {
                     if b[i] == b'\n'
                         || (b[i] == b'#' && i > start && matches!(b[i - 1], b' ' | b'\t'))
+                        || (b[i] == b':' && b.get(i + 1) == Some(&b'\t'))
                     {
                         return Err(Bail);
                     }
@@ -1006,6 +1048,15 @@ impl<'a> Fast<'a> {
                 }
                 let text = &self.s[start..end];
                 if text.is_empty() {
+                    return Err(Bail);
+                }
+                // Indicators after inner spaces (`a -]`) are parsed in
+                // surprising ways; leave them to the full parser.
+                if text
+                    .as_bytes()
+                    .windows(2)
+                    .any(|w| w[0] == b' ' && b"-?:,[]{}#&*!|>'\"%@`".contains(&w[1]))
+                {
                     return Err(Bail);
                 }
                 Ok(resolve(text, self.opts.schema).into_value(text))

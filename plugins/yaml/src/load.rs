@@ -86,7 +86,7 @@ fn scan_error(e: &ScanError) -> Error {
     } else if info == "recursion limit exceeded" {
         // saphyr counts flow nesting in a u8 and stops at 255.
         "nesting deeper than 255 levels (flow collections)".to_owned()
-    } else if info.contains("tab") {
+    } else if info.starts_with("tabs disallowed") || info == "tab cannot be used as indentation" {
         "found a tab character where indentation is expected".to_owned()
     } else {
         info.to_owned()

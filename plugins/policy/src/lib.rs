@@ -29,6 +29,7 @@
 //! replaced by a Go-`fmt` implementation; see the `compat` and `gofmt`
 //! modules for the list.
 
+mod builtins;
 mod compat;
 mod config;
 mod conftest;

@@ -39,6 +39,9 @@ pub(crate) fn new_engine(settings: EngineSettings) -> regorus::Engine {
         2,
         Box::new(crate::gofmt::extension),
     );
+    for (name, arity, builtin) in crate::builtins::DEPRECATED {
+        let _ = engine.add_extension(name.to_string(), *arity, Box::new(*builtin));
+    }
     if let Some(limit) = settings.execution_limit {
         engine.set_execution_timer_config(regorus::utils::limits::ExecutionTimerConfig {
             limit,

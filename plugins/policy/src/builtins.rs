@@ -36,7 +36,7 @@ fn elements(value: Option<&Value>) -> Option<Vec<Value>> {
 
 fn any(args: Vec<Value>) -> anyhow::Result<Value> {
     Ok(match elements(args.first()) {
-        Some(items) => Value::Bool(items.iter().any(|v| *v == Value::Bool(true))),
+        Some(items) => Value::Bool(items.contains(&Value::Bool(true))),
         None => Value::Undefined,
     })
 }

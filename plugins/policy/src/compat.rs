@@ -9,8 +9,11 @@
 //!   at the end of such a line.
 //! * OPA's compiler evaluates references and nested calls in the arguments
 //!   of a negated call *before* the negation (`not f(input.x)` is undefined,
-//!   not true, when `input.x` is undefined: opa#1877). regorus negates the
-//!   whole expression. Such arguments are bound to fresh variables first.
+//!   not true, when `input.x` is undefined: opa#1877; stages RewriteExprTerms
+//!   and RewriteDynamicTerms). regorus negates the whole expression. Such
+//!   arguments are bound to fresh variables first. Operators other than
+//!   `==` are calls too; `==` is compiled to unification (RewriteEquals), so
+//!   only call operands (`count(x) == 0`) are bound there.
 //! * regorus' `sprintf` fails on a verb/argument count or type mismatch
 //!   where Go prints `%!v(MISSING)` and carries on; calls are renamed to
 //!   [`SPRINTF`], an extension with Go's behaviour (see `gofmt`).
@@ -306,23 +309,22 @@ fn hoistable(src: &Source<'_>, from: usize, to: usize) -> bool {
     selectors > 0 && !wildcard
 }
 
-/// Binary operators OPA compiles to calls (so their operands are evaluated
-/// before a surrounding `not`); `=` and `:=` are unification/assignment and
-/// keep their operands in place.
-const CALL_OPERATORS: &[&str] = &[
-    "==", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%", "&", "|", "in",
-];
+/// Relational operators; at most one appears at the top of an expression.
+/// `in` is membership, compiled to a call like `!=` or `<`.
+const RELATIONAL: &[&str] = &["==", "!=", "<", "<=", ">", ">=", "=", "in"];
 
-/// Splits `tokens[from..to]` at commas (`split_on_commas`) or at top-level
-/// call operators. Returns `None` if a `=`/`:=` appears at the top level.
-fn split_top_level(
+/// Arithmetic and set operators: an operand using them is a call.
+const ARITHMETIC: &[&str] = &["+", "-", "*", "/", "%", "&", "|"];
+
+/// Indexes of tokens in `tokens[from..to]`, outside any brackets, whose
+/// text satisfies `wanted`.
+fn top_level(
     src: &Source<'_>,
     from: usize,
     to: usize,
-    commas: bool,
-) -> Option<Vec<(usize, usize)>> {
-    let mut parts = Vec::new();
-    let mut part_start = from;
+    wanted: impl Fn(&str) -> bool,
+) -> Vec<usize> {
+    let mut found = Vec::new();
     let mut j = from;
     while j < to {
         let s = src.tokens.get(j).map_or("", |t| src.str(t));
@@ -331,21 +333,41 @@ fn split_top_level(
                 j = src.closing(j).map_or(to, |c| c + 1);
                 continue;
             }
-            "=" | ":=" if !commas => return None,
-            "," if commas => {
-                parts.push((part_start, j));
-                part_start = j + 1;
-            }
-            op if !commas && CALL_OPERATORS.contains(&op) => {
-                parts.push((part_start, j));
-                part_start = j + 1;
-            }
+            _ if wanted(s) => found.push(j),
             _ => {}
         }
         j += 1;
     }
-    parts.push((part_start, to));
-    Some(parts.into_iter().filter(|(a, b)| a < b).collect())
+    found
+}
+
+/// Splits `tokens[from..to]` at top-level commas (call arguments).
+fn split_commas(src: &Source<'_>, from: usize, to: usize) -> Vec<(usize, usize)> {
+    let mut parts = Vec::new();
+    let mut start = from;
+    for comma in top_level(src, from, to, |s| s == ",") {
+        parts.push((start, comma));
+        start = comma + 1;
+    }
+    parts.push((start, to));
+    parts.into_iter().filter(|(a, b)| a < b).collect()
+}
+
+/// Does the operand `tokens[from..to]` need a call to evaluate (a function
+/// call or arithmetic)? OPA's compiler binds such operands to variables
+/// before the expression, hence outside a negation.
+fn is_call_term(src: &Source<'_>, from: usize, to: usize) -> bool {
+    let wildcard = (from..to).any(|k| src.is(k, "_"));
+    let negative_literal = to == from + 2
+        && src.is(from, "-")
+        && src
+            .tokens
+            .get(from + 1)
+            .is_some_and(|t| t.kind == Kind::Number);
+    let arithmetic =
+        !negative_literal && !top_level(src, from, to, |s| ARITHMETIC.contains(&s)).is_empty();
+    let call = hoistable(src, from, to) && (from..to).any(|k| src.is(k, "("));
+    from < to && !wildcard && (arithmetic || call)
 }
 
 fn negated_call_arguments(src: &Source<'_>) -> Vec<Edit> {
@@ -396,36 +418,51 @@ fn negated_call_arguments(src: &Source<'_>) -> Vec<Edit> {
         if !whole_line || !on_line || end <= i + 1 {
             continue;
         }
-        let Some(operands) = split_top_level(src, i + 1, end, false) else {
+        if !top_level(src, i + 1, end, |s| s == ":=").is_empty() {
             continue;
-        };
-        let hoist: Vec<(usize, usize)> = if operands.len() > 1 {
-            operands
-        } else {
-            // A lone call: its arguments are what OPA evaluates first.
-            let (from, to) = (i + 1, end);
-            let mut k = from;
-            while src.is(k + 1, ".") && src.tokens.get(k + 2).is_some_and(|c| c.kind == Kind::Ident)
-            {
-                k += 2;
+        }
+        let relational = top_level(src, i + 1, end, |s| RELATIONAL.contains(&s));
+        let hoist: Vec<(usize, usize)> = match relational.as_slice() {
+            [op] => {
+                // `==` is compiled to unification (`=`), which keeps plain
+                // references in place; other operators are calls whose
+                // reference operands are bound first.
+                let unify = src.is(*op, "==") || src.is(*op, "=");
+                [(i + 1, *op), (*op + 1, end)]
+                    .into_iter()
+                    .filter(|&(a, b)| is_call_term(src, a, b) || (!unify && hoistable(src, a, b)))
+                    .collect()
             }
-            let open = k + 1;
-            let is_call = src.tokens.get(from).is_some_and(|c| c.kind == Kind::Ident)
-                && match (src.tokens.get(k), src.tokens.get(open)) {
-                    (Some(name), Some(paren)) => src.str(paren) == "(" && paren.start == name.end,
-                    _ => false,
+            [] if top_level(src, i + 1, end, |s| ARITHMETIC.contains(&s)).is_empty() => {
+                // A lone call: its arguments are what OPA evaluates first.
+                let (from, to) = (i + 1, end);
+                let mut k = from;
+                while src.is(k + 1, ".")
+                    && src.tokens.get(k + 2).is_some_and(|c| c.kind == Kind::Ident)
+                {
+                    k += 2;
                 }
-                && src.closing(open) == Some(to - 1);
-            if !is_call {
-                continue;
+                let open = k + 1;
+                let is_call = src.tokens.get(from).is_some_and(|c| c.kind == Kind::Ident)
+                    && match (src.tokens.get(k), src.tokens.get(open)) {
+                        (Some(name), Some(paren)) => {
+                            src.str(paren) == "(" && paren.start == name.end
+                        }
+                        _ => false,
+                    }
+                    && src.closing(open) == Some(to - 1);
+                if !is_call {
+                    continue;
+                }
+                split_commas(src, open + 1, to - 1)
+                    .into_iter()
+                    .filter(|&(a, b)| hoistable(src, a, b))
+                    .collect()
             }
-            split_top_level(src, open + 1, to - 1, true).unwrap_or_default()
+            _ => continue,
         };
         let mut prefix = String::new();
         for (from, to) in hoist {
-            if !hoistable(src, from, to) {
-                continue;
-            }
             let (Some(a), Some(b)) = (src.tokens.get(from), src.tokens.get(to - 1)) else {
                 continue;
             };
@@ -563,9 +600,18 @@ mod tests {
                 "p {\n  not f(x) with input as 1\n}\n",
             ),
             // Operands of operators (calls in OPA) are bound first too.
+            // `==` becomes unification in OPA: plain references stay.
             (
                 "p {\n  not input.x == 1\n}\n",
-                "p {\n  __manifold_arg0 := input.x; not __manifold_arg0 == 1\n}\n",
+                "p {\n  not input.x == 1\n}\n",
+            ),
+            (
+                "p {\n  not input.x != 1\n}\n",
+                "p {\n  __manifold_arg0 := input.x; not __manifold_arg0 != 1\n}\n",
+            ),
+            (
+                "p {\n  not input.x + 1 == input.y\n}\n",
+                "p {\n  __manifold_arg0 := input.x + 1; not __manifold_arg0 == input.y\n}\n",
             ),
             (
                 "p {\n  not f(input.x) == 1\n}\n",

@@ -9,7 +9,6 @@
 //! silence `deny_privileged`/`warn_privileged`.
 
 use std::collections::BTreeSet;
-use std::sync::OnceLock;
 
 use regex::Regex;
 use serde_json::Value;
@@ -37,31 +36,35 @@ pub(crate) struct ConftestPolicies {
     exceptions: Vec<(String, String)>,
 }
 
-fn failure_re() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        Regex::new(r"^(deny|violation)(_[a-zA-Z0-9]+)*$").unwrap_or_else(|_| unreachable!())
-    })
-}
-
-fn warning_re() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"^warn(_[a-zA-Z0-9]+)*$").unwrap_or_else(|_| unreachable!()))
-}
-
-fn identifier_re() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"[A-Za-z_][A-Za-z0-9_]*").unwrap_or_else(|_| unreachable!()))
+/// conftest's rule-name grammar after the severity prefix:
+/// `(_[a-zA-Z0-9]+)*`.
+fn valid_suffix(rest: &str) -> bool {
+    rest.is_empty()
+        || rest.strip_prefix('_').is_some_and(|r| {
+            r.split('_')
+                .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric()))
+        })
 }
 
 pub(crate) fn severity_of(rule: &str) -> Option<Severity> {
-    if failure_re().is_match(rule) {
+    let suffix_after = |prefix: &str| rule.strip_prefix(prefix).is_some_and(valid_suffix);
+    if suffix_after("deny") || suffix_after("violation") {
         Some(Severity::Error)
-    } else if warning_re().is_match(rule) {
+    } else if suffix_after("warn") {
         Some(Severity::Warning)
     } else {
         None
     }
+}
+
+/// Identifiers (`[A-Za-z_][A-Za-z0-9_]*`) appearing in `text`.
+fn identifiers(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| {
+            w.chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        })
 }
 
 /// conftest matches exceptions on the rule name without its severity prefix.
@@ -180,9 +183,7 @@ impl ConftestPolicies {
             }
             // Rule heads are identifiers in the text; regorus confirms which
             // of the candidates really are declared rules of this module.
-            let names: BTreeSet<&str> = identifier_re()
-                .find_iter(&file.text)
-                .map(|m| m.as_str())
+            let names: BTreeSet<&str> = identifiers(&file.text)
                 .filter(|n| severity_of(n).is_some() || *n == "exception")
                 .collect();
             for name in names {

@@ -69,8 +69,17 @@ impl Source {
         }
     }
 
+    /// Rego by name, or by content when the caller's name carries no
+    /// extension: the first line that is not blank or a comment declares a
+    /// package (which no Kubernetes YAML document does).
     fn is_rego(&self) -> bool {
         self.name.ends_with(".rego")
+            || self
+                .text
+                .lines()
+                .map(str::trim)
+                .find(|l| !l.is_empty() && !l.starts_with('#'))
+                .is_some_and(|l| l.starts_with("package ") || l.starts_with("package\t"))
     }
 }
 
@@ -379,5 +388,34 @@ impl PolicySet {
             .as_ref()
             .map(|c| c.rule_paths())
             .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::Source;
+
+    #[test]
+    fn rego_is_recognised_by_name_or_content() {
+        let cases = [
+            ("policy.rego", "anything", true),
+            (
+                "inline",
+                "# comment\n\npackage main\ndeny[m] { m := 1 }",
+                true,
+            ),
+            ("inline", "package\tmain", true),
+            ("template.yaml", "apiVersion: v1\nkind: ConfigMap\n", false),
+            ("x.yaml", "# package main\nkind: List\n", false),
+            ("empty", "", false),
+        ];
+        for (name, text, expected) in cases {
+            assert_eq!(
+                Source::new(name, text).is_rego(),
+                expected,
+                "{name}: {text}"
+            );
+        }
     }
 }

@@ -107,8 +107,10 @@ pub(crate) struct Inventory {
 /// `namespace[ns][apiVersion][kind][name]`. Objects without apiVersion,
 /// kind or name cannot be addressed there and are left out.
 pub(crate) fn build_inventory(objects: &[Value]) -> Inventory {
-    let mut cluster = Map::new();
-    let mut namespaced = Map::new();
+    // apiVersion -> kind -> name -> object
+    type ByVersion = BTreeMap<String, BTreeMap<String, Map<String, Value>>>;
+    let mut cluster = ByVersion::new();
+    let mut namespaced: BTreeMap<String, ByVersion> = BTreeMap::new();
     let mut namespace_labels = BTreeMap::new();
     for object in objects {
         let api_version = str_at(object, "/apiVersion");
@@ -121,31 +123,40 @@ pub(crate) fn build_inventory(objects: &[Value]) -> Inventory {
         let root = if namespace.is_empty() {
             &mut cluster
         } else {
-            entry(&mut namespaced, namespace)
+            namespaced.entry(namespace.to_string()).or_default()
         };
-        let by_kind = entry(entry(root, api_version), kind);
-        by_kind.insert(name.to_string(), object.clone());
+        root.entry(api_version.to_string())
+            .or_default()
+            .entry(kind.to_string())
+            .or_default()
+            .insert(name.to_string(), object.clone());
         if kind == "Namespace" && group_version(api_version).0.is_empty() {
             namespace_labels.insert(name.to_string(), super::matching::labels_of(object));
         }
     }
+    let to_value = |tree: ByVersion| -> Value {
+        Value::Object(
+            tree.into_iter()
+                .map(|(version, kinds)| {
+                    let kinds = kinds
+                        .into_iter()
+                        .map(|(kind, names)| (kind, Value::Object(names)))
+                        .collect();
+                    (version, Value::Object(kinds))
+                })
+                .collect(),
+        )
+    };
+    let namespaced: Map<String, Value> = namespaced
+        .into_iter()
+        .map(|(ns, tree)| (ns, to_value(tree)))
+        .collect();
+    let mut data = Map::new();
+    data.insert("cluster".to_string(), to_value(cluster));
+    data.insert("namespace".to_string(), Value::Object(namespaced));
     Inventory {
-        data: json!({"cluster": cluster, "namespace": namespaced}),
+        data: Value::Object(data),
         namespace_labels,
-    }
-}
-
-fn entry<'a>(map: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<String, Value> {
-    let slot = map
-        .entry(key.to_string())
-        .or_insert_with(|| Value::Object(Map::new()));
-    if !slot.is_object() {
-        *slot = Value::Object(Map::new());
-    }
-    match slot {
-        Value::Object(m) => m,
-        // Just made an object above.
-        _ => unreachable!(),
     }
 }
 

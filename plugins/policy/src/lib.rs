@@ -359,6 +359,33 @@ impl PolicySet {
         Ok(findings)
     }
 
+    /// conftest `--combine`: evaluates the conftest rules once with every
+    /// manifest as `input`, an array of `{"path": file, "contents": doc}`,
+    /// for policies that compare manifests with each other. Gatekeeper
+    /// constraints are not evaluated here (use `set_inventory`).
+    pub fn evaluate_combined(
+        &mut self,
+        manifests: &[(String, Value)],
+    ) -> Result<Vec<Finding>, Error> {
+        let mut findings = Vec::new();
+        if let Some(conftest) = &mut self.conftest {
+            let combined = Value::Array(
+                manifests
+                    .iter()
+                    .map(|(path, contents)| {
+                        let mut entry = serde_json::Map::new();
+                        entry.insert("path".to_string(), Value::String(path.clone()));
+                        entry.insert("contents".to_string(), contents.clone());
+                        Value::Object(entry)
+                    })
+                    .collect(),
+            );
+            let input = rego::to_regorus(&combined)?;
+            conftest.evaluate(&input, &mut findings, &mut self.prints)?;
+        }
+        Ok(findings)
+    }
+
     /// Output of Rego `print` calls since the last call, in order.
     pub fn take_prints(&mut self) -> Vec<String> {
         std::mem::take(&mut self.prints)

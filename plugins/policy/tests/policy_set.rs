@@ -156,6 +156,44 @@ exception contains rules if {
 }
 
 #[test]
+fn conftest_combined_input() {
+    let policy = r#"package main
+import rego.v1
+violation contains msg if {
+  some entry in input
+  entry.contents.kind == "Deployment"
+  app := entry.contents.spec.selector.matchLabels.app
+  not service_selects(app)
+  msg := sprintf("Deployment '%v' in %v has no matching service", [entry.contents.metadata.name, entry.path])
+}
+service_selects(app) if {
+  some entry in input
+  entry.contents.kind == "Service"
+  entry.contents.spec.selector.app == app
+}
+"#;
+    let mut set = load(&[("combine.rego", policy)], &LoadOptions::default()).unwrap();
+    let deployment = |name: &str, app: &str| json!({"kind": "Deployment", "metadata": {"name": name}, "spec": {"selector": {"matchLabels": {"app": app}}}});
+    let service =
+        json!({"kind": "Service", "metadata": {"name": "s"}, "spec": {"selector": {"app": "web"}}});
+    let manifests = vec![
+        ("a.yaml".to_string(), deployment("web", "web")),
+        ("b.yaml".to_string(), deployment("db", "db")),
+        ("c.yaml".to_string(), service),
+    ];
+    let messages: Vec<String> = set
+        .evaluate_combined(&manifests)
+        .unwrap()
+        .into_iter()
+        .map(|f| f.message)
+        .collect();
+    assert_eq!(
+        messages,
+        vec!["Deployment 'db' in b.yaml has no matching service"]
+    );
+}
+
+#[test]
 fn load_errors_name_file_and_line() {
     let template_with_error = "\
 apiVersion: templates.gatekeeper.sh/v1

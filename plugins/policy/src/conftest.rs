@@ -240,6 +240,10 @@ impl ConftestPolicies {
         })
     }
 
+    pub(crate) fn has_rules(&self) -> bool {
+        !self.rules.is_empty()
+    }
+
     /// Rule paths this set queries, e.g. `data.main.deny`.
     pub(crate) fn rule_paths(&self) -> Vec<String> {
         self.rules

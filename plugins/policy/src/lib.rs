@@ -340,7 +340,7 @@ impl PolicySet {
     /// `AdmissionReview` is reviewed as its `request`).
     pub fn evaluate(&mut self, manifest: &Value) -> Result<Vec<Finding>, Error> {
         let mut findings = Vec::new();
-        if let Some(conftest) = &mut self.conftest {
+        if let Some(conftest) = self.conftest.as_mut().filter(|c| c.has_rules()) {
             let input = rego::to_regorus(manifest)?;
             conftest.evaluate(&input, &mut findings, &mut self.prints)?;
         }

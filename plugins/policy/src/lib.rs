@@ -45,7 +45,6 @@ use serde_json::Value;
 pub use config::PolicyConfig;
 pub use conftest::Namespaces;
 pub use error::{Error, Location};
-pub use gatekeeper::matching::{KindSelector, LabelSelector, Match, Operator, Requirement};
 pub use rego::RegoVersion;
 
 use conftest::ConftestPolicies;

@@ -167,3 +167,42 @@ fn random_templates_never_panic() {
         "too few random templates parsed ({parsed}) to exercise the executor"
     );
 }
+
+/// Every function of Helm's map, called with its minimum number of
+/// arguments (and a few more) of every kind, returns a value or an error
+/// but never panics.
+#[test]
+fn every_function_survives_any_arguments() {
+    let funcs = manifold_gotemplate::helm();
+    let data = Value::from_json(
+        &serde_json::json!({
+            "n": null, "i": 3, "f": -2.5, "s": "a-b", "l": [1, "x"], "m": {"k": "v"}, "b": true, "e": ""
+        }),
+        NumberMode::GoTyped,
+    );
+    let kinds = [".n", ".i", ".f", ".s", ".l", ".m", ".b", ".e", ".missing"];
+    let mut calls = 0;
+    for name in funcs.names() {
+        // Functions that recurse into the template set or need a clock are
+        // exercised elsewhere; they take the same argument checks.
+        let Some(f) = funcs.get(name) else { continue };
+        let min = f.min_args;
+        let max = f.max_args.unwrap_or(min + 2).min(min + 2);
+        for n in min..=max {
+            for k in 0..kinds.len() {
+                let args: Vec<&str> = (0..n).map(|j| kinds[(k + j) % kinds.len()]).collect();
+                let text = format!("{{{{ {name} {} }}}}", args.join(" "));
+                calls += 1;
+                let outcome = catch_unwind(AssertUnwindSafe(|| {
+                    if let Ok(set) = TemplateSet::parse(&[("t", text.as_str())], funcs.clone()) {
+                        let _ = set.execute("t", &data, &ExecOptions::helm());
+                    }
+                }));
+                if outcome.is_err() {
+                    panic!("panicked on {text:?}");
+                }
+            }
+        }
+    }
+    assert!(calls > 1000, "only {calls} calls");
+}

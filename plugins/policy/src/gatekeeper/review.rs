@@ -75,10 +75,18 @@ pub(crate) fn review_of(doc: &Value) -> Result<Review, Error> {
     }
     let api_version = str_at(doc, "/apiVersion");
     let (group, version) = group_version(api_version);
+    // The fields Gatekeeper's serialised AdmissionRequest always carries
+    // (`uid`, `resource`, `userInfo`, null `oldObject`/`options`), so
+    // policies see the same shape as under gator or audit.
     let mut request = Map::new();
+    request.insert("uid".to_string(), json!(""));
     request.insert(
         "kind".to_string(),
         json!({"group": group, "version": version, "kind": str_at(doc, "/kind")}),
+    );
+    request.insert(
+        "resource".to_string(),
+        json!({"group": group, "version": version, "resource": ""}),
     );
     request.insert("name".to_string(), json!(str_at(doc, "/metadata/name")));
     let namespace = str_at(doc, "/metadata/namespace");
@@ -86,7 +94,10 @@ pub(crate) fn review_of(doc: &Value) -> Result<Review, Error> {
         request.insert("namespace".to_string(), json!(namespace));
     }
     request.insert("operation".to_string(), json!("CREATE"));
+    request.insert("userInfo".to_string(), json!({}));
     request.insert("object".to_string(), doc.clone());
+    request.insert("oldObject".to_string(), Value::Null);
+    request.insert("options".to_string(), Value::Null);
     let request = Value::Object(request);
     Ok(Review {
         rego_request: crate::rego::to_regorus(&request)?,
@@ -170,11 +181,11 @@ mod tests {
         let cases = [
             (
                 json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d", "namespace": "n"}}),
-                json!({"kind": {"group": "apps", "version": "v1", "kind": "Deployment"}, "name": "d", "namespace": "n", "operation": "CREATE"}),
+                json!({"uid": "", "kind": {"group": "apps", "version": "v1", "kind": "Deployment"}, "resource": {"group": "apps", "version": "v1", "resource": ""}, "name": "d", "namespace": "n", "operation": "CREATE", "userInfo": {}, "oldObject": null, "options": null}),
             ),
             (
                 json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "n"}}),
-                json!({"kind": {"group": "", "version": "v1", "kind": "Namespace"}, "name": "n", "operation": "CREATE"}),
+                json!({"uid": "", "kind": {"group": "", "version": "v1", "kind": "Namespace"}, "resource": {"group": "", "version": "v1", "resource": ""}, "name": "n", "operation": "CREATE", "userInfo": {}, "oldObject": null, "options": null}),
             ),
             (
                 json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {"operation": "UPDATE", "object": {"kind": "Pod"}}}),

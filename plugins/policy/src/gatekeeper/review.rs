@@ -48,6 +48,25 @@ pub(crate) fn review_of(doc: &Value) -> Result<Review, Error> {
             });
         };
         let mut request = request.clone();
+        // gator decodes the request into Kubernetes' typed AdmissionRequest
+        // and serialises it again, so absent fields arrive with their zero
+        // values.
+        let defaults = [
+            ("uid", json!("")),
+            ("kind", json!({"group": "", "version": "", "kind": ""})),
+            (
+                "resource",
+                json!({"group": "", "version": "", "resource": ""}),
+            ),
+            ("operation", json!("")),
+            ("userInfo", json!({})),
+            ("object", Value::Null),
+            ("oldObject", Value::Null),
+            ("options", Value::Null),
+        ];
+        for (key, value) in defaults {
+            request.entry(key.to_string()).or_insert(value);
+        }
         let deleting = request.get("operation").and_then(Value::as_str) == Some("DELETE");
         // Gatekeeper reviews the existing object on DELETE, where `object`
         // is null.
@@ -189,11 +208,11 @@ mod tests {
             ),
             (
                 json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {"operation": "UPDATE", "object": {"kind": "Pod"}}}),
-                json!({"operation": "UPDATE", "object": {"kind": "Pod"}}),
+                json!({"operation": "UPDATE", "object": {"kind": "Pod"}, "uid": "", "kind": {"group": "", "version": "", "kind": ""}, "resource": {"group": "", "version": "", "resource": ""}, "userInfo": {}, "oldObject": null, "options": null}),
             ),
             (
                 json!({"apiVersion": "admission.k8s.io/v1beta1", "kind": "AdmissionReview", "request": {"operation": "DELETE", "object": null, "oldObject": {"kind": "Pod"}}}),
-                json!({"operation": "DELETE", "object": {"kind": "Pod"}, "oldObject": {"kind": "Pod"}}),
+                json!({"operation": "DELETE", "object": {"kind": "Pod"}, "oldObject": {"kind": "Pod"}, "uid": "", "kind": {"group": "", "version": "", "kind": ""}, "resource": {"group": "", "version": "", "resource": ""}, "userInfo": {}, "options": null}),
             ),
         ];
         for (doc, mut expected) in cases {

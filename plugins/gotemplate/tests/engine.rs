@@ -380,6 +380,20 @@ const ROWS: &[Row] = &[
         "null",
         r#"a\'b\"\u003C\u000A\u003D &lt;&#39;&amp;&#34;&gt;"#,
     ),
+    ok(
+        "unencodable json and yaml are empty",
+        Helm,
+        r#"{{ $m := dict "x" (float64 "NaN") }}[{{ toJson $m }}][{{ toYaml $m }}]"#,
+        "null",
+        "[][]",
+    ),
+    err(
+        "mustToJson reports unencodable",
+        Helm,
+        r#"{{ mustToJson (list 1.5i) }}"#,
+        "null",
+        "error calling mustToJson: json: unsupported type: complex128",
+    ),
     // Sprig and Helm helpers
     ok(
         "default and empty",

@@ -48,7 +48,9 @@ pub(crate) fn register() -> FuncMap {
         s(super::sprig::go_json(&a[0], true, false))
     });
     m.insert("mustToJson", 1, Some(1), |_, a| {
-        s(super::sprig::go_json(&a[0], true, false))
+        super::sprig::go_json_result(&a[0], true, false)
+            .map(Value::string)
+            .map_err(call_err)
     });
     m.insert("fromJson", 1, Some(1), |_, a| {
         let st = arg_str(&a, 0)?;
@@ -147,9 +149,30 @@ fn go_json_error(e: &serde_json::Error) -> String {
 
 /// `sigs.k8s.io/yaml.Marshal` with the trailing newline removed (Helm's toYaml).
 pub fn to_yaml(v: &Value) -> String {
+    // sigs.k8s.io/yaml goes through encoding/json: values JSON cannot hold
+    // make Marshal fail, and Helm's toYaml then prints nothing.
+    if !json_encodable(v, 0) {
+        return String::new();
+    }
     let json = v.to_json();
     let out = manifold_yaml::to_string_with(&json, &manifold_yaml::EmitOptions::kustomize());
     out.strip_suffix('\n').unwrap_or(&out).to_string()
+}
+
+fn json_encodable(v: &Value, depth: usize) -> bool {
+    if depth > crate::value::MAX_DEPTH {
+        return false;
+    }
+    match v {
+        Value::Float(f) => f.is_finite(),
+        Value::Complex(..) => false,
+        Value::List(l) => l.iter().all(|x| json_encodable(x, depth + 1)),
+        Value::Map(m) => m
+            .entries()
+            .iter()
+            .all(|(_, x)| json_encodable(x, depth + 1)),
+        _ => true,
+    }
 }
 
 /// go-yaml v3 with 2-space indent (Helm's toYamlPretty). It differs from

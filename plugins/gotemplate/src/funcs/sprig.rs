@@ -403,19 +403,25 @@ pub(crate) fn register() -> FuncMap {
     });
     m.insert("toJson", 1, Some(1), |_, a| s(go_json(&a[0], true, false)));
     m.insert("mustToJson", 1, Some(1), |_, a| {
-        s(go_json(&a[0], true, false))
+        go_json_result(&a[0], true, false)
+            .map(Value::string)
+            .map_err(call_err)
     });
     m.insert("toPrettyJson", 1, Some(1), |_, a| {
         s(go_json(&a[0], true, true))
     });
     m.insert("mustToPrettyJson", 1, Some(1), |_, a| {
-        s(go_json(&a[0], true, true))
+        go_json_result(&a[0], true, true)
+            .map(Value::string)
+            .map_err(call_err)
     });
     m.insert("toRawJson", 1, Some(1), |_, a| {
         s(go_json(&a[0], false, false))
     });
     m.insert("mustToRawJson", 1, Some(1), |_, a| {
-        s(go_json(&a[0], false, false))
+        go_json_result(&a[0], false, false)
+            .map(Value::string)
+            .map_err(call_err)
     });
     m.insert("ternary", 3, Some(3), |_, a| {
         let b = super::arg_bool(&a, 2)?;
@@ -1052,16 +1058,29 @@ fn decimal_op(first: &Value, rest: &[Value], op: DecOp) -> f64 {
 
 /// `encoding/json.Marshal` (with `escape_html`, as toJson) or
 /// `MarshalIndent(v, "", "  ")` when `pretty`.
-pub(crate) fn go_json(v: &Value, escape_html: bool, pretty: bool) -> String {
+/// Values JSON cannot hold (NaN, infinities, complex numbers, cycles) are
+/// errors, worded as Go's encoder words them.
+pub(crate) fn go_json_result(v: &Value, escape_html: bool, pretty: bool) -> Result<String, String> {
     let mut out = String::new();
-    write_json(&mut out, v, escape_html, pretty, 0);
-    out
+    write_json(&mut out, v, escape_html, pretty, 0)?;
+    Ok(out)
 }
 
-fn write_json(out: &mut String, v: &Value, esc: bool, pretty: bool, depth: usize) {
+/// `toJson`: the empty string when the value cannot be encoded, as Sprig and
+/// Helm ignore the encoder's error.
+pub(crate) fn go_json(v: &Value, escape_html: bool, pretty: bool) -> String {
+    go_json_result(v, escape_html, pretty).unwrap_or_default()
+}
+
+fn write_json(
+    out: &mut String,
+    v: &Value,
+    esc: bool,
+    pretty: bool,
+    depth: usize,
+) -> Result<(), String> {
     if depth > crate::value::MAX_DEPTH {
-        out.push_str("null");
-        return;
+        return Err("json: unsupported value: encountered a cycle".into());
     }
     let nl = |out: &mut String, d: usize| {
         if pretty {
@@ -1072,16 +1091,25 @@ fn write_json(out: &mut String, v: &Value, esc: bool, pretty: bool, depth: usize
         }
     };
     match v {
-        Value::Missing | Value::Nil | Value::Complex(..) => out.push_str("null"),
+        Value::Missing | Value::Nil => out.push_str("null"),
+        Value::Complex(..) => return Err("json: unsupported type: complex128".into()),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Int(i) => out.push_str(&i.to_string()),
         Value::Uint(u) => out.push_str(&u.to_string()),
-        Value::Float(f) => out.push_str(&json_float(*f)),
+        Value::Float(f) => {
+            if !f.is_finite() {
+                return Err(format!(
+                    "json: unsupported value: {}",
+                    gofmt::format_float(*f, 'g', None)
+                ));
+            }
+            out.push_str(&json_float(*f))
+        }
         Value::String(st) => json_string(out, st, esc),
         Value::List(l) => {
             if l.is_empty() {
                 out.push_str("[]");
-                return;
+                return Ok(());
             }
             out.push('[');
             for (i, x) in l.iter().enumerate() {
@@ -1089,7 +1117,7 @@ fn write_json(out: &mut String, v: &Value, esc: bool, pretty: bool, depth: usize
                     out.push(',');
                 }
                 nl(out, depth + 1);
-                write_json(out, x, esc, pretty, depth + 1);
+                write_json(out, x, esc, pretty, depth + 1)?;
             }
             nl(out, depth);
             out.push(']');
@@ -1098,7 +1126,7 @@ fn write_json(out: &mut String, v: &Value, esc: bool, pretty: bool, depth: usize
             let entries = m.entries();
             if entries.is_empty() {
                 out.push_str("{}");
-                return;
+                return Ok(());
             }
             out.push('{');
             for (i, (k, x)) in entries.iter().enumerate() {
@@ -1111,7 +1139,7 @@ fn write_json(out: &mut String, v: &Value, esc: bool, pretty: bool, depth: usize
                 if pretty {
                     out.push(' ');
                 }
-                write_json(out, x, esc, pretty, depth + 1);
+                write_json(out, x, esc, pretty, depth + 1)?;
             }
             nl(out, depth);
             out.push('}');
@@ -1121,6 +1149,7 @@ fn write_json(out: &mut String, v: &Value, esc: bool, pretty: bool, depth: usize
             out.push_str(&serde_json::to_string(&j).unwrap_or_else(|_| "null".into()));
         }
     }
+    Ok(())
 }
 
 /// Go's float encoding in JSON: plain decimals, exponent form outside

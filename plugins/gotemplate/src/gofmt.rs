@@ -308,12 +308,38 @@ struct Flags {
 pub fn sprintf(format: &str, args: &[Value]) -> String {
     let mut out = String::new();
     let mut argi = 0;
+    // Explicit argument indexes (`%[2]d`) turn off the EXTRA report.
+    let mut reordered = false;
     let mut chars = format.chars().peekable();
+    // `[n]` before a width, precision or verb selects argument n (1-based).
+    let arg_index = |chars: &mut std::iter::Peekable<std::str::Chars<'_>>,
+                     argi: &mut usize,
+                     reordered: &mut bool,
+                     good: &mut bool| {
+        if chars.peek() != Some(&'[') {
+            return;
+        }
+        chars.next();
+        *reordered = true;
+        let mut n = String::new();
+        for c in chars.by_ref() {
+            if c == ']' {
+                match n.parse::<usize>() {
+                    Ok(i) if i >= 1 && i <= args.len() => *argi = i - 1,
+                    _ => *good = false,
+                }
+                return;
+            }
+            n.push(c);
+        }
+        *good = false;
+    };
     while let Some(c) = chars.next() {
         if c != '%' {
             out.push(c);
             continue;
         }
+        let mut good = true;
         let mut fl = Flags::default();
         loop {
             match chars.peek() {
@@ -327,6 +353,7 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
             chars.next();
         }
         // width
+        arg_index(&mut chars, &mut argi, &mut reordered, &mut good);
         if chars.peek() == Some(&'*') {
             chars.next();
             match args.get(argi) {
@@ -356,6 +383,7 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
         }
         if chars.peek() == Some(&'.') {
             chars.next();
+            arg_index(&mut chars, &mut argi, &mut reordered, &mut good);
             if chars.peek() == Some(&'*') {
                 chars.next();
                 match args.get(argi) {
@@ -378,12 +406,17 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
                 }
             }
         }
+        arg_index(&mut chars, &mut argi, &mut reordered, &mut good);
         let Some(verb) = chars.next() else {
             out.push_str("%!(NOVERB)");
             break;
         };
         if verb == '%' {
             out.push('%');
+            continue;
+        }
+        if !good {
+            out.push_str(&format!("%!{verb}(BADINDEX)"));
             continue;
         }
         let Some(arg) = args.get(argi) else {
@@ -394,7 +427,7 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
         let s = format_one(verb, &fl, arg);
         out.push_str(&s);
     }
-    if argi < args.len() {
+    if !reordered && argi < args.len() {
         out.push_str("%!(EXTRA ");
         let extra: Vec<String> = args
             .get(argi..)

@@ -394,6 +394,13 @@ const ROWS: &[Row] = &[
         "null",
         "error calling mustToJson: json: unsupported type: complex128",
     ),
+    ok(
+        "printf explicit argument indexes",
+        Go,
+        r#"{{ printf "%[2]s-%[1]s %[1]d|%[3]d" 1 "b" }}"#,
+        "null",
+        "b-%!s(int=1) 1|%!d(BADINDEX)",
+    ),
     // Sprig and Helm helpers
     ok(
         "default and empty",

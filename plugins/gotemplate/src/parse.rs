@@ -319,7 +319,8 @@ impl<'a> Lexer<'a> {
                     let Some(end) = body.find('`') else {
                         return Err(self.err(start, "unterminated raw quoted string"));
                     };
-                    let s = body.get(..end).unwrap_or("").to_string();
+                    // Like strconv.Unquote, raw strings drop carriage returns.
+                    let s = body.get(..end).unwrap_or("").replace('\r', "");
                     self.pos += end + 2;
                     self.toks.push((start, Tok::RawStr(s)));
                 }

@@ -19,7 +19,9 @@
 //!   [`SPRINTF`], an extension with Go's behaviour (see `gofmt`).
 //! * Rego v0 allows several bodies after one head (`p[x] { a } { b }`),
 //!   meaning separate definitions; regorus rejects that for partial set
-//!   rules. The head is repeated before each further body.
+//!   rules and treats further bodies of other rules like `else` branches
+//!   (a function's second body yields `true` instead of its value). The
+//!   head is repeated before each further body.
 
 /// Name of the `sprintf` replacement registered on every engine.
 pub(crate) const SPRINTF: &str = "__manifold_sprintf";
@@ -489,6 +491,109 @@ fn negated_call_arguments(src: &Source<'_>) -> Vec<Edit> {
     edits
 }
 
+/// First token of the rule whose head ends right before token `end`:
+/// walks back to a line break outside brackets or the end of the previous
+/// rule.
+fn statement_start(src: &Source<'_>, end: usize) -> Option<usize> {
+    let mut head = end;
+    let mut depth = 0usize;
+    while head > 0 {
+        let prev = src.tokens.get(head - 1)?;
+        let s = src.str(prev);
+        if depth == 0 {
+            let line_break = src.tokens.get(head).is_some_and(|t| prev.line < t.line);
+            if s == "}" || (head < end && line_break) {
+                break;
+            }
+        }
+        match s {
+            "]" | ")" | "}" => depth += 1,
+            "[" | "(" | "{" => depth = depth.checked_sub(1)?,
+            _ => {}
+        }
+        head -= 1;
+    }
+    Some(head)
+}
+
+/// Tokens after which a `{` starts a value (object or set literal), not a
+/// rule body.
+const VALUE_CONTEXT: &[&str] = &[
+    "=", ":=", "==", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%", "&", "|", ",", "(", "[",
+    ":", "in", "contains", "else", "default",
+];
+
+/// Rego v0 rules with several bodies (`head { a } { b }`): repeats the head
+/// before every body after the first, which is what they mean in OPA.
+/// regorus rejects them for partial set rules and treats further bodies of
+/// other rules like `else` branches (a function's second body then yields
+/// `true` instead of its value).
+pub(crate) fn split_bodies(text: &str) -> String {
+    let src = Source::new(text);
+    let mut edits = Vec::new();
+    let mut i = 0;
+    while let Some(t) = src.tokens.get(i) {
+        match src.str(t) {
+            "(" | "[" => {
+                i = src.closing(i).map_or(src.tokens.len(), |c| c + 1);
+                continue;
+            }
+            "{" => {}
+            _ => {
+                i += 1;
+                continue;
+            }
+        }
+        // A chain of adjacent top-level brace groups.
+        let mut groups = Vec::new();
+        let mut at = i;
+        while src.is(at, "{") {
+            let Some(close) = src.closing(at) else { break };
+            groups.push(at);
+            at = close + 1;
+        }
+        if groups.is_empty() {
+            break;
+        }
+        let value_first = i.checked_sub(1).is_some_and(|p| {
+            src.tokens
+                .get(p)
+                .is_some_and(|p| VALUE_CONTEXT.contains(&src.str(p)))
+        });
+        let bodies = if value_first {
+            groups.get(1..).unwrap_or(&[])
+        } else {
+            &groups[..]
+        };
+        if let (Some(&first), true) = (bodies.first(), bodies.len() > 1) {
+            let head = statement_start(&src, i);
+            let head_text = head
+                .and_then(|h| src.tokens.get(h))
+                .zip(src.tokens.get(first))
+                .and_then(|(h, f)| text.get(h.start..f.start))
+                .map(|h| h.split_whitespace().collect::<Vec<_>>().join(" "))
+                .unwrap_or_default();
+            if !head_text.is_empty() {
+                for &body in bodies.iter().skip(1) {
+                    if let Some(b) = src.tokens.get(body) {
+                        edits.push(Edit {
+                            start: b.start,
+                            end: b.start,
+                            with: format!("{head_text} "),
+                        });
+                    }
+                }
+            }
+        }
+        i = at;
+    }
+    if edits.is_empty() {
+        text.to_string()
+    } else {
+        apply(text, edits)
+    }
+}
+
 /// Repeats a rule's head before the extra body that starts at `line`/`column`
 /// (1-based, where regorus reported "else cannot be used with set rules").
 /// Returns `None` when the text there is not a `} {` body boundary.
@@ -518,26 +623,7 @@ pub(crate) fn split_body(text: &str, line: usize, column: usize) -> Option<Strin
     if first_body == body {
         return None;
     }
-    // The head: tokens before the first body, stopping at a line break
-    // outside brackets or at the end of the previous rule.
-    let mut head = first_body;
-    let mut depth = 0usize;
-    while head > 0 {
-        let prev = src.tokens.get(head - 1)?;
-        let s = src.str(prev);
-        if depth == 0 {
-            let line_break = src.tokens.get(head).is_some_and(|t| prev.line < t.line);
-            if s == "}" || (head < first_body && line_break) {
-                break;
-            }
-        }
-        match s {
-            "]" | ")" | "}" => depth += 1,
-            "[" | "(" | "{" => depth = depth.checked_sub(1)?,
-            _ => {}
-        }
-        head -= 1;
-    }
+    let head = statement_start(&src, first_body)?;
     let head_text = text
         .get(src.tokens.get(head)?.start..src.tokens.get(first_body)?.start)?
         .split_whitespace()
@@ -662,7 +748,42 @@ mod tests {
     }
 
     #[test]
-    fn split_bodies() {
+    fn splits_every_multi_body_rule() {
+        let cases = [
+            (
+                "package x\np { false } { true }\n",
+                "package x\np { false } p { true }\n",
+            ),
+            (
+                "package x\nf(x) = y { x == 1; y := \"one\" } {\n  x == 2; y := \"two\"\n}\n",
+                "package x\nf(x) = y { x == 1; y := \"one\" } f(x) = y {\n  x == 2; y := \"two\"\n}\n",
+            ),
+            (
+                "package x\nv[{\"msg\": m}] {\n  m := 1\n} {\n  m := 2\n}\n",
+                "package x\nv[{\"msg\": m}] {\n  m := 1\n} v[{\"msg\": m}] {\n  m := 2\n}\n",
+            ),
+            // A set or object literal value is not a body.
+            (
+                "package x\np = {\"a\"} { true } { false }\n",
+                "package x\np = {\"a\"} { true } p = {\"a\"} { false }\n",
+            ),
+            (
+                "package x\np := {\"a\": 1}\nq = {1} { true }\n",
+                "package x\np := {\"a\": 1}\nq = {1} { true }\n",
+            ),
+            // else chains and single bodies stay.
+            (
+                "package x\np = 1 { false } else = 2 { true }\n",
+                "package x\np = 1 { false } else = 2 { true }\n",
+            ),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(split_bodies(input), expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn split_body_at_error_position() {
         let cases = [
             (
                 "package x\n\nv[{\"msg\": m}] {\n  m := 1\n} {\n  m := 2\n}\n",

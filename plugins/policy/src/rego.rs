@@ -121,7 +121,11 @@ pub(crate) fn add_module(
     let rewritten = crate::compat::rewrite(text);
     let mut try_version = |v0: bool| {
         engine.set_rego_v0(v0);
-        let mut text = rewritten.clone();
+        let mut text = if v0 {
+            crate::compat::split_bodies(&rewritten)
+        } else {
+            rewritten.clone()
+        };
         // Each round splits one multi-body rule; the bound only guards
         // against a rewrite that fails to make progress.
         for _ in 0..256 {

@@ -156,6 +156,31 @@ exception contains rules if {
 }
 
 #[test]
+fn v0_multi_body_rules_mean_separate_definitions() {
+    let policy = r#"package main
+name(x) = y { x == 1; y := "one" } { x == 2; y := "two" }
+deny[msg] { msg := name(input.n) } { input.n > 5; msg := "big" }
+"#;
+    let mut set = load(&[("multi.rego", policy)], &LoadOptions::default()).unwrap();
+    let cases = [
+        (json!({"n": 1}), vec!["one"]),
+        (json!({"n": 2}), vec!["two"]),
+        (json!({"n": 7}), vec!["big"]),
+        (json!({"n": 3}), vec![]),
+    ];
+    for (doc, expected) in cases {
+        let mut messages: Vec<String> = set
+            .evaluate(&doc)
+            .unwrap()
+            .into_iter()
+            .map(|f| f.message)
+            .collect();
+        messages.sort();
+        assert_eq!(messages, expected, "{doc}");
+    }
+}
+
+#[test]
 fn conftest_combined_input() {
     let policy = r#"package main
 import rego.v1

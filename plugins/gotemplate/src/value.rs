@@ -355,6 +355,14 @@ impl Value {
 
     /// Go's `reflect.DeepEqual` on interface values.
     pub fn deep_equal(&self, other: &Value) -> bool {
+        self.deep_equal_depth(other, 0)
+    }
+
+    fn deep_equal_depth(&self, other: &Value, depth: usize) -> bool {
+        if depth > MAX_DEPTH {
+            // Only a structure that contains itself gets here.
+            return false;
+        }
         match (self, other) {
             (Value::Missing | Value::Nil, Value::Missing | Value::Nil) => true,
             (Value::Bool(a), Value::Bool(b)) => a == b,
@@ -364,7 +372,10 @@ impl Value {
             (Value::Complex(a, b), Value::Complex(c, d)) => a == c && b == d,
             (Value::String(a), Value::String(b)) => a == b,
             (Value::List(a), Value::List(b)) => {
-                a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.deep_equal(y))
+                a.len() == b.len()
+                    && a.iter()
+                        .zip(b.iter())
+                        .all(|(x, y)| x.deep_equal_depth(y, depth + 1))
             }
             (Value::Map(a), Value::Map(b)) => {
                 if a.ptr_eq(b) {
@@ -375,7 +386,7 @@ impl Value {
                     && ea
                         .iter()
                         .zip(eb.iter())
-                        .all(|((ka, va), (kb, vb))| ka == kb && va.deep_equal(vb))
+                        .all(|((ka, va), (kb, vb))| ka == kb && va.deep_equal_depth(vb, depth + 1))
             }
             (Value::Object(a), Value::Object(b)) => Arc::ptr_eq(a, b),
             _ => false,

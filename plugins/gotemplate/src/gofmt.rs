@@ -41,7 +41,14 @@ pub fn sprint_value(v: &Value) -> String {
 
 /// Writes `v` with `%v` (or `%+v` when `plus`) semantics.
 pub fn write_value(out: &mut String, v: &Value, depth: usize) {
-    if depth > MAX_DEPTH {
+    let mut path = Vec::with_capacity(depth);
+    write_path(out, v, &mut path);
+}
+
+/// `path` holds the maps being printed; Go would recurse forever into a
+/// map that contains itself, here it prints `<cycle>`.
+fn write_path(out: &mut String, v: &Value, path: &mut Vec<usize>) {
+    if path.len() > MAX_DEPTH {
         out.push_str("...");
         return;
     }
@@ -59,11 +66,17 @@ pub fn write_value(out: &mut String, v: &Value, depth: usize) {
                 if i > 0 {
                     out.push(' ');
                 }
-                write_value(out, x, depth + 1);
+                write_path(out, x, path);
             }
             out.push(']');
         }
         Value::Map(m) => {
+            let addr = m.addr();
+            if path.contains(&addr) {
+                out.push_str("<cycle>");
+                return;
+            }
+            path.push(addr);
             out.push_str("map[");
             for (i, (k, x)) in m.entries().iter().enumerate() {
                 if i > 0 {
@@ -71,9 +84,10 @@ pub fn write_value(out: &mut String, v: &Value, depth: usize) {
                 }
                 out.push_str(k);
                 out.push(':');
-                write_value(out, x, depth + 1);
+                write_path(out, x, path);
             }
             out.push(']');
+            path.pop();
         }
         Value::Object(o) => out.push_str(&crate::exec::object_display(o.as_ref())),
     }

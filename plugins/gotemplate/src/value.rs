@@ -94,6 +94,11 @@ impl MapRef {
         self.lock().keys().cloned().collect()
     }
 
+    /// Identity of the shared map, for cycle detection.
+    pub(crate) fn addr(&self) -> usize {
+        Arc::as_ptr(&self.0) as *const () as usize
+    }
+
     pub fn ptr_eq(&self, other: &MapRef) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
     }
@@ -297,12 +302,13 @@ impl Value {
     /// (maps with sorted keys; NaN and infinities have no JSON form and
     /// become null here, where Go reports an error).
     pub fn to_json(&self) -> serde_json::Value {
-        self.to_json_depth(0)
+        self.to_json_path(&mut Vec::new())
     }
 
-    fn to_json_depth(&self, depth: usize) -> serde_json::Value {
+    /// `path` holds the maps being converted: a map inside itself becomes null.
+    fn to_json_path(&self, path: &mut Vec<usize>) -> serde_json::Value {
         use serde_json::Value as J;
-        if depth > MAX_DEPTH {
+        if path.len() > MAX_DEPTH {
             return J::Null;
         }
         match self {
@@ -320,13 +326,21 @@ impl Value {
                 }
             }
             Value::String(s) => J::String(s.to_string()),
-            Value::List(l) => J::Array(l.iter().map(|v| v.to_json_depth(depth + 1)).collect()),
-            Value::Map(m) => J::Object(
-                m.entries()
+            Value::List(l) => J::Array(l.iter().map(|v| v.to_json_path(path)).collect()),
+            Value::Map(m) => {
+                let addr = m.addr();
+                if path.contains(&addr) {
+                    return J::Null;
+                }
+                path.push(addr);
+                let obj = m
+                    .entries()
                     .into_iter()
-                    .map(|(k, v)| (k, v.to_json_depth(depth + 1)))
-                    .collect(),
-            ),
+                    .map(|(k, v)| (k, v.to_json_path(path)))
+                    .collect();
+                path.pop();
+                J::Object(obj)
+            }
             Value::Object(o) => o.to_json(),
         }
     }
@@ -334,21 +348,30 @@ impl Value {
     /// A structural copy: maps are duplicated so changes to the copy do not
     /// show through the original (Sprig's `deepCopy`).
     pub fn deep_copy(&self) -> Value {
-        self.deep_copy_depth(0)
+        self.deep_copy_path(&mut Vec::new())
     }
 
-    fn deep_copy_depth(&self, depth: usize) -> Value {
-        if depth > MAX_DEPTH {
+    /// A map inside itself is copied as nil at the point it recurs.
+    fn deep_copy_path(&self, path: &mut Vec<usize>) -> Value {
+        if path.len() > MAX_DEPTH {
             return Value::Nil;
         }
         match self {
-            Value::List(l) => Value::list(l.iter().map(|v| v.deep_copy_depth(depth + 1)).collect()),
-            Value::Map(m) => Value::map(
-                m.entries()
+            Value::List(l) => Value::list(l.iter().map(|v| v.deep_copy_path(path)).collect()),
+            Value::Map(m) => {
+                let addr = m.addr();
+                if path.contains(&addr) {
+                    return Value::Nil;
+                }
+                path.push(addr);
+                let copy = m
+                    .entries()
                     .into_iter()
-                    .map(|(k, v)| (k, v.deep_copy_depth(depth + 1)))
-                    .collect(),
-            ),
+                    .map(|(k, v)| (k, v.deep_copy_path(path)))
+                    .collect();
+                path.pop();
+                Value::map(copy)
+            }
             v => v.clone(),
         }
     }

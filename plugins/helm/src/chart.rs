@@ -222,8 +222,9 @@ fn load_files(files: Vec<(String, Vec<u8>)>, origin: &str, depth: usize) -> Resu
     let mut chart = Chart::default();
     let mut meta: Option<Map<String, J>> = None;
     if let Some((_, data)) = files.iter().find(|(n, _)| n == "Chart.yaml") {
-        let v = parse_yaml_map(data)
+        let mut v = parse_yaml_map(data)
             .map_err(|m| load_err("Chart.yaml", format!("cannot load Chart.yaml: {m}")))?;
+        keep_scalar_text(&mut v, &String::from_utf8_lossy(data));
         meta = Some(v);
     }
     let api_v1 = meta
@@ -397,6 +398,39 @@ pub(crate) fn floatify(v: J) -> J {
         J::Array(a) => J::Array(a.into_iter().map(floatify).collect()),
         J::Object(m) => J::Object(m.into_iter().map(|(k, v)| (k, floatify(v))).collect()),
         other => other,
+    }
+}
+
+/// Helm's YAML layer decodes a scalar into a `string` field from its text
+/// (`appVersion: 1.0` stays `1.0`, not `1`): restore the text of the
+/// top-level string fields that parsed as numbers or booleans.
+fn keep_scalar_text(m: &mut Map<String, J>, text: &str) {
+    const STRING_FIELDS: &[&str] = &[
+        "name",
+        "version",
+        "appVersion",
+        "kubeVersion",
+        "description",
+        "home",
+        "icon",
+        "condition",
+        "tags",
+        "type",
+        "apiVersion",
+    ];
+    for key in STRING_FIELDS {
+        if !matches!(m.get(*key), Some(J::Number(_) | J::Bool(_))) {
+            continue;
+        }
+        let prefix = format!("{key}:");
+        let raw = text.lines().find_map(|l| {
+            let rest = l.strip_prefix(&prefix)?;
+            let rest = rest.split(" #").next().unwrap_or(rest).trim();
+            (!rest.is_empty()).then(|| rest.to_string())
+        });
+        if let Some(raw) = raw {
+            m.insert((*key).to_string(), J::String(raw));
+        }
     }
 }
 

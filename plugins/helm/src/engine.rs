@@ -347,12 +347,112 @@ fn validate_single(schema: &[u8], values: &Map<String, J>) -> String {
     let instance = J::Object(values.clone());
     let mut lines = Vec::new();
     for err in validator.iter_errors(&instance) {
-        lines.push(format!("- at '{}': {}", err.instance_path(), err));
+        lines.push(format!(
+            "- at '{}': {}",
+            err.instance_path(),
+            schema_message(&err)
+        ));
     }
     if lines.is_empty() {
         String::new()
     } else {
         format!("{}\n", lines.join("\n"))
+    }
+}
+
+/// JSON type name as Helm's validator (santhosh-tekuri/jsonschema) says it.
+fn json_type(v: &J) -> &'static str {
+    match v {
+        J::Null => "null",
+        J::Bool(_) => "boolean",
+        J::Number(n) => {
+            if n.as_f64().is_some_and(|f| f.fract() == 0.0) {
+                "integer"
+            } else {
+                "number"
+            }
+        }
+        J::String(_) => "string",
+        J::Array(_) => "array",
+        J::Object(_) => "object",
+    }
+}
+
+fn quoted(items: impl IntoIterator<Item = String>) -> String {
+    items
+        .into_iter()
+        .map(|s| format!("'{s}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The common validation failures in the wording of the validator Helm
+/// uses; others keep this validator's own message.
+fn schema_message(err: &jsonschema::ValidationError<'_>) -> String {
+    use jsonschema::error::{TypeKind, ValidationErrorKind as K};
+    let inst = err.instance();
+    let got = json_type(inst);
+    match err.kind() {
+        K::Type { kind } => {
+            let want = match kind {
+                TypeKind::Single(t) => t.to_string(),
+                TypeKind::Multiple(set) => set
+                    .iter()
+                    .map(|t| t.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" or "),
+            };
+            format!("got {got}, want {want}")
+        }
+        K::Required { property } => {
+            let p = property
+                .as_str()
+                .map_or_else(|| property.to_string(), str::to_string);
+            format!("missing property '{p}'")
+        }
+        K::AdditionalProperties { unexpected } => {
+            format!(
+                "additional properties {} not allowed",
+                quoted(unexpected.iter().cloned())
+            )
+        }
+        K::Enum { options } => {
+            let opts = match options.as_ref() {
+                J::Array(a) => a
+                    .iter()
+                    .map(|o| o.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                other => other.to_string(),
+            };
+            format!("value must be one of {opts}")
+        }
+        K::Constant { expected_value } => format!("value must be {expected_value}"),
+        K::Minimum { limit } => format!("minimum: got {inst}, want {limit}"),
+        K::Maximum { limit } => format!("maximum: got {inst}, want {limit}"),
+        K::ExclusiveMinimum { limit } => format!("exclusiveMinimum: got {inst}, want {limit}"),
+        K::ExclusiveMaximum { limit } => format!("exclusiveMaximum: got {inst}, want {limit}"),
+        K::MinLength { limit } => format!(
+            "minLength: got {}, want {limit}",
+            inst.as_str().map_or(0, |s| s.chars().count())
+        ),
+        K::MaxLength { limit } => format!(
+            "maxLength: got {}, want {limit}",
+            inst.as_str().map_or(0, |s| s.chars().count())
+        ),
+        K::MinItems { limit } => format!(
+            "minItems: got {}, want {limit}",
+            inst.as_array().map_or(0, Vec::len)
+        ),
+        K::MaxItems { limit } => format!(
+            "maxItems: got {}, want {limit}",
+            inst.as_array().map_or(0, Vec::len)
+        ),
+        K::Pattern { pattern } => format!(
+            "'{}' does not match pattern '{pattern}'",
+            inst.as_str().unwrap_or_default()
+        ),
+        _ => err.to_string(),
     }
 }
 

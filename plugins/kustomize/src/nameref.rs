@@ -49,14 +49,32 @@ pub fn fix(res: &mut [Res], config: &TransformerConfig) -> Result<(), String> {
     if by_prev_name.is_empty() {
         return Ok(());
     }
+    // Referrers are looked up by original kind so each field spec only visits its kinds.
+    let org_gvks: Vec<Gvk> = res.iter().map(|r| r.org_id().gvk).collect();
+    let mut by_kind: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, g) in org_gvks.iter().enumerate() {
+        by_kind.entry(g.kind.as_str()).or_default().push(i);
+    }
+    let all: Vec<usize> = (0..res.len()).collect();
+    let empty = HashSet::new();
     for br in &config.name_reference {
         for fs in &br.referrers {
             let segs = split_path(&fs.path);
-            for (ri, r) in res.iter_mut().enumerate() {
-                if !r.org_id().gvk.is_selected_by(&fs.gvk) {
+            let indices: &[usize] = if fs.gvk.kind.is_empty() {
+                &all
+            } else {
+                by_kind
+                    .get(fs.gvk.kind.as_str())
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[])
+            };
+            for &ri in indices {
+                if !org_gvks.get(ri).is_some_and(|g| g.is_selected_by(&fs.gvk)) {
                     continue;
                 }
-                let Some(me) = cands.get(ri) else { continue };
+                let (Some(r), Some(me)) = (res.get_mut(ri), cands.get(ri)) else {
+                    continue;
+                };
                 let ctx = Ctx {
                     cands: &cands,
                     by_prev_name: &by_prev_name,
@@ -67,16 +85,15 @@ pub fn fix(res: &mut [Res], config: &TransformerConfig) -> Result<(), String> {
                     } else {
                         None
                     },
-                    rb_namespaces: rb_ns.get(ri).cloned().unwrap_or_default(),
+                    rb_namespaces: rb_ns.get(ri).unwrap_or(&empty),
                 };
-                let id = r.cur_id();
                 walk(&mut r.value, &segs, false, Create::Never, &mut |node| {
                     ctx.set(node)
                 })
                 .map_err(|m| {
                     format!(
-                        "updating name reference in '{}' field of '{id}': {m}",
-                        fs.path
+                        "updating name reference in '{}' field of '{}': {m}",
+                        fs.path, me.cur
                     )
                 })?;
             }
@@ -91,7 +108,7 @@ struct Ctx<'a> {
     target: &'a Gvk,
     referrer: &'a Cand,
     role_ref: Option<Gvk>,
-    rb_namespaces: HashSet<String>,
+    rb_namespaces: &'a HashSet<String>,
 }
 
 fn role_ref_gvk(v: &Value) -> Option<Gvk> {

@@ -438,7 +438,7 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
             continue;
         };
         argi += 1;
-        let s = format_one(verb, &fl, arg);
+        let s = format_one(verb, &fl, arg, &mut Vec::new());
         out.push_str(&s);
     }
     if !reordered && argi < args.len() {
@@ -526,17 +526,28 @@ fn format_int_verb(verb: char, fl: &Flags, neg: bool, mag: u128) -> Option<Strin
     Some(format!("{sign}{prefix}{digits}"))
 }
 
-fn format_one(verb: char, fl: &Flags, v: &Value) -> String {
+/// `path` holds the maps being formatted, so a map inside itself prints
+/// `<cycle>` instead of recursing forever.
+fn format_one(verb: char, fl: &Flags, v: &Value, path: &mut Vec<usize>) -> String {
+    if path.len() > MAX_DEPTH {
+        return "...".into();
+    }
+    if let Value::Map(m) = v {
+        if path.contains(&m.addr()) {
+            return "<cycle>".into();
+        }
+    }
     match verb {
         'T' => return pad(v.type_name(), fl, false),
         'v' => {
             if fl.sharp {
-                return pad(go_syntax(v), fl, false);
+                return pad(go_syntax(v, &mut Vec::new()), fl, false);
             }
             match v {
                 Value::Int(_) | Value::Uint(_) | Value::Float(_) | Value::Complex(..) => {}
                 Value::List(l) => {
-                    let parts: Vec<String> = l.iter().map(|x| format_one('v', fl, x)).collect();
+                    let parts: Vec<String> =
+                        l.iter().map(|x| format_one('v', fl, x, path)).collect();
                     return format!("[{}]", parts.join(" "));
                 }
                 _ => {
@@ -552,7 +563,7 @@ fn format_one(verb: char, fl: &Flags, v: &Value) -> String {
         Value::List(l) => format!(
             "[{}]",
             l.iter()
-                .map(|x| format_one(verb, fl, x))
+                .map(|x| format_one(verb, fl, x, path))
                 .collect::<Vec<_>>()
                 .join(" ")
         ),
@@ -633,16 +644,18 @@ fn format_one(verb: char, fl: &Flags, v: &Value) -> String {
         },
         Value::Nil | Value::Missing => format!("%!{verb}(<nil>)"),
         Value::Map(m) => {
+            path.push(m.addr());
             let mut s = String::from("map[");
             for (i, (k, x)) in m.entries().iter().enumerate() {
                 if i > 0 {
                     s.push(' ');
                 }
-                s.push_str(&format_one(verb, fl, &Value::str(k)));
+                s.push_str(&format_one(verb, fl, &Value::str(k), path));
                 s.push(':');
-                s.push_str(&format_one(verb, fl, x));
+                s.push_str(&format_one(verb, fl, x, path));
             }
             s.push(']');
+            path.pop();
             s
         }
         Value::Object(o) => match verb {
@@ -660,23 +673,35 @@ fn format_one(verb: char, fl: &Flags, v: &Value) -> String {
 }
 
 /// `%#v`: Go syntax representation.
-fn go_syntax(v: &Value) -> String {
+fn go_syntax(v: &Value, path: &mut Vec<usize>) -> String {
+    if path.len() > MAX_DEPTH {
+        return "...".into();
+    }
     match v {
         Value::Missing | Value::Nil => "<nil>".into(),
         Value::String(s) => quote(s),
         Value::Float(f) => format_float(*f, 'g', None),
         Value::List(l) => format!(
             "[]interface {{}}{{{}}}",
-            l.iter().map(go_syntax).collect::<Vec<_>>().join(", ")
-        ),
-        Value::Map(m) => format!(
-            "map[string]interface {{}}{{{}}}",
-            m.entries()
-                .iter()
-                .map(|(k, x)| format!("{}:{}", quote(k), go_syntax(x)))
+            l.iter()
+                .map(|x| go_syntax(x, path))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
+        Value::Map(m) => {
+            if path.contains(&m.addr()) {
+                return "<cycle>".into();
+            }
+            path.push(m.addr());
+            let inner = m
+                .entries()
+                .iter()
+                .map(|(k, x)| format!("{}:{}", quote(k), go_syntax(x, path)))
+                .collect::<Vec<_>>()
+                .join(", ");
+            path.pop();
+            format!("map[string]interface {{}}{{{inner}}}")
+        }
         other => sprint_value(other),
     }
 }

@@ -211,7 +211,7 @@ fn every_function_survives_any_arguments() {
 /// encoded without exhausting the stack.
 #[test]
 fn self_containing_maps_are_survivable() {
-    let text = r#"{{ $a := dict }}{{ $_ := set $a "self" $a }}{{ $_ := set $a "again" $a }}{{ $b := dict }}{{ $_ := set $b "self" $b }}{{ len (printf "%v" $a) | lt 0 }} {{ has $a (list $b) }} {{ toJson $a }}|{{ toYaml $a }}|{{ len (deepCopy $a) }}"#;
+    let text = r#"{{ $a := dict }}{{ $_ := set $a "self" $a }}{{ $_ := set $a "again" $a }}{{ $b := dict }}{{ $_ := set $b "self" $b }}{{ len (printf "%v %d %#v" $a $a $a) | lt 0 }} {{ has $a (list $b) }} {{ toJson $a }}|{{ toYaml $a }}|{{ len (deepCopy $a) }}"#;
     let set = TemplateSet::parse(&[("t", text)], manifold_gotemplate::helm())
         .unwrap_or_else(|e| panic!("{e}"));
     let out = set

@@ -17,6 +17,8 @@
 //! * regorus' `sprintf` fails on a verb/argument count or type mismatch
 //!   where Go prints `%!v(MISSING)` and carries on; calls are renamed to
 //!   [`SPRINTF`], an extension with Go's behaviour (see `gofmt`).
+//! * `[path, value] := walk(x)` yields nothing in regorus; it becomes the
+//!   equivalent `walk(x, [path, value])`.
 //! * Rego v0 allows several bodies after one head (`p[x] { a } { b }`),
 //!   meaning separate definitions; regorus rejects that for partial set
 //!   rules and treats further bodies of other rules like `else` branches
@@ -230,6 +232,7 @@ pub(crate) fn rewrite(text: &str) -> String {
     let mut edits = newline_calls(&src);
     edits.extend(negated_call_arguments(&src));
     edits.extend(sprintf_calls(&src));
+    edits.extend(walk_assignments(&src));
     if edits.is_empty() {
         text.to_string()
     } else {
@@ -279,6 +282,83 @@ fn sprintf_calls(src: &Source<'_>) -> Vec<Edit> {
                 with: SPRINTF.to_string(),
             });
         }
+    }
+    edits
+}
+
+/// `[path, value] := walk(x)` (or `=`): regorus yields nothing for the
+/// assignment form of this relation, while OPA iterates it like the
+/// output-argument form `walk(x, [path, value])`, which regorus supports.
+fn walk_assignments(src: &Source<'_>) -> Vec<Edit> {
+    let mut edits = Vec::new();
+    for (i, t) in src.tokens.iter().enumerate() {
+        if src.str(t) != "walk" || !(i > 1 && (src.is(i - 1, ":=") || src.is(i - 1, "="))) {
+            continue;
+        }
+        let open = i + 1;
+        let adjacent = src
+            .tokens
+            .get(open)
+            .is_some_and(|p| src.str(p) == "(" && p.start == t.end);
+        let Some(close) = adjacent.then(|| src.closing(open)).flatten() else {
+            continue;
+        };
+        // The call must end the expression, on the same line.
+        let ends = match src.tokens.get(close + 1) {
+            None => true,
+            Some(next) => next.line > t.line || matches!(src.str(next), ";" | "}"),
+        };
+        let one_line = src.tokens.get(close).is_some_and(|c| c.line == t.line);
+        if !ends || !one_line || split_commas(src, open + 1, close).len() != 1 {
+            continue;
+        }
+        // The target: a variable or an array pattern starting the expression.
+        let op = i - 1;
+        let lhs_start = match src.tokens.get(op - 1).map(|l| src.str(l)) {
+            Some("]") => match src.opening(op - 1) {
+                Some(o) => o,
+                None => continue,
+            },
+            Some(_)
+                if src
+                    .tokens
+                    .get(op - 1)
+                    .is_some_and(|l| l.kind == Kind::Ident) =>
+            {
+                op - 1
+            }
+            _ => continue,
+        };
+        let starts = lhs_start == 0
+            || src.tokens.get(lhs_start - 1).is_some_and(|p| {
+                src.tokens.get(lhs_start).is_some_and(|l| p.line < l.line)
+                    || matches!(src.str(p), "{" | ";" | "|")
+            });
+        if !starts {
+            continue;
+        }
+        let (Some(l0), Some(l1), Some(a0), Some(a1)) = (
+            src.tokens.get(lhs_start),
+            src.tokens.get(op - 1),
+            src.tokens.get(open + 1),
+            src.tokens.get(close - 1),
+        ) else {
+            continue;
+        };
+        let (Some(lhs), Some(arg)) = (
+            src.text.get(l0.start..l1.end),
+            src.text.get(a0.start..a1.end),
+        ) else {
+            continue;
+        };
+        let Some(end) = src.tokens.get(close).map(|c| c.end) else {
+            continue;
+        };
+        edits.push(Edit {
+            start: l0.start,
+            end,
+            with: format!("walk({arg}, {lhs})"),
+        });
     }
     edits
 }
@@ -710,6 +790,19 @@ mod tests {
             (
                 "p {\n  not \"a\" in input.list\n}\n",
                 "p {\n  __manifold_arg0 := input.list; not \"a\" in __manifold_arg0\n}\n",
+            ),
+            // walk's assignment form becomes its output-argument form.
+            (
+                "p {\n  [path, value] := walk(input)\n  value == 1\n}\n",
+                "p {\n  walk(input, [path, value])\n  value == 1\n}\n",
+            ),
+            (
+                "p { x = walk(input.a); x[1] == 2 }\n",
+                "p { walk(input.a, x); x[1] == 2 }\n",
+            ),
+            (
+                "p { y := count(walk(input)) }\n",
+                "p { y := count(walk(input)) }\n",
             ),
             // Strings and comments are not code.
             (

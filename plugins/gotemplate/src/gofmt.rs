@@ -532,10 +532,10 @@ fn format_one(verb: char, fl: &Flags, v: &Value, path: &mut Vec<usize>) -> Strin
     if path.len() > MAX_DEPTH {
         return "...".into();
     }
-    if let Value::Map(m) = v {
-        if path.contains(&m.addr()) {
-            return "<cycle>".into();
-        }
+    if let Value::Map(m) = v
+        && path.contains(&m.addr())
+    {
+        return "<cycle>".into();
     }
     match verb {
         'T' => return pad(v.type_name(), fl, false),

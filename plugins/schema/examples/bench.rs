@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use std::io::Read;
 
-use manifold_plugin_schema::embedded::{Bundle, compressed};
+use manifold_plugin_schema::embedded::{Bundle, compressed, strictify};
 use manifold_plugin_schema::{Options, Validator};
 use serde_json::{Value, json};
 
@@ -85,26 +85,67 @@ fn main() {
         raw.len(),
         per_op(start.elapsed(), rounds)
     );
-
-    let mut bundle = Bundle::open((1, 37)).expect("bundle opens");
     let start = Instant::now();
-    let schema = bundle
+    for _ in 0..rounds {
+        std::hint::black_box(Bundle::from_raw(raw.clone()).expect("indexes"));
+    }
+    println!(
+        "  of which index parse (+ a copy of the text): {}",
+        per_op(start.elapsed(), rounds)
+    );
+    let start = Instant::now();
+    for _ in 0..rounds {
+        std::hint::black_box(Bundle::open((1, 37)).expect("bundle opens"));
+    }
+    println!("bundle open, again: {}", per_op(start.elapsed(), rounds));
+
+    let start = Instant::now();
+    for _ in 0..rounds {
+        let mut bundle = Bundle::open((1, 37)).expect("bundle opens");
+        std::hint::black_box(
+            bundle
+                .kind_schema("apps/v1", "Deployment")
+                .expect("assembles"),
+        );
+    }
+    let with_assembly = start.elapsed();
+    let mut bundle = Bundle::open((1, 37)).expect("bundle opens");
+    let mut schema = bundle
         .kind_schema("apps/v1", "Deployment")
         .expect("assembles")
         .expect("Deployment is shipped");
     println!(
-        "assemble Deployment schema (parse {} definitions): {}",
+        "open + assemble Deployment schema ({} definitions parsed): {}",
         schema["definitions"].as_object().map_or(0, |d| d.len()),
-        per_op(start.elapsed(), 1)
+        per_op(with_assembly, rounds)
     );
+    let start = Instant::now();
+    for _ in 0..rounds {
+        let mut copy = schema.clone();
+        strictify(&mut copy);
+        std::hint::black_box(copy);
+    }
+    println!("clone + strictify: {}", per_op(start.elapsed(), rounds));
+    strictify(&mut schema);
     let start = Instant::now();
     for _ in 0..rounds {
         std::hint::black_box(jsonschema::draft4::new(&schema).expect("compiles"));
     }
     println!(
-        "compile Deployment schema: {}",
+        "compile strict Deployment schema: {}",
         per_op(start.elapsed(), rounds)
     );
+    let compiled = jsonschema::draft4::new(&schema).expect("compiles");
+    let start = Instant::now();
+    for _ in 0..rounds {
+        let compiled = jsonschema::draft4::new(&schema).expect("compiles");
+        std::hint::black_box(compiled.iter_errors(&deployment(0)).count());
+    }
+    println!(
+        "compile + first validation: {}",
+        per_op(start.elapsed(), rounds)
+    );
+    std::hint::black_box(compiled);
 
     let start = Instant::now();
     for _ in 0..rounds {

@@ -42,4 +42,5 @@ pub use validator::{
 /// Measuring and inspecting the embedded bundles (benchmarks, diagnostics).
 pub mod embedded {
     pub use crate::bundle::{Bundle, compressed};
+    pub use crate::strict::strictify;
 }

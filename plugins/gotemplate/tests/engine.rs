@@ -401,6 +401,13 @@ const ROWS: &[Row] = &[
         "null",
         "b-%!s(int=1) 1|%!d(BADINDEX)",
     ),
+    ok(
+        "dateInZone fixed offsets",
+        Sprig,
+        r#"{{ dateInZone "15:04 MST -0700" 0 "Etc/GMT-2" }}|{{ dateInZone "15:04 MST" 0 "UTC" }}"#,
+        "null",
+        "02:00 +02 +0200|00:00 UTC",
+    ),
     // Sprig and Helm helpers
     ok(
         "default and empty",

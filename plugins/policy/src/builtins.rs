@@ -1,6 +1,7 @@
-//! OPA builtins that regorus lacks but older (Rego v0) policies still call:
-//! the deprecated `any`, `all`, `re_match`, `set_diff` and `cast_*`
-//! functions, registered as regorus extensions on every engine.
+//! OPA builtins that regorus lacks but policies still call, registered as
+//! regorus extensions on every engine: the deprecated `any`, `all`,
+//! `re_match`, `set_diff` and `cast_*` of Rego v0, plus
+//! `regex.find_all_string_submatch_n` and `net.cidr_intersects`.
 //!
 //! As in OPA without strict builtin errors, a wrong argument type makes the
 //! call undefined rather than failing the evaluation.
@@ -23,6 +24,12 @@ pub(crate) const DEPRECATED: &[(&str, u8, Builtin)] = &[
     ("cast_boolean", 1, cast_boolean),
     ("cast_null", 1, cast_null),
     ("cast_object", 1, cast_object),
+    (
+        "regex.find_all_string_submatch_n",
+        3,
+        find_all_string_submatch_n,
+    ),
+    ("net.cidr_intersects", 2, cidr_intersects),
 ];
 
 /// The elements of an array or set.
@@ -106,6 +113,61 @@ fn cast_object(args: Vec<Value>) -> anyhow::Result<Value> {
     Ok(identity_if(&args, |v| matches!(v, Value::Object(_))))
 }
 
+/// Go's `FindAllStringSubmatch`: each match with its groups, `""` for a
+/// group that did not participate; `n < 0` means all matches.
+fn find_all_string_submatch_n(args: Vec<Value>) -> anyhow::Result<Value> {
+    let (Some(Value::String(pattern)), Some(Value::String(value)), Some(n)) =
+        (args.first(), args.get(1), args.get(2))
+    else {
+        return Ok(Value::Undefined);
+    };
+    let (Ok(n), Ok(re)) = (n.as_i64(), regex::Regex::new(pattern)) else {
+        return Ok(Value::Undefined);
+    };
+    let limit = usize::try_from(n).unwrap_or(usize::MAX);
+    let matches: Vec<Value> = re
+        .captures_iter(value)
+        .take(limit)
+        .map(|caps| {
+            Value::from(
+                caps.iter()
+                    .map(|g| Value::from(g.map_or("", |m| m.as_str())))
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .collect();
+    Ok(Value::from(matches))
+}
+
+/// An IPv4 or IPv6 network as (address bits, prefix length, bit width).
+fn parse_cidr(text: &str) -> Option<(u128, u32, u32)> {
+    let (addr, prefix) = text.split_once('/')?;
+    let prefix: u32 = prefix.parse().ok()?;
+    match addr.parse::<std::net::IpAddr>().ok()? {
+        std::net::IpAddr::V4(a) if prefix <= 32 => Some((u128::from(u32::from(a)), prefix, 32)),
+        std::net::IpAddr::V6(a) if prefix <= 128 => Some((u128::from(a), prefix, 128)),
+        _ => None,
+    }
+}
+
+fn cidr_intersects(args: Vec<Value>) -> anyhow::Result<Value> {
+    let (Some(Value::String(a)), Some(Value::String(b))) = (args.first(), args.get(1)) else {
+        return Ok(Value::Undefined);
+    };
+    let (Some((a, a_len, a_bits)), Some((b, b_len, b_bits))) = (parse_cidr(a), parse_cidr(b))
+    else {
+        return Ok(Value::Undefined);
+    };
+    if a_bits != b_bits {
+        return Ok(Value::Bool(false));
+    }
+    // Two networks overlap exactly when they agree on the shorter prefix.
+    let ones = |bits: u32| 1u128.checked_shl(bits).map_or(u128::MAX, |v| v - 1);
+    let host_bits = a_bits - a_len.min(b_len);
+    let mask = ones(a_bits) & !ones(host_bits);
+    Ok(Value::Bool(a & mask == b & mask))
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
@@ -133,6 +195,43 @@ mod tests {
             ("cast_boolean(true)", Some("true")),
             ("cast_null(null)", Some("null")),
             ("cast_object({\"a\": 1})", Some("{\"a\":1}")),
+            (
+                "regex.find_all_string_submatch_n(\"a(x*)(y)?\", \"axxay\", -1)",
+                Some("[[\"axx\",\"xx\",\"\"],[\"ay\",\"\",\"y\"]]"),
+            ),
+            (
+                "regex.find_all_string_submatch_n(\"[0-9]\", \"1 2 3\", 2)",
+                Some("[[\"1\"],[\"2\"]]"),
+            ),
+            (
+                "net.cidr_intersects(\"10.0.0.0/8\", \"10.1.0.0/16\")",
+                Some("true"),
+            ),
+            (
+                "net.cidr_intersects(\"10.0.0.0/16\", \"10.1.0.0/16\")",
+                Some("false"),
+            ),
+            (
+                "net.cidr_intersects(\"0.0.0.0/0\", \"192.168.1.0/24\")",
+                Some("true"),
+            ),
+            (
+                "net.cidr_intersects(\"192.168.1.1/32\", \"192.168.1.1/32\")",
+                Some("true"),
+            ),
+            (
+                "net.cidr_intersects(\"fd00::/8\", \"fd12::/16\")",
+                Some("true"),
+            ),
+            (
+                "net.cidr_intersects(\"fd00::/16\", \"fe00::/16\")",
+                Some("false"),
+            ),
+            (
+                "net.cidr_intersects(\"10.0.0.0/8\", \"fd00::/8\")",
+                Some("false"),
+            ),
+            ("net.cidr_intersects(\"10.0.0.0/33\", \"10.0.0.0/8\")", None),
         ];
         for (expression, expected) in cases {
             let mut engine = rego::new_engine(EngineSettings::default());

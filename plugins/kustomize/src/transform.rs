@@ -473,56 +473,88 @@ fn new_image(old: &str, img: &Image) -> String {
     name
 }
 
-/// Adds name references declared by a CRD's `x-kubernetes-object-ref-*` schema annotations.
+/// `crds:` files: OpenAPI definition maps (type name -> {Schema}) whose `x-kubernetes-*`
+/// extensions declare annotation, label-selector, identity and object-reference fields.
 pub fn config_from_crd(doc: &Value, config: &mut TransformerConfig) {
-    let kind = doc
-        .pointer("/spec/names/kind")
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    if kind.is_empty() {
-        return;
-    }
-    let mut found = Vec::new();
-    for ver in doc
-        .pointer("/spec/versions")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        if let Some(props) = ver.pointer("/schema/openAPIV3Schema") {
-            crd_refs(props, &mut Vec::new(), &mut found);
+    let Some(map) = doc.as_object() else { return };
+    for (name, def) in map {
+        let props = def.pointer("/Schema/properties");
+        let is_type = ["kind", "apiVersion", "metadata"]
+            .iter()
+            .all(|k| props.and_then(|p| p.get(*k)).is_some());
+        if !is_type {
+            continue;
         }
-    }
-    if let Some(props) = doc.pointer("/spec/validation/openAPIV3Schema") {
-        crd_refs(props, &mut Vec::new(), &mut found);
-    }
-    for (path, ref_kind) in found {
-        config.add_name_ref(
-            Gvk {
-                kind: ref_kind,
-                ..Default::default()
-            },
-            FieldSpec::new("", "", kind, &path, false),
-        );
+        let kind = name.rsplit('.').next().unwrap_or(name).to_string();
+        let gvk = Gvk {
+            kind,
+            ..Default::default()
+        };
+        crd_type_into_config(config, &gvk, map, name, &mut Vec::new(), 0);
     }
 }
 
-fn crd_refs(schema: &Value, path: &mut Vec<String>, out: &mut Vec<(String, String)>) {
-    if let Some(k) = schema
-        .get("x-kubernetes-object-ref-kind")
-        .and_then(Value::as_str)
-    {
-        out.push((format!("{}/name", path.join("/")), k.to_string()));
+fn crd_type_into_config(
+    config: &mut TransformerConfig,
+    gvk: &Gvk,
+    defs: &Map<String, Value>,
+    type_name: &str,
+    path: &mut Vec<String>,
+    depth: usize,
+) {
+    // Recursive schemas would otherwise never end.
+    if depth > 32 {
+        return;
     }
-    if let Some(props) = schema.get("properties").and_then(Value::as_object) {
-        for (name, sub) in props {
-            path.push(name.clone());
-            crd_refs(sub, path, out);
-            path.pop();
+    let Some(props) = defs
+        .get(type_name)
+        .and_then(|d| d.pointer("/Schema/properties"))
+        .and_then(Value::as_object)
+    else {
+        return;
+    };
+    let fs = |parts: &[String]| FieldSpec {
+        gvk: Gvk {
+            kind: gvk.kind.clone(),
+            ..Default::default()
+        },
+        path: parts.join("/"),
+        create: false,
+    };
+    for (prop, schema) in props {
+        path.push(prop.clone());
+        let ext = |k: &str| schema.get(k).and_then(Value::as_str);
+        if ext("x-kubernetes-annotation").is_some() {
+            push_unique(&mut config.common_annotations, fs(path));
         }
-    }
-    if let Some(items) = schema.get("items") {
-        crd_refs(items, path, out);
+        if ext("x-kubernetes-label-selector").is_some() {
+            push_unique(&mut config.common_labels, fs(path));
+        }
+        if ext("x-kubernetes-identity").is_some() {
+            push_unique(&mut config.name_prefix, fs(path));
+        }
+        if let (Some(version), Some(kind)) = (
+            ext("x-kubernetes-object-ref-api-version"),
+            ext("x-kubernetes-object-ref-kind"),
+        ) {
+            let key = ext("x-kubernetes-object-ref-name-key")
+                .unwrap_or("name")
+                .to_string();
+            let mut p = path.clone();
+            p.push(key);
+            config.add_name_ref(
+                Gvk {
+                    kind: kind.to_string(),
+                    version: version.to_string(),
+                    ..Default::default()
+                },
+                fs(&p),
+            );
+        }
+        if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
+            crd_type_into_config(config, gvk, defs, r, path, depth + 1);
+        }
+        path.pop();
     }
 }
 
@@ -842,6 +874,38 @@ mod tests {
         ];
         for (old, i, want) in cases {
             assert_eq!(new_image(old, &i), want, "{old}");
+        }
+    }
+
+    #[test]
+    fn crd_definitions_feed_config() {
+        let doc = serde_json::json!({
+            "x.v1.Bee": {"Schema": {"properties": {
+                "apiVersion": {}, "kind": {}, "metadata": {},
+                "spec": {"$ref": "x.v1.BeeSpec"}}}},
+            "x.v1.BeeSpec": {"Schema": {"properties": {
+                "secretRef": {"x-kubernetes-object-ref-api-version": "v1", "x-kubernetes-object-ref-kind": "Secret"},
+                "sel": {"x-kubernetes-label-selector": ""}}}}
+        });
+        let mut tc = TransformerConfig::default();
+        config_from_crd(&doc, &mut tc);
+        let cases = [
+            (
+                tc.common_labels
+                    .iter()
+                    .any(|f| f.path == "spec/sel" && f.gvk.kind == "Bee"),
+                "label selector",
+            ),
+            (
+                tc.name_reference.iter().any(|b| {
+                    b.gvk.kind == "Secret"
+                        && b.referrers.iter().any(|f| f.path == "spec/secretRef/name")
+                }),
+                "object ref",
+            ),
+        ];
+        for (ok, what) in cases {
+            assert!(ok, "{what}");
         }
     }
 }

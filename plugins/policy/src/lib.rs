@@ -139,6 +139,26 @@ pub struct Notice {
 }
 
 /// Compiled policies, ready to evaluate manifests.
+///
+/// ```
+/// use manifold_plugin_policy::{LoadOptions, PolicySet, Severity, Source};
+/// use serde_json::json;
+///
+/// let policy = Source::new(
+///     "policy/labels.rego",
+///     "package main\nimport rego.v1\n\
+///      deny contains msg if {\n  not input.metadata.labels.team\n  \
+///      msg := sprintf(\"%s has no team label\", [input.metadata.name])\n}\n",
+/// );
+/// let mut set = PolicySet::load(&[policy], &LoadOptions::default())?;
+/// let manifests = [json!({"kind": "ConfigMap", "metadata": {"name": "settings"}})];
+/// set.set_inventory(&manifests)?;
+/// let findings = set.evaluate(&manifests[0])?;
+/// assert_eq!(findings[0].severity, Severity::Error);
+/// assert_eq!(findings[0].rule, "policy/main.deny");
+/// assert_eq!(findings[0].message, "settings has no team label");
+/// # Ok::<(), manifold_plugin_policy::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct PolicySet {
     conftest: Option<ConftestPolicies>,

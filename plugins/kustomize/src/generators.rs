@@ -153,14 +153,10 @@ fn load_pairs(ldr: &Loader<'_>, args: &GeneratorArgs) -> Result<Vec<(String, Vec
                 Some((k, v)) => (k, v),
                 None => (line, ""),
             };
-            if key.is_empty() || key.chars().any(char::is_whitespace) {
-                return Err(Error::invalid(
-                    &path,
-                    format!(
-                        "line {}: '{key}' is not a valid environment variable name",
-                        i + 1
-                    ),
-                ));
+            // kustomize keeps keys as written (its default validator accepts any name)
+            // and silently drops lines whose key is empty.
+            if key.is_empty() {
+                continue;
             }
             out.push((key.to_string(), value.as_bytes().to_vec()));
         }

@@ -609,23 +609,23 @@ fn format_date(c: &Ctx<'_, '_>, layout: &str, date: &Value, zone: &str) -> Strin
 fn in_zone(t: Time, zone: &str) -> Time {
     // Fixed-offset zones of the tz database: Etc/GMT+5 is five hours
     // *behind* UTC (POSIX sign), abbreviated "-05".
-    if let Some(rest) = zone.strip_prefix("Etc/GMT") {
-        if let Ok(h) = rest.parse::<i32>() {
-            if (-14..=12).contains(&h) && (rest.starts_with(['+', '-']) || h == 0) {
-                let offset = -h * 3600;
-                let abbr = if h == 0 {
-                    "GMT".to_string()
-                } else {
-                    format!("{}{:02}", if offset < 0 { '-' } else { '+' }, h.abs())
-                };
-                return Time {
-                    secs: t.secs,
-                    nanos: t.nanos,
-                    offset,
-                    zone: abbr,
-                };
-            }
-        }
+    if let Some(rest) = zone.strip_prefix("Etc/GMT")
+        && let Ok(h) = rest.parse::<i32>()
+        && (-14..=12).contains(&h)
+        && (rest.starts_with(['+', '-']) || h == 0)
+    {
+        let offset = -h * 3600;
+        let abbr = if h == 0 {
+            "GMT".to_string()
+        } else {
+            format!("{}{:02}", if offset < 0 { '-' } else { '+' }, h.abs())
+        };
+        return Time {
+            secs: t.secs,
+            nanos: t.nanos,
+            offset,
+            zone: abbr,
+        };
     }
     // Local is UTC in the sandbox; names the tz database would know are
     // unavailable and fall back to UTC, as Sprig does for unknown zones.

@@ -826,7 +826,7 @@ impl<'a> Fast<'a> {
             }
             b'&' | b'*' | b'!' | b'?' | b'[' | b'{' | b'|' | b'>' | b'%' | b'@' | b'`' | b'#'
             | b',' | b']' | b'}' => return Err(Bail),
-            b'-' if matches!(self.peek(1), b' ' | b'\n') => return Err(Bail),
+            b'-' | b':' if matches!(self.peek(1), b' ' | b'\n' | b'\t') => return Err(Bail),
             _ => {
                 let start = self.pos;
                 let b = self.b;

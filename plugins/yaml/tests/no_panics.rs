@@ -87,8 +87,34 @@ fn corrupted_inputs_never_panic() {
     let mut parsed = 0;
     let mut rejected = 0;
     let mut agreed = 0;
+    // Real files make better seeds; take a spread of the conformance corpus.
+    let mut seeds: Vec<String> = SEEDS.iter().map(|s| s.to_string()).collect();
+    let dir = std::env::var_os("MANIFOLD_CONFORMANCE_DIR").map_or_else(
+        || {
+            std::path::PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../../shared/conformance"
+            ))
+        },
+        std::path::PathBuf::from,
+    );
+    if let Ok(entries) = std::fs::read_dir(dir.join("kustomize")) {
+        let mut files: Vec<_> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path().join("expected.yaml"))
+            .filter(|p| p.is_file())
+            .collect();
+        files.sort();
+        for f in files.iter().step_by(7) {
+            if let Ok(t) = std::fs::read_to_string(f) {
+                if t.len() < 4000 {
+                    seeds.push(t);
+                }
+            }
+        }
+    }
     for round in 0..rounds {
-        let seed = SEEDS[round % SEEDS.len()].as_bytes();
+        let seed = seeds[round % seeds.len()].as_bytes();
         let input = mutate(&mut rng, seed);
         for schema in [Schema::Yaml12, Schema::Yaml11] {
             let opts = ParseOptions {

@@ -533,7 +533,8 @@ impl Validator {
         };
         match schema {
             Ok(compiled) => {
-                let found = violations(compiled, resource);
+                let normalized = integral_floats_as_integers(resource);
+                let found = violations(compiled, normalized.as_ref().unwrap_or(resource));
                 if !found.is_empty() {
                     report.verdict = Verdict::Invalid;
                     report.findings = found
@@ -680,6 +681,50 @@ fn compile(schema: &Value, force_draft4: bool) -> Result<jsonschema::Validator, 
         options = options.with_draft(jsonschema::Draft::Draft4);
     }
     options.build(schema).map_err(|e| e.to_string())
+}
+
+/// kubeconform's validator counts `2.0` as an integer whatever the draft;
+/// draft 4 (which the schemas need for boolean `exclusiveMinimum`) does not.
+/// Rewriting integral floats as integers gives kubeconform's verdicts; the
+/// copy is only made when the document has such a number.
+fn integral_floats_as_integers(doc: &Value) -> Option<Value> {
+    fn integral(n: &serde_json::Number) -> Option<serde_json::Number> {
+        let f = n.as_f64().filter(|_| n.is_f64())?;
+        if f.fract() != 0.0 || !f.is_finite() {
+            return None;
+        }
+        // Exact conversions only: past 2^63 an f64 is no longer a usable i64.
+        if f.abs() < 9.2e18 {
+            return Some(serde_json::Number::from(f as i64));
+        }
+        None
+    }
+    fn has(v: &Value) -> bool {
+        match v {
+            Value::Number(n) => integral(n).is_some(),
+            Value::Array(items) => items.iter().any(has),
+            Value::Object(map) => map.values().any(has),
+            _ => false,
+        }
+    }
+    fn rewrite(v: &mut Value) {
+        match v {
+            Value::Number(n) => {
+                if let Some(i) = integral(n) {
+                    *n = i;
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(rewrite),
+            Value::Object(map) => map.values_mut().for_each(rewrite),
+            _ => {}
+        }
+    }
+    if !has(doc) {
+        return None;
+    }
+    let mut copy = doc.clone();
+    rewrite(&mut copy);
+    Some(copy)
 }
 
 fn non_empty_str<'a>(v: &'a Value, key: &str) -> Option<&'a str> {

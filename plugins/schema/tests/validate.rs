@@ -133,6 +133,34 @@ fn validation_table() {
             )],
         },
         Case {
+            // kubeconform (santhosh-tekuri/jsonschema) takes an integral
+            // float as an integer, whatever the draft.
+            name: "integral float is an integer",
+            options: Options::default(),
+            doc: {
+                let mut d = deployment(container.clone());
+                d["spec"]["replicas"] = json!(2.0);
+                d
+            },
+            verdict: Verdict::Valid,
+            findings: &[],
+        },
+        Case {
+            name: "fractional number is not an integer",
+            options: Options::default(),
+            doc: {
+                let mut d = deployment(container.clone());
+                d["spec"]["replicas"] = json!(2.5);
+                d
+            },
+            verdict: Verdict::Invalid,
+            findings: &[(
+                rules::INVALID,
+                Some("/spec/replicas"),
+                "got number, want null or integer",
+            )],
+        },
+        Case {
             name: "missing required",
             options: Options::default(),
             doc: deployment(json!({"image": "nginx"})),

@@ -105,7 +105,8 @@ pub(crate) fn parse_failure(err: &impl std::fmt::Display) -> RegoFailure {
         module,
         line,
         column,
-        message,
+        // Users wrote `sprintf`; the rename is ours.
+        message: message.replace(crate::compat::SPRINTF, "sprintf"),
     }
 }
 

@@ -142,7 +142,7 @@ fn main() {
             Ok(_) => ok += 1,
             Err(e) => {
                 bad += 1;
-                println!("{}: {}", chart.display(), e.replace('\n', " | "));
+                println!("{}: {}", chart.display(), e.message.replace('\n', " | "));
             }
         }
     }

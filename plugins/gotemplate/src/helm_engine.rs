@@ -36,6 +36,26 @@ pub struct EngineOptions {
     pub random_seed: u64,
 }
 
+/// A failed render: the template that failed, the engine error, and the
+/// message in Helm's words (what `helm template` prints after `Error: `).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct RenderError {
+    pub template: String,
+    pub message: String,
+    pub source: Error,
+}
+
+impl RenderError {
+    fn new(template: &str, source: Error) -> RenderError {
+        RenderError {
+            template: template.to_string(),
+            message: source.helm_message(),
+            source,
+        }
+    }
+}
+
 /// Helm's parse order: deeper paths first, then reverse lexical order, so
 /// that parent charts' definitions replace their subcharts'.
 pub fn sort_templates(names: &mut [String]) {
@@ -52,7 +72,7 @@ pub fn render(
     templates: &[RenderTemplate],
     funcs: FuncMap,
     opts: &EngineOptions,
-) -> Result<BTreeMap<String, String>, String> {
+) -> Result<BTreeMap<String, String>, RenderError> {
     let mut names: Vec<String> = templates.iter().map(|t| t.name.clone()).collect();
     sort_templates(&mut names);
     let by_name: BTreeMap<&str, &RenderTemplate> =
@@ -60,7 +80,7 @@ pub fn render(
     let mut set = TemplateSet::new(funcs);
     for n in &names {
         if let Some(t) = by_name.get(n.as_str()) {
-            set.add_file(n, &t.text).map_err(|e| e.helm_message())?;
+            set.add_file(n, &t.text).map_err(|e| RenderError::new(n, e))?;
         }
     }
     let exec = ExecOptions {
@@ -87,7 +107,7 @@ pub fn render(
         let data = with_template_info(&t.values, n, &t.base_path);
         let rendered = set
             .execute(n, &data, &exec)
-            .map_err(|e: Error| e.helm_message())?;
+            .map_err(|e: Error| RenderError::new(n, e))?;
         out.insert(n.clone(), rendered);
     }
     Ok(out)

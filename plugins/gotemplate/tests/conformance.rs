@@ -366,7 +366,7 @@ fn run_engine_chart(row: &J) -> Outcome {
         &opts,
     ) {
         Ok(o) => o,
-        Err(e) => return check(Err(e), row),
+        Err(e) => return check(Err(e.message), row),
     };
     match row.get("expected") {
         Some(J::Object(exp)) => {

@@ -684,8 +684,9 @@ fn helm_error_trace_for_invalid_pipe_value() {
         &Default::default(),
     )
     .unwrap_err();
+    assert_eq!(err.template, "c/templates/alpine-pod.yaml");
     assert_eq!(
-        err,
+        err.message,
         "c/templates/alpine-pod.yaml:7:38\n  executing \"c/templates/alpine-pod.yaml\" at <b64enc>:\n    invalid value; expected string"
     );
 }

@@ -457,6 +457,7 @@ fn schema_message(err: &jsonschema::ValidationError<'_>) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

@@ -121,10 +121,14 @@ impl Rule {
     }
 }
 
+/// A malformed glob (`ErrBadPattern` in Go).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BadPattern;
+
 /// Go's `path/filepath.Match` with `/` as separator: `*` and `?` never
 /// cross a `/`, `[...]` classes with ranges and `^` negation, `\` escapes.
 /// A malformed pattern is an error.
-pub fn go_match(pattern: &str, name: &str) -> Result<bool, ()> {
+pub fn go_match(pattern: &str, name: &str) -> Result<bool, BadPattern> {
     let p: Vec<char> = pattern.chars().collect();
     let s: Vec<char> = name.chars().collect();
     let ok = match_from(&p, &s)?;
@@ -135,13 +139,13 @@ pub fn go_match(pattern: &str, name: &str) -> Result<bool, ()> {
     Ok(ok)
 }
 
-fn validate(p: &[char]) -> Result<(), ()> {
+fn validate(p: &[char]) -> Result<(), BadPattern> {
     let mut i = 0;
     while i < p.len() {
         match p.get(i) {
             Some('\\') => {
                 if i + 1 >= p.len() {
-                    return Err(());
+                    return Err(BadPattern);
                 }
                 i += 2;
             }
@@ -157,7 +161,7 @@ fn validate(p: &[char]) -> Result<(), ()> {
 
 /// Parses a class at `p[start] == '['`; returns whether `c` is in it and
 /// the index after `]`.
-fn class(p: &[char], start: usize, c: Option<char>) -> Result<(bool, usize), ()> {
+fn class(p: &[char], start: usize, c: Option<char>) -> Result<(bool, usize), BadPattern> {
     let mut i = start + 1;
     let mut negated = false;
     if p.get(i) == Some(&'^') {
@@ -167,7 +171,7 @@ fn class(p: &[char], start: usize, c: Option<char>) -> Result<(bool, usize), ()>
     let mut hit = false;
     let mut first = true;
     loop {
-        let ch = *p.get(i).ok_or(())?;
+        let ch = *p.get(i).ok_or(BadPattern)?;
         if ch == ']' && !first {
             i += 1;
             break;
@@ -191,15 +195,15 @@ fn class(p: &[char], start: usize, c: Option<char>) -> Result<(bool, usize), ()>
     Ok((hit != negated, i))
 }
 
-fn class_char(p: &[char], i: usize) -> Result<(char, usize), ()> {
+fn class_char(p: &[char], i: usize) -> Result<(char, usize), BadPattern> {
     match p.get(i) {
-        None | Some('-') | Some(']') => Err(()),
-        Some('\\') => p.get(i + 1).map(|c| (*c, i + 2)).ok_or(()),
+        None | Some('-') | Some(']') => Err(BadPattern),
+        Some('\\') => p.get(i + 1).map(|c| (*c, i + 2)).ok_or(BadPattern),
         Some(c) => Ok((*c, i + 1)),
     }
 }
 
-fn match_from(p: &[char], s: &[char]) -> Result<bool, ()> {
+fn match_from(p: &[char], s: &[char]) -> Result<bool, BadPattern> {
     let Some(&pc) = p.first() else {
         return Ok(s.is_empty());
     };
@@ -234,7 +238,7 @@ fn match_from(p: &[char], s: &[char]) -> Result<bool, ()> {
             match_from(p.get(end..).unwrap_or(&[]), s.get(1..).unwrap_or(&[]))
         }
         '\\' => {
-            let lit = *p.get(1).ok_or(())?;
+            let lit = *p.get(1).ok_or(BadPattern)?;
             if s.first() != Some(&lit) {
                 return Ok(false);
             }
@@ -250,12 +254,13 @@ fn match_from(p: &[char], s: &[char]) -> Result<bool, ()> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
     #[test]
     fn go_match_table() {
-        let rows: &[(&str, &str, Result<bool, ()>)] = &[
+        let rows: &[(&str, &str, Result<bool, BadPattern>)] = &[
             ("abc", "abc", Ok(true)),
             ("*", "abc", Ok(true)),
             ("*c", "abc", Ok(true)),
@@ -270,8 +275,8 @@ mod tests {
                 "templates/subdir/rolebinding.yaml",
                 Ok(true),
             ),
-            ("[", "a", Err(())),
-            ("a[", "b", Err(())),
+            ("[", "a", Err(BadPattern)),
+            ("a[", "b", Err(BadPattern)),
         ];
         for (p, s, want) in rows {
             assert_eq!(go_match(p, s), *want, "{p} ~ {s}");

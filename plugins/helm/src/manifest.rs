@@ -303,6 +303,7 @@ pub fn parse_stream(text: &str) -> Result<Vec<J>, String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

@@ -101,10 +101,11 @@ fn typed(text: &str) -> J {
     // Leading zeros stay strings so that values like 0123 keep their text.
     if !text.is_empty() && !text.starts_with('0') {
         let digits = text.strip_prefix(['+', '-']).unwrap_or(text);
-        if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-            if let Ok(n) = text.parse::<i64>() {
-                return J::Number(Number::from(n));
-            }
+        if !digits.is_empty()
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && let Ok(n) = text.parse::<i64>()
+        {
+            return J::Number(Number::from(n));
         }
     }
     J::String(text.to_string())
@@ -450,6 +451,7 @@ fn msg(e: E) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use serde_json::json;

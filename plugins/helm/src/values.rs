@@ -211,6 +211,7 @@ pub fn path_value<'a>(v: &'a Map<String, J>, path: &str) -> Option<&'a J> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use serde_json::json;

@@ -6,6 +6,8 @@
 //! figures overall and per feature, lists failing cases, and fails when a
 //! figure drops below `tests/conformance-floor.txt`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

@@ -164,6 +164,15 @@ fn add_resource_fields(map: &mut Map<String, Value>) {
     ] {
         properties.entry(name).or_insert(schema);
     }
+    // A CRD may restrict `metadata.name`, but the API server always accepts
+    // the rest of ObjectMeta (labels, annotations, ...): strictness must not
+    // close `metadata` to the few fields a CRD happens to list.
+    if let Some(Value::Object(metadata)) = properties.get_mut("metadata") {
+        metadata.insert(
+            "x-kubernetes-preserve-unknown-fields".to_owned(),
+            Value::Bool(true),
+        );
+    }
 }
 
 #[cfg(test)]
@@ -223,14 +232,14 @@ mod tests {
                     "port": {"x-kubernetes-int-or-string": true,
                              "anyOf": [{"type": "integer"}, {"type": "string"}]},
                     "apiVersion": {"type": "string"}, "kind": {"type": "string"},
-                    "metadata": {"type": "object"}}}),
+                    "metadata": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}),
             ),
             (
                 json!({"properties": {"a": {"type": "string", "nullable": true, "enum": ["x"]}}}),
                 json!({"properties": {
                     "a": {"type": ["string", "null"], "nullable": true, "enum": ["x", null]},
                     "apiVersion": {"type": "string"}, "kind": {"type": "string"},
-                    "metadata": {"type": "object"}}, "type": "object"}),
+                    "metadata": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}, "type": "object"}),
             ),
             (
                 json!({"type": "object", "properties": {"apiVersion": {"type": "string", "enum": ["a/v1"]},
@@ -238,7 +247,7 @@ mod tests {
                 json!({"type": "object", "properties": {
                     "apiVersion": {"type": "string", "enum": ["a/v1"]},
                     "spec": {"anyOf": [{"type": "integer"}, {"type": "string"}]},
-                    "kind": {"type": "string"}, "metadata": {"type": "object"}}}),
+                    "kind": {"type": "string"}, "metadata": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}),
             ),
             (
                 json!({"type": "object", "properties": {"tpl": {"type": "object",
@@ -246,9 +255,9 @@ mod tests {
                 json!({"type": "object", "properties": {
                     "tpl": {"type": "object", "x-kubernetes-embedded-resource": true,
                             "properties": {"spec": {}, "apiVersion": {"type": "string"},
-                                           "kind": {"type": "string"}, "metadata": {"type": "object"}}},
+                                           "kind": {"type": "string"}, "metadata": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}},
                     "apiVersion": {"type": "string"}, "kind": {"type": "string"},
-                    "metadata": {"type": "object"}}}),
+                    "metadata": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}),
             ),
         ];
         for (input, expected) in cases {

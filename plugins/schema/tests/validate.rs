@@ -39,7 +39,7 @@ fn crd() -> Value {
                     "properties": {
                         "apiVersion": {"type": "string"},
                         "kind": {"type": "string"},
-                        "metadata": {"type": "object"},
+                        "metadata": {"type": "object", "properties": {"name": {"type": "string", "maxLength": 20}}},
                         "spec": {
                             "type": "object",
                             "required": ["size"],
@@ -61,7 +61,8 @@ fn crd() -> Value {
 }
 
 fn widget(spec: Value) -> Value {
-    json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}, "spec": spec})
+    json!({"apiVersion": "example.com/v1", "kind": "Widget",
+           "metadata": {"name": "w", "labels": {"app": "w"}}, "spec": spec})
 }
 
 struct Case {
@@ -324,6 +325,18 @@ fn validation_table() {
                     "value must be one of 'small', 'large'",
                 ),
             ],
+        },
+        Case {
+            name: "CRD: metadata restrictions still apply",
+            options: opts(|o| o.crds = vec![crd()]),
+            doc: json!({"apiVersion": "example.com/v1", "kind": "Widget",
+                        "metadata": {"name": "a-name-longer-than-twenty"}, "spec": {"size": "small"}}),
+            verdict: Verdict::Invalid,
+            findings: &[(
+                rules::INVALID,
+                Some("/metadata/name"),
+                "maxLength: got 25, want 20",
+            )],
         },
         Case {
             name: "CRD: required",

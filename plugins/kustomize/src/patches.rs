@@ -45,6 +45,19 @@ fn parse_patch(text: &str, file: &str) -> Result<Loaded, Error> {
                 ),
             ));
         }
+        let kind = d.get("kind").and_then(Value::as_str).unwrap_or("");
+        let name = d
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        if kind.is_empty() || name.is_empty() {
+            return Err(Error::invalid(
+                file,
+                format!(
+                    "line {line}: unable to parse SM or JSON patch: a strategic merge patch needs 'kind' and 'metadata.name' (with a target, any name will do)"
+                ),
+            ));
+        }
         out.push(d);
     }
     Ok(Loaded::Strategic(out))
@@ -504,12 +517,13 @@ mod tests {
             Loaded::Json(_)
         ));
         assert!(matches!(
-            parse_patch("kind: A\n", "p").unwrap(),
+            parse_patch("kind: A\nmetadata:\n  name: x\n", "p").unwrap(),
             Loaded::Strategic(_)
         ));
         assert!(matches!(
             parse_patch("# only a comment\n", "p").unwrap(),
             Loaded::Empty
         ));
+        assert!(parse_patch("metadata:\n  name: x\ndata: {}\n", "p").is_err());
     }
 }

@@ -84,6 +84,18 @@ pub fn resources_from(text: &str, file: &str) -> Result<Vec<Value>, Error> {
                 ),
             ));
         }
+        if doc
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+        {
+            return Err(Error::invalid(
+                file,
+                format!(
+                    "line {line}: missing metadata.name in a '{kind}' object; every resource needs a name"
+                ),
+            ));
+        }
         out.push(stringify_annotations(doc));
     }
     Ok(out)
@@ -113,7 +125,8 @@ mod tests {
     fn lists_expand_and_empties_drop() {
         let cases = [
             ("a: 1\n", Err("no 'kind'")),
-            ("---\n---\nkind: A\n", Ok(1)),
+            ("---\n---\nkind: A\nmetadata:\n  name: a\n", Ok(1)),
+            ("kind: A\nmetadata: {}\n", Err("missing metadata.name")),
             ("kind: List\nitems:\n- kind: A\n- kind: B\n", Ok(2)),
             ("kind: A\n: :\n  - [", Err("")),
         ];

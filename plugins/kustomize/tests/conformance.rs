@@ -5,9 +5,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use manifold_plugin_kustomize::{
-    FileSystem, FsError, HelmRenderer, HelmRequest, LoadRestrictor, Options, Reorder, build,
-};
+use manifold_plugin_kustomize::{FileSystem, FsError, LoadRestrictor, Options, Reorder, build};
+#[cfg(feature = "helm-conformance")]
+use manifold_plugin_kustomize::{HelmRenderer, HelmRequest};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -49,15 +49,20 @@ impl FileSystem for DiskFs {
 
 /// Renders `helmCharts` with the workspace's Helm library, the way the host wires it:
 /// kustomize's prepared values are served as a virtual values file, then `-f` extras.
+/// Enabled by the `helm-conformance` feature; without it Helm cases fail with a clear error.
+#[cfg(feature = "helm-conformance")]
 struct HelmAdapter;
 
+#[cfg(feature = "helm-conformance")]
 const VALUES_PATH: &str = "__kustomize_helm_values__.yaml";
 
+#[cfg(feature = "helm-conformance")]
 struct ValuesOverlay<'a> {
     inner: &'a dyn FileSystem,
     values: Vec<u8>,
 }
 
+#[cfg(feature = "helm-conformance")]
 impl manifold_plugin_helm::FileSystem for ValuesOverlay<'_> {
     fn read(&self, path: &str) -> Result<Vec<u8>, manifold_plugin_helm::FsError> {
         if path == VALUES_PATH {
@@ -83,6 +88,7 @@ impl manifold_plugin_helm::FileSystem for ValuesOverlay<'_> {
     }
 }
 
+#[cfg(feature = "helm-conformance")]
 impl HelmRenderer for HelmAdapter {
     fn render(&self, fs: &dyn FileSystem, req: &HelmRequest) -> Result<String, String> {
         let overlay = ValuesOverlay {
@@ -185,7 +191,10 @@ fn run_case(dir: &Path) -> (Outcome, Vec<String>, bool) {
     }
     if args.get("enable_helm").and_then(Value::as_bool) == Some(true) {
         opts.enable_helm = true;
-        opts.helm = Some(Box::new(HelmAdapter));
+        #[cfg(feature = "helm-conformance")]
+        {
+            opts.helm = Some(Box::new(HelmAdapter));
+        }
     }
     if args.get("enable_managedby_label").and_then(Value::as_bool) == Some(true) {
         opts.enable_managedby_label = true;

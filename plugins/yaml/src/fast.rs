@@ -10,11 +10,10 @@
 //! which also produces the error messages. Differential tests hold the two
 //! paths to the same values.
 
-use std::collections::HashMap;
-
 use serde_json::{Map, Value};
 
 use crate::load::key_from_resolved;
+use crate::positions::{self, Positions};
 use crate::resolve::resolve;
 use crate::{Document, Duplicates, ParseOptions};
 
@@ -44,7 +43,7 @@ pub(crate) fn parse(text: &str, opts: &ParseOptions) -> R<Vec<Document>> {
         depth: 0,
         max_depth: opts.max_depth.min(MAX_RECURSION),
         opts,
-        pointer: String::new(),
+        ptr: positions::ROOT,
         positions: None,
         entries: Vec::new(),
         items: Vec::new(),
@@ -95,8 +94,9 @@ struct Fast<'a> {
     depth: usize,
     max_depth: usize,
     opts: &'a ParseOptions,
-    pointer: String,
-    positions: Option<HashMap<String, u32>>,
+    /// Hash of the current node's JSON pointer (see `positions`).
+    ptr: u64,
+    positions: Option<Positions>,
     /// Scratch stacks: collections gather their children here and are
     /// then built with their exact size, saving the growth reallocations.
     entries: Vec<(String, Value)>,
@@ -215,8 +215,8 @@ impl<'a> Fast<'a> {
         let mut docs = Vec::new();
         let mut indent = self.next_content()?;
         while let Some(i) = indent {
-            self.positions = self.opts.positions.then(HashMap::new);
-            self.pointer.clear();
+            self.positions = self.opts.positions.then(Positions::default);
+            self.ptr = positions::ROOT;
             if i == 0 && self.at_doc_marker() {
                 if self.b[self.pos] == b'.' {
                     return Err(Bail);
@@ -267,32 +267,25 @@ impl<'a> Fast<'a> {
 
     fn record(&mut self, line: u32) {
         if let Some(p) = self.positions.as_mut() {
-            p.entry(self.pointer.clone()).or_insert(line);
+            p.record(self.ptr, line);
         }
     }
 
-    fn push_segment(&mut self, seg: &str) -> usize {
-        let len = self.pointer.len();
+    /// Moves the pointer hash to child `seg`; returns the parent's hash.
+    fn push_segment(&mut self, seg: &str) -> u64 {
+        let saved = self.ptr;
         if self.positions.is_some() {
-            self.pointer.push('/');
-            for c in seg.chars() {
-                match c {
-                    '~' => self.pointer.push_str("~0"),
-                    '/' => self.pointer.push_str("~1"),
-                    _ => self.pointer.push(c),
-                }
-            }
+            self.ptr = positions::key(saved, seg);
         }
-        len
+        saved
     }
 
-    fn push_index(&mut self, i: usize) -> usize {
-        let len = self.pointer.len();
+    fn push_index(&mut self, i: usize) -> u64 {
+        let saved = self.ptr;
         if self.positions.is_some() {
-            self.pointer.push('/');
-            self.pointer.push_str(&i.to_string());
+            self.ptr = positions::index(saved, i);
         }
-        len
+        saved
     }
 
     fn enter(&mut self) -> R<()> {
@@ -665,7 +658,7 @@ impl<'a> Fast<'a> {
             text_line += 1;
         }
         if let Some(p) = self.positions.as_mut() {
-            p.insert(self.pointer.clone(), text_line);
+            p.set(self.ptr, text_line);
         }
         if self.depth == 0 {
             self.root_block_line = Some(text_line);
@@ -776,7 +769,7 @@ impl<'a> Fast<'a> {
                 self.record(line);
                 self.node(indent as isize, Place::Value)?
             };
-            self.pointer.truncate(seg);
+            self.ptr = seg;
             self.entries.push((key, value));
             match self.current_indent() {
                 Some(j) if j == indent && !(j == 0 && self.at_doc_marker()) => {
@@ -889,7 +882,7 @@ impl<'a> Fast<'a> {
                 self.record(line);
                 self.node(indent as isize, Place::Block)?
             };
-            self.pointer.truncate(seg);
+            self.ptr = seg;
             self.items.push(item);
             match self.current_indent() {
                 Some(j) if j == indent && self.at_dash() && !(j == 0 && self.at_doc_marker()) => {}
@@ -947,7 +940,7 @@ impl<'a> Fast<'a> {
                     let line = self.line;
                     self.record(line);
                     let v = self.flow_node(parent)?;
-                    self.pointer.truncate(seg);
+                    self.ptr = seg;
                     self.items.push(v);
                     self.flow_space(parent)?;
                     match self.peek(0) {
@@ -993,7 +986,7 @@ impl<'a> Fast<'a> {
                         self.record(line);
                         Value::Null
                     };
-                    self.pointer.truncate(seg);
+                    self.ptr = seg;
                     self.entries.push((key, value));
                     self.flow_space(parent)?;
                     match self.peek(0) {

@@ -10,9 +10,8 @@
 mod emit;
 mod fast;
 mod load;
+mod positions;
 mod resolve;
-
-use std::collections::HashMap;
 
 pub use emit::EmitOptions;
 pub use serde_json::{Map, Number, Value};
@@ -76,7 +75,7 @@ pub struct Document {
     pub index: usize,
     /// 1-based line where the document's content starts.
     pub line: u32,
-    positions: Option<HashMap<String, u32>>,
+    positions: Option<positions::Positions>,
 }
 
 impl Document {
@@ -95,19 +94,7 @@ impl Document {
     /// copied from aliases or merge keys report the alias's line.
     pub fn line_of(&self, json_pointer: &str) -> Option<u32> {
         let positions = self.positions.as_ref()?;
-        let mut p = json_pointer;
-        loop {
-            if let Some(&line) = positions.get(p) {
-                return Some(line);
-            }
-            if p.is_empty() {
-                return Some(self.line);
-            }
-            p = match p.rfind('/') {
-                Some(i) => &p[..i],
-                None => "",
-            };
-        }
+        Some(positions.lookup(json_pointer).unwrap_or(self.line))
     }
 }
 

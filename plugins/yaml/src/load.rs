@@ -9,6 +9,8 @@
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
+use crate::positions::{self, Positions};
+
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span, Tag};
 use serde_json::{Map, Value};
 
@@ -48,8 +50,8 @@ struct Frame {
     kind: Kind,
     anchor: usize,
     nodes: usize,
-    /// Length of the position pointer before this node's segment.
-    ptr_len: usize,
+    /// Pointer hash of the parent, restored when this node ends.
+    ptr_saved: u64,
 }
 
 struct Loader<'o> {
@@ -58,8 +60,9 @@ struct Loader<'o> {
     anchors: HashMap<usize, Anchored>,
     alias_nodes: usize,
     root: Option<Value>,
-    pointer: String,
-    positions: Option<HashMap<String, u32>>,
+    /// Hash of the current node's JSON pointer (see `positions`).
+    ptr: u64,
+    positions: Option<Positions>,
 }
 
 fn err(span: Span, message: impl Into<String>) -> Error {
@@ -115,7 +118,7 @@ pub(crate) fn load_full(text: &str, opts: &ParseOptions) -> Result<Vec<Document>
         anchors: HashMap::new(),
         alias_nodes: 0,
         root: None,
-        pointer: String::new(),
+        ptr: positions::ROOT,
         positions: None,
     };
     let mut docs = Vec::new();
@@ -130,8 +133,8 @@ pub(crate) fn load_full(text: &str, opts: &ParseOptions) -> Result<Vec<Document>
                 loader.anchors.clear();
                 loader.alias_nodes = 0;
                 loader.root = None;
-                loader.pointer.clear();
-                loader.positions = opts.positions.then(HashMap::new);
+                loader.ptr = positions::ROOT;
+                loader.positions = opts.positions.then(Positions::default);
                 doc_line = None;
                 start_line = line;
             }
@@ -195,38 +198,26 @@ impl Loader<'_> {
         )
     }
 
-    /// Appends this node's segment to the position pointer and records its
-    /// line; returns the pointer length to restore afterwards.
-    fn enter(&mut self, line: u32) -> usize {
-        let len = self.pointer.len();
+    /// Moves the pointer hash to this node and records its line; returns
+    /// the parent's hash to restore afterwards.
+    fn enter(&mut self, line: u32) -> u64 {
+        let saved = self.ptr;
         let Some(positions) = self.positions.as_mut() else {
-            return len;
+            return saved;
         };
         match self.stack.last() {
             Some(Frame {
                 kind: Kind::Seq(items),
                 ..
-            }) => {
-                self.pointer.push('/');
-                self.pointer.push_str(&items.len().to_string());
-            }
+            }) => self.ptr = positions::index(saved, items.len()),
             Some(Frame {
                 kind: Kind::Map { key: Some(k), .. },
                 ..
-            }) => {
-                self.pointer.push('/');
-                for c in k.name.chars() {
-                    match c {
-                        '~' => self.pointer.push_str("~0"),
-                        '/' => self.pointer.push_str("~1"),
-                        _ => self.pointer.push(c),
-                    }
-                }
-            }
+            }) => self.ptr = positions::key(saved, &k.name),
             _ => {}
         }
-        positions.entry(self.pointer.clone()).or_insert(line);
-        len
+        positions.record(self.ptr, line);
+        saved
     }
 
     fn start(&mut self, kind: Kind, anchor: usize, span: Span) -> Result<(), Error> {
@@ -242,12 +233,12 @@ impl Loader<'_> {
                 format!("nesting deeper than {} levels", self.opts.max_depth),
             ));
         }
-        let ptr_len = self.enter(span.start.line() as u32);
+        let ptr_saved = self.enter(span.start.line() as u32);
         self.stack.push(Frame {
             kind,
             anchor,
             nodes: 1,
-            ptr_len,
+            ptr_saved,
         });
         Ok(())
     }
@@ -256,7 +247,7 @@ impl Loader<'_> {
         let Some(frame) = self.stack.pop() else {
             return Err(err(span, "unbalanced end of collection"));
         };
-        self.pointer.truncate(frame.ptr_len);
+        self.ptr = frame.ptr_saved;
         let value = match frame.kind {
             Kind::Seq(items) => Value::Array(items),
             Kind::Map { map, key, .. } => {
@@ -298,8 +289,7 @@ impl Loader<'_> {
             let name = self.key_from_value(&value, span)?;
             return self.set_key(name, false, span);
         }
-        let len = self.enter(span.start.line() as u32);
-        self.pointer.truncate(len);
+        self.ptr = self.enter(span.start.line() as u32);
         self.attach(value, nodes, span)
     }
 
@@ -338,8 +328,7 @@ impl Loader<'_> {
                 },
             );
         }
-        let len = self.enter(span.start.line() as u32);
-        self.pointer.truncate(len);
+        self.ptr = self.enter(span.start.line() as u32);
         self.attach(value, 1, span)
     }
 

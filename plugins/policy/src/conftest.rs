@@ -252,14 +252,17 @@ impl ConftestPolicies {
             .collect()
     }
 
+    /// Evaluates every rule; a rule that fails adds to `errors` without
+    /// stopping the others.
     pub(crate) fn evaluate(
         &mut self,
         input: &regorus::Value,
         findings: &mut Vec<Finding>,
         prints: &mut Vec<String>,
-    ) -> Result<(), Error> {
+        errors: &mut Vec<Error>,
+    ) {
         if self.rules.is_empty() {
-            return Ok(());
+            return;
         }
         self.engine.set_input(input.clone());
         let mut exception_values: Vec<(String, BTreeSet<String>)> = Vec::new();
@@ -267,16 +270,26 @@ impl ConftestPolicies {
             let path = format!("data.{namespace}.exception");
             let value = rego::eval_rule(&mut self.engine, &path, file);
             rego::take_prints(&mut self.engine, prints);
-            if let Some(value) = value? {
-                exception_values
-                    .push((namespace.clone(), exception_names(&rego::to_json(&value)?)));
+            match value.and_then(|v| v.map(|v| rego::to_json(&v)).transpose()) {
+                Ok(Some(value)) => {
+                    exception_values.push((namespace.clone(), exception_names(&value)));
+                }
+                Ok(None) => {}
+                Err(e) => errors.push(e),
             }
         }
         for rule in &self.rules {
             let path = format!("data.{}.{}", rule.namespace, rule.name);
             let value = rego::eval_rule(&mut self.engine, &path, &rule.file);
             rego::take_prints(&mut self.engine, prints);
-            let Some(value) = value? else { continue };
+            let value = match value.and_then(|v| v.map(|v| rego::to_json(&v)).transpose()) {
+                Ok(Some(value)) => value,
+                Ok(None) => continue,
+                Err(e) => {
+                    errors.push(e);
+                    continue;
+                }
+            };
             let excepted = exception_values.iter().any(|(ns, names)| {
                 *ns == rule.namespace && names.contains(exception_key(&rule.name))
             });
@@ -284,9 +297,10 @@ impl ConftestPolicies {
                 continue;
             }
             let id = format!("policy/{}.{}", rule.namespace, rule.name);
-            collect(&rego::to_json(&value)?, rule, &path, &id, findings)?;
+            if let Err(e) = collect(&value, rule, &path, &id, findings) {
+                errors.push(e);
+            }
         }
-        Ok(())
     }
 }
 

@@ -130,6 +130,14 @@ pub struct Finding {
     pub details: Value,
 }
 
+/// Everything one manifest produced: findings of the rules that worked and
+/// errors of those that failed.
+#[derive(Debug, Default)]
+pub struct Evaluation {
+    pub findings: Vec<Finding>,
+    pub errors: Vec<Error>,
+}
+
 /// Something in the inputs that was understood but cannot be enforced;
 /// worth showing to the user, not worth failing for.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -356,26 +364,51 @@ impl PolicySet {
     }
 
     /// Evaluates every loaded policy against one manifest (an
-    /// `AdmissionReview` is reviewed as its `request`).
+    /// `AdmissionReview` is reviewed as its `request`). Fails with the first
+    /// error if any rule failed; [`PolicySet::evaluate_all`] keeps going.
     pub fn evaluate(&mut self, manifest: &Value) -> Result<Vec<Finding>, Error> {
-        let mut findings = Vec::new();
-        if let Some(conftest) = self.conftest.as_mut().filter(|c| c.has_rules()) {
-            let input = rego::to_regorus(manifest)?;
-            conftest.evaluate(&input, &mut findings, &mut self.prints)?;
+        let mut evaluation = self.evaluate_all(manifest);
+        if evaluation.errors.is_empty() {
+            Ok(evaluation.findings)
+        } else {
+            Err(evaluation.errors.swap_remove(0))
         }
-        if !self.constraints.is_empty() {
-            let review = review::review_of(manifest)?;
-            for template in &mut self.templates {
-                template.evaluate(
-                    &self.constraints,
-                    &review,
-                    &self.inventory,
-                    &mut findings,
+    }
+
+    /// Like [`PolicySet::evaluate`], but a rule or constraint that fails
+    /// is reported in [`Evaluation::errors`] while every other one still
+    /// produces its findings.
+    pub fn evaluate_all(&mut self, manifest: &Value) -> Evaluation {
+        let mut evaluation = Evaluation::default();
+        if let Some(conftest) = self.conftest.as_mut().filter(|c| c.has_rules()) {
+            match rego::to_regorus(manifest) {
+                Ok(input) => conftest.evaluate(
+                    &input,
+                    &mut evaluation.findings,
                     &mut self.prints,
-                )?;
+                    &mut evaluation.errors,
+                ),
+                Err(e) => evaluation.errors.push(e),
             }
         }
-        Ok(findings)
+        if !self.constraints.is_empty() {
+            match review::review_of(manifest) {
+                Ok(review) => {
+                    for template in &mut self.templates {
+                        template.evaluate(
+                            &self.constraints,
+                            &review,
+                            &self.inventory,
+                            &mut evaluation.findings,
+                            &mut self.prints,
+                            &mut evaluation.errors,
+                        );
+                    }
+                }
+                Err(e) => evaluation.errors.push(e),
+            }
+        }
+        evaluation
     }
 
     /// conftest `--combine`: evaluates the conftest rules once with every
@@ -400,7 +433,11 @@ impl PolicySet {
                     .collect(),
             );
             let input = rego::to_regorus(&combined)?;
-            conftest.evaluate(&input, &mut findings, &mut self.prints)?;
+            let mut errors = Vec::new();
+            conftest.evaluate(&input, &mut findings, &mut self.prints, &mut errors);
+            if !errors.is_empty() {
+                return Err(errors.swap_remove(0));
+            }
         }
         Ok(findings)
     }

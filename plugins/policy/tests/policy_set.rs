@@ -534,6 +534,24 @@ fn runtime_errors_and_limits() {
         "{err}"
     );
 
+    // evaluate_all keeps the findings of rules that work.
+    let mixed = "package main\nimport rego.v1\nx := 1 if input.a\nx := 2 if input.a\n\
+                 deny_conflict contains \"c\" if x == 1\ndeny_fine contains \"fine\" if true\n";
+    let mut set = load(&[("mixed.rego", mixed)], &LoadOptions::default()).unwrap();
+    let evaluation = set.evaluate_all(&json!({"a": true}));
+    let messages: Vec<&str> = evaluation
+        .findings
+        .iter()
+        .map(|f| f.message.as_str())
+        .collect();
+    assert_eq!(messages, vec!["fine"]);
+    assert_eq!(evaluation.errors.len(), 1);
+    assert!(
+        evaluation.errors[0]
+            .to_string()
+            .contains("data.main.deny_conflict")
+    );
+
     let bad_result =
         "package main\nimport rego.v1\ndeny contains {\"message\": \"no msg key\"} if true\n";
     let mut set = load(&[("bad.rego", bad_result)], &LoadOptions::default()).unwrap();

@@ -231,6 +231,8 @@ impl Template {
     }
 
     /// Evaluates every constraint of this template against one review.
+    /// Evaluates every constraint of this template against one review; a
+    /// constraint that fails adds to `errors` without stopping the others.
     pub(crate) fn evaluate(
         &mut self,
         constraints: &[Constraint],
@@ -238,7 +240,8 @@ impl Template {
         inventory: &Inventory,
         findings: &mut Vec<Finding>,
         prints: &mut Vec<String>,
-    ) -> Result<(), Error> {
+        errors: &mut Vec<Error>,
+    ) {
         let object = &review.object;
         let (group, _) = group_version(str_at(object, "/apiVersion"));
         // An AdmissionReview may carry the namespace only on the request.
@@ -255,41 +258,55 @@ impl Template {
             labels: matching::labels_of(object),
             namespace_labels: inventory.namespace_labels.get(namespace).cloned(),
         };
-        for constraint in constraints.iter().filter(|c| c.kind == self.kind) {
-            if !constraint.matcher.matches(&target) {
+        for constraint in constraints {
+            if constraint.kind != self.kind || !constraint.matcher.matches(&target) {
                 continue;
             }
-            let mut input = regorus::Value::new_object();
-            if let Ok(fields) = input.as_object_mut() {
-                fields.insert(regorus::Value::from("review"), review.rego_request.clone());
-                fields.insert(
-                    regorus::Value::from("parameters"),
-                    constraint.parameters.clone(),
-                );
+            if let Err(e) = self.evaluate_constraint(constraint, review, findings, prints) {
+                errors.push(e);
             }
-            self.engine.set_input(input);
-            let result = rego::eval_rule(&mut self.engine, &self.violation_path, &self.file);
-            rego::take_prints(&mut self.engine, prints);
-            let Some(value) = result? else { continue };
-            let rule = format!("policy/{}", self.name);
-            let Value::Array(items) = rego::to_json(&value)? else {
-                return Err(self.invalid("a value that is not a set"));
+        }
+    }
+
+    fn evaluate_constraint(
+        &mut self,
+        constraint: &Constraint,
+        review: &review::Review,
+        findings: &mut Vec<Finding>,
+        prints: &mut Vec<String>,
+    ) -> Result<(), Error> {
+        let mut input = regorus::Value::new_object();
+        if let Ok(fields) = input.as_object_mut() {
+            fields.insert(regorus::Value::from("review"), review.rego_request.clone());
+            fields.insert(
+                regorus::Value::from("parameters"),
+                constraint.parameters.clone(),
+            );
+        }
+        self.engine.set_input(input);
+        let result = rego::eval_rule(&mut self.engine, &self.violation_path, &self.file);
+        rego::take_prints(&mut self.engine, prints);
+        let Some(value) = result? else {
+            return Ok(());
+        };
+        let rule = format!("policy/{}", self.name);
+        let Value::Array(items) = rego::to_json(&value)? else {
+            return Err(self.invalid("a value that is not a set"));
+        };
+        for item in items {
+            let Some(Value::String(message)) = item.get("msg") else {
+                return Err(self.invalid(&format!(
+                    "a violation without a string `msg` ({item}); emit \
+                     violation[{{\"msg\": msg}}]"
+                )));
             };
-            for item in items {
-                let Some(Value::String(message)) = item.get("msg") else {
-                    return Err(self.invalid(&format!(
-                        "a violation without a string `msg` ({item}); emit \
-                         violation[{{\"msg\": msg}}]"
-                    )));
-                };
-                findings.push(Finding {
-                    severity: constraint.severity,
-                    rule: rule.clone(),
-                    message: message.clone(),
-                    constraint: Some(constraint.name.clone()),
-                    details: item.get("details").cloned().unwrap_or(Value::Null),
-                });
-            }
+            findings.push(Finding {
+                severity: constraint.severity,
+                rule: rule.clone(),
+                message: message.clone(),
+                constraint: Some(constraint.name.clone()),
+                details: item.get("details").cloned().unwrap_or(Value::Null),
+            });
         }
         Ok(())
     }

@@ -43,7 +43,7 @@ pub struct EngineOptions {
 pub struct RenderError {
     pub template: String,
     pub message: String,
-    pub source: Error,
+    pub source: Box<Error>,
 }
 
 impl RenderError {
@@ -51,7 +51,7 @@ impl RenderError {
         RenderError {
             template: template.to_string(),
             message: source.helm_message(),
-            source,
+            source: Box::new(source),
         }
     }
 }
@@ -80,7 +80,8 @@ pub fn render(
     let mut set = TemplateSet::new(funcs);
     for n in &names {
         if let Some(t) = by_name.get(n.as_str()) {
-            set.add_file(n, &t.text).map_err(|e| RenderError::new(n, e))?;
+            set.add_file(n, &t.text)
+                .map_err(|e| RenderError::new(n, e))?;
         }
     }
     let exec = ExecOptions {

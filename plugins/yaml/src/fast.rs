@@ -69,14 +69,11 @@ fn plain_characters(b: &[u8]) -> bool {
             if matches!(b.get(i + 1), Some(&n) if (0x80..=0x9f).contains(&n) && n != 0x85) {
                 return false;
             }
-        } else if c == 0xef && i > 0 {
-            match (b.get(i + 1), b.get(i + 2)) {
-                (Some(0xbf), Some(0xbe | 0xbf)) | (Some(0xbb), Some(0xbf)) => return false,
-                _ => {}
-            }
         } else if c == 0xef {
-            if let (Some(0xbf), Some(0xbe | 0xbf)) = (b.get(i + 1), b.get(i + 2)) {
-                return false;
+            match (b.get(i + 1), b.get(i + 2)) {
+                (Some(0xbf), Some(0xbe | 0xbf)) => return false,
+                (Some(0xbb), Some(0xbf)) if i > 0 => return false,
+                _ => {}
             }
         }
         i += 1;

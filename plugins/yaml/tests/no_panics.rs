@@ -106,10 +106,8 @@ fn corrupted_inputs_never_panic() {
             .collect();
         files.sort();
         for f in files.iter().step_by(7) {
-            if let Ok(t) = std::fs::read_to_string(f) {
-                if t.len() < 4000 {
-                    seeds.push(t);
-                }
+            if let Some(t) = std::fs::read_to_string(f).ok().filter(|t| t.len() < 4000) {
+                seeds.push(t);
             }
         }
     }

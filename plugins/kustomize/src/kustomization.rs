@@ -123,7 +123,7 @@ pub struct Kustomization {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Label {
     #[serde(default, deserialize_with = "string_map")]
     pub pairs: BTreeMap<String, String>,
@@ -138,7 +138,7 @@ pub struct Label {
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Selector {
     #[serde(default, deserialize_with = "opt_string")]
     pub group: String,
@@ -157,7 +157,7 @@ pub struct Selector {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PatchOptions {
     #[serde(default)]
     pub allow_name_change: bool,
@@ -166,7 +166,7 @@ pub struct PatchOptions {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Patch {
     #[serde(default, deserialize_with = "opt_string")]
     pub path: String,
@@ -179,7 +179,7 @@ pub struct Patch {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Image {
     #[serde(default, deserialize_with = "opt_string")]
     pub name: String,
@@ -194,7 +194,7 @@ pub struct Image {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Replica {
     #[serde(default, deserialize_with = "opt_string")]
     pub name: String,
@@ -203,7 +203,7 @@ pub struct Replica {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VarTarget {
     #[serde(default, deserialize_with = "opt_string")]
     pub group: String,
@@ -220,7 +220,7 @@ pub struct VarTarget {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FieldRef {
     // Go's JSON decoding matches keys case-insensitively; `fieldpath` is common in the wild.
     #[serde(default, alias = "fieldpath", deserialize_with = "opt_string")]
@@ -228,7 +228,7 @@ pub struct FieldRef {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Var {
     #[serde(default, deserialize_with = "opt_string")]
     pub name: String,
@@ -239,7 +239,7 @@ pub struct Var {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LegacySortOptions {
     #[serde(default, deserialize_with = "string_list")]
     pub order_first: Vec<String>,
@@ -248,7 +248,7 @@ pub struct LegacySortOptions {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SortOptions {
     #[serde(default, deserialize_with = "opt_string")]
     pub order: String,
@@ -257,7 +257,7 @@ pub struct SortOptions {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GeneratorOptions {
     #[serde(default, deserialize_with = "opt_string_map")]
     pub labels: Option<BTreeMap<String, String>>,
@@ -309,7 +309,7 @@ impl GeneratorOptions {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GeneratorArgs {
     #[serde(default, deserialize_with = "opt_string")]
     pub namespace: String,

@@ -783,6 +783,19 @@ pub fn run_generator_entry(
                     }
                 }
             }
+            // Plugin configurations are read leniently (unlike kustomization files).
+            const KNOWN: [&str; 9] = [
+                "namespace",
+                "name",
+                "behavior",
+                "literals",
+                "files",
+                "envs",
+                "env",
+                "options",
+                "type",
+            ];
+            obj.retain(|k, _| KNOWN.contains(&k.as_str()));
         }
         let args = GeneratorArgs::deserialize(&flat)
             .map_err(|e| Error::invalid(&src, format!("{kind}: {e}")))?;

@@ -290,7 +290,11 @@ impl<'a> State<'a> {
 
     /// Executes `name` into a new string (Helm's `include`).
     pub(crate) fn include(&mut self, name: &str, data: Value) -> Result<String, String> {
-        let count = self.include_counts.entry(name.to_string()).or_insert(0);
+        // Look up before inserting so that repeated includes do not allocate.
+        let count = match self.include_counts.get_mut(name) {
+            Some(c) => c,
+            None => self.include_counts.entry(name.to_string()).or_insert(0),
+        };
         if *count > self.opts.max_include_depth {
             return Err(format!(
                 "rendering template has a nested reference name: {name}: unable to execute template"

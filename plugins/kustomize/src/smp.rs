@@ -198,6 +198,7 @@ fn schema_root(gvk: &Gvk) -> Option<&'static [&'static str]> {
         ("v1", "Pod") => &["spec"][..],
         ("v1", "PodTemplate") => &["template", "spec"][..],
         ("v1", "Service") => &["<service>"][..],
+        ("v1", "ServiceAccount") => &["<serviceaccount>"][..],
         ("admissionregistration.k8s.io/v1" | "admissionregistration.k8s.io/v1beta1", _)
             if gvk.kind.ends_with("WebhookConfiguration") =>
         {
@@ -237,6 +238,9 @@ fn list_merge(ctx: &Ctx<'_>, path: &[String]) -> ListMerge {
             } else {
                 ListMerge::Replace
             };
+        }
+        Some(&"<serviceaccount>") => {
+            return if p == ["secrets"] { ListMerge::Keys(keys(&["name"])) } else { ListMerge::Replace };
         }
         Some(&"<webhooks>") => {
             return if p == ["webhooks"] {

@@ -245,7 +245,8 @@ pub fn base64_wrapped(data: &[u8]) -> String {
 /// rendered by the host's renderer, parsed as resources.
 pub fn helm(ldr: &Loader<'_>, k: &Kustomization, opts: &Options) -> Result<Vec<Res>, Error> {
     let mut charts: Vec<Value> = k.helm_charts.clone().unwrap_or_default();
-    charts.extend(k.helm_chart_inflation_generator.clone().unwrap_or_default());
+    let legacy = k.helm_chart_inflation_generator.clone().unwrap_or_default();
+    charts.extend(legacy.iter().map(legacy_chart));
     if charts.is_empty() {
         return Ok(Vec::new());
     }
@@ -261,7 +262,14 @@ pub fn helm(ldr: &Loader<'_>, k: &Kustomization, opts: &Options) -> Result<Vec<R
             "helmCharts need a Helm renderer, and none was configured for this build",
         ));
     };
-    let globals = k.helm_globals.clone().unwrap_or(Value::Null);
+    // Legacy entries may carry chartHome; kustomize uses it when helmGlobals is absent.
+    let globals = k.helm_globals.clone().unwrap_or_else(|| {
+        legacy
+            .iter()
+            .find_map(|l| l.get("chartHome").cloned())
+            .map(|h| json!({"chartHome": h}))
+            .unwrap_or(Value::Null)
+    });
     let mut out = Vec::new();
     for mut chart in charts {
         let s = |v: &Value, key: &str| v.get(key).map(scalar).unwrap_or_default();
@@ -298,6 +306,26 @@ pub fn helm(ldr: &Loader<'_>, k: &Kustomization, opts: &Options) -> Result<Vec<R
         }
     }
     Ok(out)
+}
+
+/// Converts a legacy `helmChartInflationGenerator` entry to the `helmCharts` form.
+fn legacy_chart(l: &Value) -> Value {
+    let mut out = Map::new();
+    for (from, to) in [
+        ("chartName", "name"),
+        ("chartVersion", "version"),
+        ("chartRepoUrl", "repo"),
+        ("values", "valuesFile"),
+        ("valuesLocal", "valuesInline"),
+        ("valuesMerge", "valuesMerge"),
+        ("releaseName", "releaseName"),
+        ("releaseNamespace", "namespace"),
+    ] {
+        if let Some(v) = l.get(from) {
+            out.insert(to.into(), v.clone());
+        }
+    }
+    Value::Object(out)
 }
 
 fn scalar(v: &Value) -> String {

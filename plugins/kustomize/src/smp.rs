@@ -240,7 +240,11 @@ fn list_merge(ctx: &Ctx<'_>, path: &[String]) -> ListMerge {
             };
         }
         Some(&"<serviceaccount>") => {
-            return if p == ["secrets"] { ListMerge::Keys(keys(&["name"])) } else { ListMerge::Replace };
+            return if p == ["secrets"] {
+                ListMerge::Keys(keys(&["name"]))
+            } else {
+                ListMerge::Replace
+            };
         }
         Some(&"<webhooks>") => {
             return if p == ["webhooks"] {

@@ -280,10 +280,10 @@ pub fn helm(ldr: &Loader<'_>, k: &Kustomization, opts: &Options) -> Result<Vec<R
             } else {
                 k.namespace.clone()
             };
-            if let Some(obj) = chart.as_object_mut() {
-                if !namespace.is_empty() {
-                    obj.insert("namespace".into(), json!(namespace));
-                }
+            if let Some(obj) = chart.as_object_mut()
+                && !namespace.is_empty()
+            {
+                obj.insert("namespace".into(), json!(namespace));
             }
         }
         let name = s(&chart, "name");

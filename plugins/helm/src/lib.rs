@@ -144,7 +144,7 @@ pub enum Error {
     KubeVersion { version: String },
     /// The release name is not a DNS-1123 subdomain of at most 53 characters.
     #[error(
-        "release name {0:?}: invalid release name, must match regex ^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$ and the length must not be longer than 53"
+        "release name check failed: release name {0:?}: invalid release name, must match regex ^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$ and the length must not be longer than 53"
     )]
     ReleaseName(String),
     /// `--name-template` failed to render.
@@ -158,6 +158,11 @@ pub enum Error {
         "chart requires kubeVersion: {constraint} which is incompatible with Kubernetes {version}"
     )]
     IncompatibleKube { constraint: String, version: String },
+    /// Chart.yaml lists dependencies that `charts/` does not hold.
+    #[error(
+        "an error occurred while checking for chart dependencies. You may need to run 'helm dependency build' to fetch missing dependencies: found in Chart.yaml, but missing in charts/ directory: {0}"
+    )]
+    MissingDependencies(String),
     /// Values coalescing or dependency processing failed.
     #[error("chart dependencies processing failed: {0}")]
     Dependencies(String),
@@ -186,6 +191,16 @@ pub fn render(fs: &dyn FileSystem, chart_dir: &str, opts: &Options) -> Result<Re
     let mut chart = chart::load(fs, chart_dir)?;
     if !matches!(chart.metadata.chart_type.as_str(), "" | "application") {
         return Err(Error::NotInstallable(chart.metadata.chart_type.clone()));
+    }
+    let missing: Vec<&str> = chart
+        .metadata
+        .dependencies
+        .iter()
+        .filter(|r| !chart.dependencies.iter().any(|d| d.name() == r.name))
+        .map(|r| r.name.as_str())
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::MissingDependencies(missing.join(", ")));
     }
     deps::process(&mut chart, &user).map_err(Error::Dependencies)?;
     let vals = values::coalesce_values(&chart, &user, false).map_err(Error::Dependencies)?;

@@ -432,6 +432,32 @@ const CASES: &[Case] = &[
         want: Want::Err("failed parsing --set data: key \"a\" has no value (cannot end with ,)"),
     },
     Case {
+        name: "dependency not vendored in charts/",
+        files: &[(
+            "c/Chart.yaml",
+            "apiVersion: v2\nname: c\nversion: 0.1.0\ndependencies:\n- name: redis\n  version: 1.0.0\n  repository: https://example.invalid\n",
+        )],
+        opts: none,
+        want: Want::Err("found in Chart.yaml, but missing in charts/ directory: redis"),
+    },
+    Case {
+        name: "invalid release name",
+        files: &[("c/Chart.yaml", CHART)],
+        opts: |o| o.release_name = "Bad_Name".into(),
+        want: Want::Err(
+            "release name check failed: release name \"Bad_Name\": invalid release name",
+        ),
+    },
+    Case {
+        name: "name template",
+        files: &[
+            ("c/Chart.yaml", CHART),
+            ("c/templates/a.yaml", "kind: A\nname: {{ .Release.Name }}\n"),
+        ],
+        opts: |o| o.name_template = Some("foobar-{{ b64enc \"abc\" | lower }}-baz".into()),
+        want: Want::Text("---\n# Source: c/templates/a.yaml\nkind: A\nname: foobar-ywjj-baz\n"),
+    },
+    Case {
         name: "missing Chart.yaml",
         files: &[("c/values.yaml", "a: 1\n")],
         opts: none,

@@ -408,6 +408,13 @@ const ROWS: &[Row] = &[
         "null",
         "02:00 +02 +0200|00:00 UTC",
     ),
+    ok(
+        "ed25519 private key",
+        Sprig,
+        r#"{{ $k := genPrivateKey "ed25519" }}{{ hasPrefix "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEI" $k }} {{ len $k }} {{ genPrivateKey "x" }}"#,
+        "null",
+        "true 119 Unknown type x",
+    ),
     // Sprig and Helm helpers
     ok(
         "default and empty",

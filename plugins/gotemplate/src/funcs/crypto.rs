@@ -1,8 +1,8 @@
 //! Sprig's deterministic crypto: hashes (`sha1sum`, `sha256sum`,
-//! `sha512sum`, `adler32sum`), Master Password's `derivePassword`, and
-//! AES-256-CBC `encryptAES`/`decryptAES` and bcrypt `bcrypt`/`htpasswd`
-//! (IV and salt from the seeded random source). Key and certificate
-//! generators are not available.
+//! `sha512sum`, `adler32sum`), Master Password's `derivePassword`,
+//! AES-256-CBC `encryptAES`/`decryptAES`, bcrypt `bcrypt`/`htpasswd` and
+//! Ed25519 `genPrivateKey` (IVs, salts and keys from the seeded random
+//! source). RSA/ECDSA keys and certificates are not available.
 
 use aes::cipher::{BlockDecrypt, BlockEncrypt, KeyInit, generic_array::GenericArray};
 use hmac::{Hmac, Mac};
@@ -79,8 +79,28 @@ pub(crate) fn register() -> FuncMap {
         }
         s(format!("{user}:{}", bcrypt_hash(c, &password)))
     });
+    m.insert("genPrivateKey", 1, Some(1), |c, a| {
+        let typ = arg_str(&a, 0)?.to_string();
+        match typ.as_str() {
+            "ed25519" => {
+                // PKCS#8 for Ed25519 is a fixed header followed by the seed.
+                let mut der = vec![
+                    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04,
+                    0x22, 0x04, 0x20,
+                ];
+                for _ in 0..4 {
+                    der.extend_from_slice(&c.next_u64().to_le_bytes());
+                }
+                s(pem("PRIVATE KEY", &der))
+            }
+            "" | "rsa" | "dsa" | "ecdsa" => Err(call_err(format!(
+                "{} key generation is not supported by manifold's template engine; use genPrivateKey \"ed25519\" or generate the key outside the chart",
+                if typ.is_empty() { "rsa" } else { typ.as_str() }
+            ))),
+            other => s(format!("Unknown type {other}")),
+        }
+    });
     for name in [
-        "genPrivateKey",
         "buildCustomCert",
         "genCA",
         "genCAWithKey",
@@ -114,6 +134,18 @@ fn bcrypt_hash(c: &mut crate::exec::Ctx<'_, '_>, password: &str) -> String {
         Ok(parts) => parts.format_for_version(bcrypt::Version::TwoA),
         Err(e) => format!("failed to encrypt string with bcrypt: {e}"),
     }
+}
+
+/// PEM armour as Go's pem.EncodeToMemory writes it (64-column lines).
+fn pem(kind: &str, der: &[u8]) -> String {
+    let b64 = base64_encode(der);
+    let mut out = format!("-----BEGIN {kind}-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(chunk));
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {kind}-----\n"));
+    out
 }
 
 fn hex(b: &[u8]) -> String {

@@ -378,6 +378,15 @@ fn json_type(v: &J) -> &'static str {
     }
 }
 
+/// A number as Go prints it (`-5`, not `-5.0`).
+fn go_num(v: &J) -> String {
+    match v.as_f64() {
+        Some(f) if f.fract() == 0.0 && f.abs() < 1e21 => format!("{}", f as i64),
+        Some(f) => format!("{f}"),
+        None => v.to_string(),
+    }
+}
+
 fn quoted(items: impl IntoIterator<Item = String>) -> String {
     items
         .into_iter()
@@ -428,10 +437,18 @@ fn schema_message(err: &jsonschema::ValidationError<'_>) -> String {
             format!("value must be one of {opts}")
         }
         K::Constant { expected_value } => format!("value must be {expected_value}"),
-        K::Minimum { limit } => format!("minimum: got {inst}, want {limit}"),
-        K::Maximum { limit } => format!("maximum: got {inst}, want {limit}"),
-        K::ExclusiveMinimum { limit } => format!("exclusiveMinimum: got {inst}, want {limit}"),
-        K::ExclusiveMaximum { limit } => format!("exclusiveMaximum: got {inst}, want {limit}"),
+        K::Minimum { limit } => format!("minimum: got {}, want {}", go_num(inst), go_num(limit)),
+        K::Maximum { limit } => format!("maximum: got {}, want {}", go_num(inst), go_num(limit)),
+        K::ExclusiveMinimum { limit } => format!(
+            "exclusiveMinimum: got {}, want {}",
+            go_num(inst),
+            go_num(limit)
+        ),
+        K::ExclusiveMaximum { limit } => format!(
+            "exclusiveMaximum: got {}, want {}",
+            go_num(inst),
+            go_num(limit)
+        ),
         K::MinLength { limit } => format!(
             "minLength: got {}, want {limit}",
             inst.as_str().map_or(0, |s| s.chars().count())

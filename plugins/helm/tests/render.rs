@@ -383,6 +383,25 @@ const CASES: &[Case] = &[
         ),
     },
     Case {
+        name: "schema errors for subcharts, numbers printed as Go does",
+        files: &[
+            ("c/Chart.yaml", CHART),
+            ("c/values.yaml", "sub:\n  age: -5\n"),
+            (
+                "c/charts/sub/Chart.yaml",
+                "apiVersion: v2\nname: sub\nversion: 1.0.0\n",
+            ),
+            (
+                "c/charts/sub/values.schema.json",
+                "{\"properties\": {\"age\": {\"minimum\": 0}}, \"required\": [\"name\"]}",
+            ),
+        ],
+        opts: none,
+        want: Want::Err(
+            "in the following chart(s):\nsub:\n- at '': missing property 'name'\n- at '/age': minimum: got -5, want 0\n",
+        ),
+    },
+    Case {
         name: "schema satisfied by float64 integers",
         files: &[
             ("c/Chart.yaml", CHART),

@@ -4,11 +4,10 @@
 //! validation and CRD collection, which walk the same chart tree.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use manifold_gotemplate::helm_engine::{
-    self, ApiVersions, EngineOptions, Files, KubeVersion, RenderTemplate,
-};
-use manifold_gotemplate::{NumberMode, Value};
+use manifold_gotemplate::helm_engine::{self, ApiVersions, EngineOptions, Files, RenderTemplate};
+use manifold_gotemplate::{NumberMode, Object, Value};
 use serde_json::{Map, Value as J};
 
 use crate::chart::{Chart, metadata_map};
@@ -20,6 +19,8 @@ pub const DEFAULT_KUBE_VERSION: &str = "v1.36.0";
 
 /// Helm version reported in `.Capabilities.HelmVersion`.
 pub const HELM_VERSION: &str = "v4.1.0";
+/// Go version reported in `.Capabilities.HelmVersion.GoVersion`.
+pub const GO_VERSION: &str = "go1.25.0";
 
 /// API versions registered in client-go's scheme (plus apiextensions),
 /// which `helm template` reports as available without a cluster.
@@ -120,26 +121,92 @@ impl Capabilities {
     }
 
     fn to_value(&self) -> Value {
-        let mut helm = BTreeMap::new();
-        helm.insert("Version".to_string(), Value::str(HELM_VERSION));
-        helm.insert("GitCommit".to_string(), Value::str(""));
-        helm.insert("GitTreeState".to_string(), Value::str(""));
-        helm.insert("GoVersion".to_string(), Value::str("go1.25"));
         let mut m = BTreeMap::new();
         m.insert(
             "KubeVersion".to_string(),
-            Value::Object(std::sync::Arc::new(KubeVersion {
+            Value::Object(Arc::new(KubeVersion {
                 version: self.version.clone(),
+                normalized: self.normalized.clone(),
                 major: self.major.clone(),
                 minor: self.minor.clone(),
             })),
         );
         m.insert(
             "APIVersions".to_string(),
-            Value::Object(std::sync::Arc::new(ApiVersions(self.api_versions.clone()))),
+            Value::Object(Arc::new(ApiVersions(self.api_versions.clone()))),
         );
-        m.insert("HelmVersion".to_string(), Value::map(helm));
+        m.insert(
+            "HelmVersion".to_string(),
+            Value::Object(Arc::new(BuildInfo)),
+        );
         Value::map(m)
+    }
+}
+
+/// `.Capabilities.KubeVersion` as Helm 4 has it: `Version` is the text
+/// given (`v1.33.4-gke.1`), `String` (and printing) the normalized
+/// `v1.33.4` used for constraint checks.
+#[derive(Debug, Clone)]
+struct KubeVersion {
+    version: String,
+    normalized: String,
+    major: String,
+    minor: String,
+}
+
+impl Object for KubeVersion {
+    fn type_name(&self) -> &str {
+        "*common.KubeVersion"
+    }
+    fn field(&self, name: &str) -> Option<Value> {
+        match name {
+            "Version" => Some(Value::str(&self.version)),
+            "Major" => Some(Value::str(&self.major)),
+            "Minor" => Some(Value::str(&self.minor)),
+            _ => None,
+        }
+    }
+    fn has_method(&self, name: &str) -> bool {
+        matches!(name, "String" | "GitVersion")
+    }
+    fn call_method(&self, name: &str, _args: &[Value]) -> Result<Value, String> {
+        match name {
+            "String" => Ok(Value::str(&self.normalized)),
+            "GitVersion" => Ok(Value::str(&self.version)),
+            _ => Err(format!(
+                "can't evaluate field {name} in type *common.KubeVersion"
+            )),
+        }
+    }
+    fn display(&self) -> String {
+        self.normalized.clone()
+    }
+    fn to_json(&self) -> J {
+        serde_json::json!({"Version": self.version, "Major": self.major, "Minor": self.minor})
+    }
+}
+
+/// `.Capabilities.HelmVersion` (Go's `version.BuildInfo`).
+#[derive(Debug, Clone)]
+struct BuildInfo;
+
+impl Object for BuildInfo {
+    fn type_name(&self) -> &str {
+        "version.BuildInfo"
+    }
+    fn field(&self, name: &str) -> Option<Value> {
+        match name {
+            "Version" => Some(Value::str(HELM_VERSION)),
+            "GitCommit" | "GitTreeState" => Some(Value::str("")),
+            "GoVersion" => Some(Value::str(GO_VERSION)),
+            _ => None,
+        }
+    }
+    fn display(&self) -> String {
+        format!("{{{HELM_VERSION}   {GO_VERSION}}}")
+    }
+    fn to_json(&self) -> J {
+        serde_json::json!({"version": HELM_VERSION, "git_commit": "", "git_tree_state": "", "go_version": GO_VERSION})
     }
 }
 

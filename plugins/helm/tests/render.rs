@@ -275,6 +275,20 @@ const CASES: &[Case] = &[
         ),
     },
     Case {
+        name: "kube version text and normalized form",
+        files: &[
+            ("c/Chart.yaml", CHART),
+            (
+                "c/templates/x.yaml",
+                "kind: X\nv: {{ .Capabilities.KubeVersion.Version }}\ns: {{ .Capabilities.KubeVersion }}\ng: {{ .Capabilities.KubeVersion.GitVersion }}\nok: {{ semverCompare \">=1.30-0\" .Capabilities.KubeVersion.GitVersion }}\nh: {{ .Capabilities.HelmVersion.Version | hasPrefix \"v\" }}\n",
+            ),
+        ],
+        opts: |o| o.kube_version = Some("1.33.4-gke.1".into()),
+        want: Want::Text(
+            "---\n# Source: c/templates/x.yaml\nkind: X\nv: v1.33.4-gke.1\ns: v1.33.4\ng: v1.33.4-gke.1\nok: true\nh: true\n",
+        ),
+    },
+    Case {
         name: "gzipped subchart archive",
         files: &[
             (

@@ -55,6 +55,9 @@ pub struct Options {
     pub skip_schema_validation: bool,
     /// `-f` files, read through the file system, later ones win.
     pub values_files: Vec<String>,
+    /// Values maps given inline, merged after `values_files` as if they
+    /// were further `-f` files (numbers become float64 as from YAML).
+    pub values: Vec<Map<String, J>>,
     /// `--set-json` arguments.
     pub set_json: Vec<String>,
     /// `--set` arguments.
@@ -87,6 +90,7 @@ impl Default for Options {
             is_upgrade: false,
             skip_schema_validation: false,
             values_files: Vec::new(),
+            values: Vec::new(),
             set_json: Vec::new(),
             set: Vec::new(),
             set_string: Vec::new(),
@@ -283,6 +287,11 @@ fn user_values(fs: &dyn FileSystem, opts: &Options) -> Result<Map<String, J>, Er
             message,
         })?;
         base = values::merge_maps(base, m);
+    }
+    for m in &opts.values {
+        if let J::Object(m) = chart::floatify(J::Object(m.clone())) {
+            base = values::merge_maps(base, m);
+        }
     }
     for v in &opts.set_json {
         let t = v.trim();

@@ -162,6 +162,24 @@ const CASES: &[Case] = &[
         ),
     },
     Case {
+        name: "inline values maps act like later -f files",
+        files: &[
+            ("c/Chart.yaml", CHART),
+            ("c/values.yaml", "a: 1\nb: 1\n"),
+            ("f.yaml", "a: 2\nb: 2\n"),
+            (
+                "c/templates/x.yaml",
+                "kind: X\na: {{ .Values.a }}\nb: {{ .Values.b }}\nbig: {{ .Values.big }}\n",
+            ),
+        ],
+        opts: |o| {
+            o.values_files = vec!["f.yaml".into()];
+            let v = serde_json::json!({"b": 3, "big": 2000000});
+            o.values = vec![v.as_object().unwrap().clone()];
+        },
+        want: Want::Text("---\n# Source: c/templates/x.yaml\nkind: X\na: 2\nb: 3\nbig: 2e+06\n"),
+    },
+    Case {
         name: "--set-file and --set-json",
         files: &[
             ("c/Chart.yaml", CHART),

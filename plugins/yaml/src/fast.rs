@@ -212,7 +212,7 @@ impl<'a> Fast<'a> {
         let mut docs = Vec::new();
         let mut indent = self.next_content()?;
         while let Some(i) = indent {
-            self.positions = self.opts.positions.then(Positions::default);
+            self.positions = self.opts.positions.then(Positions::new);
             self.ptr = positions::ROOT;
             if i == 0 && self.at_doc_marker() {
                 if self.b[self.pos] == b'.' {

@@ -134,7 +134,7 @@ pub(crate) fn load_full(text: &str, opts: &ParseOptions) -> Result<Vec<Document>
                 loader.alias_nodes = 0;
                 loader.root = None;
                 loader.ptr = positions::ROOT;
-                loader.positions = opts.positions.then(Positions::default);
+                loader.positions = opts.positions.then(Positions::new);
                 doc_line = None;
                 start_line = line;
             }

@@ -83,6 +83,11 @@ impl Hasher for Mix {
 pub(crate) struct Positions(HashMap<u64, u32, BuildHasherDefault<Mix>>);
 
 impl Positions {
+    /// Room for a typical manifest, sparing the first few rehashes.
+    pub(crate) fn new() -> Self {
+        Positions(HashMap::with_capacity_and_hasher(48, Default::default()))
+    }
+
     /// Records `line` for the node unless it already has one.
     #[inline]
     pub(crate) fn record(&mut self, h: u64, line: u32) {

@@ -509,6 +509,45 @@ const CASES: &[Case] = &[
         want: Want::Text("---\n# Source: c/templates/a.yaml\nkind: A\nname: foobar-ywjj-baz\n"),
     },
     Case {
+        name: "Chart.yaml without a name",
+        files: &[("c/Chart.yaml", "apiVersion: v2\nversion: 1.0.0\n")],
+        opts: none,
+        want: Want::Err("validation: chart.metadata.name is required"),
+    },
+    Case {
+        name: "Chart.yaml with a bad version",
+        files: &[("c/Chart.yaml", "apiVersion: v2\nname: c\nversion: banana\n")],
+        opts: none,
+        want: Want::Err("validation: chart.metadata.version \"banana\" is invalid"),
+    },
+    Case {
+        name: "short versions are valid semver for Helm",
+        files: &[
+            ("c/Chart.yaml", "apiVersion: v2\nname: c\nversion: 1.0\n"),
+            ("c/templates/a.yaml", "kind: A\nv: {{ .Chart.Version }}\n"),
+        ],
+        opts: none,
+        want: Want::Text("---\n# Source: c/templates/a.yaml\nkind: A\nv: 1.0\n"),
+    },
+    Case {
+        name: "alias with disallowed characters",
+        files: &[(
+            "c/Chart.yaml",
+            "apiVersion: v2\nname: c\nversion: 1.0.0\ndependencies:\n- name: s\n  version: 1.0.0\n  alias: bad.alias\n",
+        )],
+        opts: none,
+        want: Want::Err("validation: dependency \"s\" has disallowed characters in the alias"),
+    },
+    Case {
+        name: "duplicate dependency names",
+        files: &[(
+            "c/Chart.yaml",
+            "apiVersion: v2\nname: c\nversion: 1.0.0\ndependencies:\n- name: s\n  version: 1.0.0\n- name: s\n  version: 1.0.0\n",
+        )],
+        opts: none,
+        want: Want::Err("validation: more than one dependency with name or alias \"s\""),
+    },
+    Case {
         name: "missing Chart.yaml",
         files: &[("c/values.yaml", "a: 1\n")],
         opts: none,

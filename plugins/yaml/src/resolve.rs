@@ -349,10 +349,11 @@ pub(crate) fn go_format_float(f: f64, bits32: bool) -> String {
     }
     // Go's 'g' with shortest precision switches to %e when exp < -4 || exp >= 6.
     if !(-4..6).contains(&exp) {
-        out.push_str(&digits[..1]);
+        let (lead, rest) = digits.split_at(1.min(digits.len()));
+        out.push_str(lead);
         if digits.len() > 1 {
             out.push('.');
-            out.push_str(&digits[1..]);
+            out.push_str(rest);
         }
         out.push('e');
         out.push(if exp < 0 { '-' } else { '+' });
@@ -375,9 +376,10 @@ pub(crate) fn go_format_float(f: f64, bits32: bool) -> String {
                 out.push('0');
             }
         } else {
-            out.push_str(&digits[..int_len]);
+            let (int, frac) = digits.split_at(int_len);
+            out.push_str(int);
             out.push('.');
-            out.push_str(&digits[int_len..]);
+            out.push_str(frac);
         }
     }
     out

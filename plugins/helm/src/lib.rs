@@ -141,6 +141,9 @@ pub enum Error {
     /// A `--set*` argument does not parse.
     #[error("failed parsing {flag} data: {message}")]
     Set { flag: String, message: String },
+    /// A `--set-json` argument does not parse (Helm's wording, then why).
+    #[error("failed parsing --set-json data {0}")]
+    SetJson(String),
     /// `--kube-version` does not parse.
     #[error(
         "invalid kube version '{version}': could not parse {version:?} as version; use a form like 1.30.0"
@@ -306,18 +309,22 @@ fn user_values(fs: &dyn FileSystem, opts: &Options) -> Result<Map<String, J>, Er
                             .unwrap_or_default(),
                     );
                 }
-                _ => {
-                    return Err(Error::Set {
-                        flag: "--set-json".into(),
-                        message: format!("invalid JSON object {v}; give key=JSON or a JSON object"),
-                    });
+                Ok(_) => {
+                    return Err(Error::SetJson(format!(
+                        "JSON: {v} (expected a JSON object)"
+                    )));
+                }
+                Err(e) => {
+                    return Err(Error::SetJson(format!(
+                        "JSON: {v} (line {}, column {}: {e})",
+                        e.line(),
+                        e.column()
+                    )));
                 }
             }
         } else {
-            strvals::parse_into(v, &mut base, strvals::Reader::Json).map_err(|e| Error::Set {
-                flag: "--set-json".into(),
-                message: format!("{v}: {e}"),
-            })?;
+            strvals::parse_into(v, &mut base, strvals::Reader::Json)
+                .map_err(|e| Error::SetJson(format!("{v} ({e})")))?;
         }
     }
     let set_err = |flag: &str| {

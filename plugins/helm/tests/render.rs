@@ -548,6 +548,18 @@ const CASES: &[Case] = &[
         want: Want::Err("validation: more than one dependency with name or alias \"s\""),
     },
     Case {
+        name: "unparsable --set-json object",
+        files: &[("c/Chart.yaml", CHART)],
+        opts: |o| o.set_json = vec!["{\"a\": ".into()],
+        want: Want::Err("failed parsing --set-json data JSON: {\"a\": "),
+    },
+    Case {
+        name: "unparsable --set-json value",
+        files: &[("c/Chart.yaml", CHART)],
+        opts: |o| o.set_json = vec!["a={nope".into()],
+        want: Want::Err("failed parsing --set-json data a={nope"),
+    },
+    Case {
         name: "missing Chart.yaml",
         files: &[("c/values.yaml", "a: 1\n")],
         opts: none,

@@ -136,15 +136,13 @@ impl Emitter {
             entries.sort_by(|a, b| natural_cmp(a.0, b.0));
             for (k, v) in entries {
                 self.line_start(indent);
-                self.key(k, indent);
-                self.map_value(v, indent);
+                self.entry(k, v, indent);
             }
             return;
         }
         for (k, v) in m {
             self.line_start(indent);
-            self.key(k, indent);
-            self.map_value(v, indent);
+            self.entry(k, v, indent);
         }
     }
 
@@ -202,23 +200,36 @@ impl Emitter {
         }
     }
 
-    fn key(&mut self, k: &str, indent: usize) {
+    fn entry(&mut self, k: &str, v: &Value, indent: usize) {
         // go-yaml writes `? key` for keys that are multi-line or longer
-        // than 128 bytes.
+        // than 128 bytes; the value then follows `: ` on the next line,
+        // a collection starting right there like a sequence item.
         if k.len() > 128 || k.chars().any(is_break) {
             self.ascii("? ");
             self.string(k, indent + 2, false);
             self.line_start(indent);
-            self.ch(':');
+            self.ascii(": ");
+            match v {
+                Value::Object(m) if !m.is_empty() => {
+                    self.inline = true;
+                    self.block_map(m, indent + 2);
+                }
+                Value::Array(a) if !a.is_empty() => {
+                    self.inline = true;
+                    self.block_seq(a, indent + 2);
+                }
+                _ => self.inline_value(v, indent + 2),
+            }
             return;
         }
         // A plain `<<` key would read back as a merge key.
         if k == "<<" {
             self.ascii("\"<<\":");
-            return;
+        } else {
+            self.string(k, indent + 2, true);
+            self.ch(':');
         }
-        self.string(k, indent + 2, true);
-        self.ch(':');
+        self.map_value(v, indent);
     }
 
     fn string(&mut self, s: &str, indent: usize, simple_key: bool) {

@@ -14,7 +14,7 @@ const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
 
 #[test]
 fn fixtures_match_kustomize_byte_for_byte() {
-    for name in ["strings", "structure"] {
+    for name in ["strings", "structure", "random"] {
         let input = std::fs::read_to_string(format!("{DATA}/{name}.json")).unwrap();
         let want = std::fs::read_to_string(format!("{DATA}/{name}.kustomize.yaml")).unwrap();
         let value = from_str(&input).unwrap();

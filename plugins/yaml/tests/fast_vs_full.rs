@@ -153,7 +153,7 @@ fn emitted_text_parses_the_same_on_both_paths() {
     let data = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
     let mut took = 0;
     let mut total = 0;
-    for name in ["strings", "structure"] {
+    for name in ["strings", "structure", "random"] {
         let input = std::fs::read_to_string(format!("{data}/{name}.json")).unwrap();
         let kust = std::fs::read_to_string(format!("{data}/{name}.kustomize.yaml")).unwrap();
         let v: Value = serde_json::from_str(&input).unwrap();

@@ -292,7 +292,7 @@ pub fn render_chart(
         random_seed: opts.random_seed,
     };
     helm_engine::render(&templates, manifold_gotemplate::helm(), &engine_opts)
-        .map_err(Error::Template)
+        .map_err(|e| Error::Template(e.to_string()))
 }
 
 struct Shared {

@@ -291,8 +291,12 @@ pub fn render_chart(
         now: opts.now,
         random_seed: opts.random_seed,
     };
-    helm_engine::render(&templates, manifold_gotemplate::helm(), &engine_opts)
-        .map_err(|e| Error::Template(e.to_string()))
+    helm_engine::render(&templates, manifold_gotemplate::helm(), &engine_opts).map_err(|e| {
+        Error::Template {
+            template: e.template.clone(),
+            message: e.message,
+        }
+    })
 }
 
 struct Shared {

@@ -178,9 +178,10 @@ pub enum Error {
         "values don't meet the specifications of the schema(s) in the following chart(s):\n{0}"
     )]
     Schema(String),
-    /// Template parse or execution error (Helm's text with file:line:col).
-    #[error("{0}")]
-    Template(String),
+    /// Template parse or execution error: the template that failed and
+    /// Helm's text (with file:line:col where the engine knows them).
+    #[error("{message}")]
+    Template { template: String, message: String },
     /// A rendered document is not valid YAML.
     #[error("YAML parse error on {file}: {message}")]
     YamlParse { file: String, message: String },

@@ -634,3 +634,48 @@ fn severities_follow_the_verdict() {
     let findings = validator.validate(&deployment(json!({"bogus": true})));
     assert!(findings.iter().all(|f| f.severity == Severity::Error));
 }
+
+#[test]
+fn common_kinds_validate_in_every_shipped_version() {
+    let docs = [
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "prod"}}),
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "prod"},
+               "data": {"k": "v"}}),
+        json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "type": "Opaque",
+               "stringData": {"k": "v"}}),
+        json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "sa"}}),
+        json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "i"},
+               "spec": {"rules": [{"host": "example.test", "http": {"paths": [{"path": "/", "pathType": "Prefix",
+               "backend": {"service": {"name": "web", "port": {"number": 80}}}}]}}]}}),
+        json!({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "cj"},
+               "spec": {"schedule": "*/5 * * * *", "jobTemplate": {"spec": {"template": {"spec": {
+               "restartPolicy": "OnFailure", "containers": [{"name": "c", "image": "busybox"}]}}}}}}),
+        json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "h"},
+               "spec": {"maxReplicas": 5, "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
+               "metrics": [{"type": "Resource", "resource": {"name": "cpu",
+               "target": {"type": "Utilization", "averageUtilization": 80}}}]}}),
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "r"},
+               "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]}]}),
+        json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "p"},
+               "spec": {"minAvailable": "50%", "selector": {"matchLabels": {"app": "web"}}}}),
+        crd(),
+    ];
+    for version in manifold_plugin_schema::shipped_versions() {
+        let mut validator = Validator::new(opts(|o| {
+            o.kubernetes_version = Some(version.clone());
+            o.missing_schemas = MissingSchemas::Error;
+        }))
+        .unwrap();
+        assert_eq!(validator.kubernetes_version(), version);
+        for doc in &docs {
+            let reports = validator.validate_resources(doc);
+            assert_eq!(
+                reports[0].verdict,
+                Verdict::Valid,
+                "{version} {}: {:?}",
+                doc["kind"],
+                reports[0].findings
+            );
+        }
+    }
+}

@@ -383,6 +383,41 @@ impl Validator {
 
     /// Like [`Validator::validate_batch`], with each resource's verdict.
     pub fn validate_batch_resources(&mut self, docs: &[Value]) -> Vec<Vec<ResourceReport>> {
+        let mut crd_errors = self.register_batch_crds(docs);
+        docs.iter()
+            .enumerate()
+            .map(|(index, doc)| {
+                let mut reports = self.validate_resources(doc);
+                if let Some(findings) = crd_errors.remove(&index)
+                    && let Some(first) = reports.first_mut()
+                {
+                    first.verdict = Verdict::Error;
+                    first.findings.extend(findings);
+                }
+                reports
+            })
+            .collect()
+    }
+
+    /// Like [`Validator::schema_requests`] for a whole batch, after
+    /// registering the batch's CustomResourceDefinitions, so that no file is
+    /// requested for a kind a CRD in the batch defines.
+    pub fn schema_requests_batch(&mut self, docs: &[Value]) -> Vec<String> {
+        self.register_batch_crds(docs);
+        let mut out: Vec<String> = Vec::new();
+        for doc in docs {
+            for path in self.schema_requests(doc) {
+                if !out.contains(&path) {
+                    out.push(path);
+                }
+            }
+        }
+        out
+    }
+
+    /// Register every CRD in the batch (also inside `List`s); the findings
+    /// of those that cannot be used, by document index.
+    fn register_batch_crds(&mut self, docs: &[Value]) -> HashMap<usize, Vec<Finding>> {
         let mut crd_errors: HashMap<usize, Vec<Finding>> = HashMap::new();
         for (index, doc) in docs.iter().enumerate() {
             for (item, resource) in resources_of(doc) {
@@ -399,19 +434,7 @@ impl Validator {
                 }
             }
         }
-        docs.iter()
-            .enumerate()
-            .map(|(index, doc)| {
-                let mut reports = self.validate_resources(doc);
-                if let Some(findings) = crd_errors.remove(&index)
-                    && let Some(first) = reports.first_mut()
-                {
-                    first.verdict = Verdict::Error;
-                    first.findings.extend(findings);
-                }
-                reports
-            })
-            .collect()
+        crd_errors
     }
 
     /// Validate one document and report each resource in it: one report for

@@ -519,6 +519,22 @@ fn schema_files_are_requested_and_used() {
     assert_eq!(report.verdict, Verdict::Invalid);
     assert_eq!(report.findings[0].path.as_deref(), Some("/spec/size"));
     assert!(validator.schema_requests(&doc).is_empty());
+
+    // A kind defined by a CRD in the batch needs no file.
+    let mut validator = Validator::new(opts(|o| {
+        o.schema_locations = vec!["schemas/{{ .ResourceKind }}.json".into()];
+    }))
+    .unwrap();
+    let other =
+        json!({"apiVersion": "example.com/v1", "kind": "Gadget", "metadata": {"name": "g"}});
+    assert_eq!(
+        validator.schema_requests_batch(&[widget(json!({})), crd(), other.clone(), other]),
+        vec![
+            // Without `default`, even the CRD's own schema is a file.
+            "schemas/customresourcedefinition.json".to_owned(),
+            "schemas/gadget.json".to_owned()
+        ]
+    );
 }
 
 #[test]

@@ -181,11 +181,9 @@ fn run_case(dir: &Path, case: &Value) -> Result<(), String> {
         };
         let values: Vec<Value> = docs.into_iter().map(|d| d.value).collect();
         // The host does this: read the files the validator asks for.
-        for doc in &values {
-            for request in validator.schema_requests(doc) {
-                if let Ok(bytes) = fs::read(input.join(&request)) {
-                    validator.add_schema_file(&request, &bytes);
-                }
+        for request in validator.schema_requests_batch(&values) {
+            if let Ok(bytes) = fs::read(input.join(&request)) {
+                validator.add_schema_file(&request, &bytes);
             }
         }
         let reports = validator.validate_batch_resources(&values);

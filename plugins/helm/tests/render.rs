@@ -649,3 +649,25 @@ fn documents_follow_the_text() {
     assert_eq!(kinds, ["Namespace", "Deployment"]);
     assert!(r.documents.iter().all(|d| d.source == "c/templates/a.yaml"));
 }
+
+#[test]
+fn root_chart_from_an_archive() {
+    let mut fs = MemFs::new();
+    fs.insert("arc-0.2.0.tgz", archive());
+    let r = render(&fs, "arc-0.2.0.tgz", &Options::default()).unwrap();
+    assert_eq!(
+        r.text,
+        "---\n# Source: arc/templates/x.yaml\nkind: X\nv: own\n"
+    );
+}
+
+#[test]
+fn corrupt_archive_is_an_error_naming_the_file() {
+    let mut fs = MemFs::new();
+    fs.insert("c/Chart.yaml", CHART);
+    fs.insert("c/charts/broken-1.0.0.tgz", b"not gzip".to_vec());
+    let err = render(&fs, "c", &Options::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("c/charts/broken-1.0.0.tgz"), "{err}");
+}

@@ -163,7 +163,9 @@ pub fn load_archive(data: &[u8], origin: &str, depth: usize) -> Result<Chart, Er
             "does not appear to be a valid chart file (details: {e})"
         ))
     })?;
-    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    // Keyed by name: a later entry of the same name replaces the earlier
+    // one, as extracting the archive would.
+    let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     for entry in entries {
         let mut entry = entry.map_err(|e| {
             bad(format!(
@@ -201,10 +203,9 @@ pub fn load_archive(data: &[u8], origin: &str, depth: usize) -> Result<Chart, Er
         entry
             .read_to_end(&mut buf)
             .map_err(|e| bad(format!("cannot read {rel}: {e}")))?;
-        files.retain(|(n, _)| n != &rel);
-        files.push((rel, strip_bom(buf)));
+        files.insert(rel, strip_bom(buf));
     }
-    load_files(files, origin, depth)
+    load_files(files.into_iter().collect(), origin, depth)
 }
 
 /// Builds a chart from its files, as `loader.LoadFiles`.

@@ -15,7 +15,7 @@
 use serde_json::{Map, Value};
 
 use crate::Schema;
-use crate::resolve::{Resolved, go_format_float, resolve};
+use crate::resolve::{Resolved, go_format_float, go_shortest, resolve};
 
 /// Emitter settings.
 #[derive(Debug, Clone)]
@@ -437,17 +437,28 @@ impl Emitter {
 }
 
 /// A float as it comes out of Go's JSON hop: `encoding/json` writes
-/// integral values as plain digits, which go-yaml v2 then reads back as an
-/// integer; everything else prints as `strconv.FormatFloat(f, 'g', -1, 64)`.
+/// integral values below 1e21 as digits (Go's shortest digits, zero
+/// padded), which go-yaml v2 reads back as an integer when it fits; all
+/// else prints as `strconv.FormatFloat(f, 'g', -1, 64)`.
 fn format_float(f: f64) -> String {
-    if f.fract() == 0.0 && f.abs() < 1e21 {
-        // 2^63 and 2^64, exactly representable as f64.
-        if (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&f) {
-            return (f as i64).to_string();
+    if f.fract() == 0.0 && f.abs() < 1e21 && f != 0.0 {
+        let (neg, digits, exp) = go_shortest(f, false);
+        let int_len = exp.max(0) as usize + 1;
+        if digits.len() <= int_len {
+            let mut s = String::with_capacity(int_len + 1);
+            if neg {
+                s.push('-');
+            }
+            s.push_str(&digits);
+            for _ in digits.len()..int_len {
+                s.push('0');
+            }
+            if s.parse::<i64>().is_ok() || s.parse::<u64>().is_ok() {
+                return s;
+            }
         }
-        if (0.0..1.844_674_407_370_955_2e19).contains(&f) {
-            return (f as u64).to_string();
-        }
+    } else if f == 0.0 {
+        return "0".into();
     }
     go_format_float(f, false)
 }

@@ -213,7 +213,13 @@ impl Loader<'_> {
             Some(Frame {
                 kind: Kind::Map { key: Some(k), .. },
                 ..
-            }) => self.ptr = positions::key(saved, &k.name),
+            }) => {
+                self.ptr = positions::key(saved, &k.name);
+                // A field is reported where its key stands: for a nested
+                // mapping or a block scalar the value starts a line later.
+                positions.record(self.ptr, k.line);
+                return saved;
+            }
             _ => {}
         }
         positions.record(self.ptr, line);

@@ -308,6 +308,35 @@ impl Resolved {
     }
 }
 
+/// Go's shortest decimal for a finite, non-zero float: sign, significant
+/// digits and the decimal exponent of the first digit.
+///
+/// Rust's shortest formatting breaks exact ties upward where Go rounds
+/// half to even (74852917977837.125 is `...37.13` in Rust, `...37.12` in
+/// Go), so the length comes from the shortest form and the digits from
+/// Rust's exact formatting, which rounds half to even.
+pub(crate) fn go_shortest(f: f64, bits32: bool) -> (bool, String, i32) {
+    let shortest = if bits32 {
+        format!("{:e}", f as f32)
+    } else {
+        format!("{f:e}")
+    };
+    let mantissa = shortest
+        .split_once('e')
+        .map_or(shortest.as_str(), |(m, _)| m);
+    let n = mantissa.bytes().filter(u8::is_ascii_digit).count().max(1);
+    let exact = if bits32 {
+        format!("{:.*e}", n - 1, f as f32)
+    } else {
+        format!("{:.*e}", n - 1, f)
+    };
+    let (mantissa, exp) = exact.split_once('e').unwrap_or((exact.as_str(), "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let neg = mantissa.starts_with('-');
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    (neg, digits, exp)
+}
+
 /// Formats a float as Go's `strconv.FormatFloat(f, 'g', -1, bits)`:
 /// the shortest digits that read back, exponent form below 1e-4 and from
 /// 1e6 on (`1e+06`, `1e-05`).
@@ -329,20 +358,7 @@ pub(crate) fn go_format_float(f: f64, bits32: bool) -> String {
             "0".into()
         };
     }
-    // Rust's `{:e}` gives the shortest round-trip digits, which is what Go
-    // computes for precision -1.
-    let sci = if bits32 {
-        format!("{:e}", f as f32)
-    } else {
-        format!("{f:e}")
-    };
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let (neg, mantissa) = match mantissa.strip_prefix('-') {
-        Some(m) => (true, m),
-        None => (false, mantissa),
-    };
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let (neg, digits, exp) = go_shortest(f, bits32);
     let mut out = String::with_capacity(digits.len() + 8);
     if neg {
         out.push('-');
@@ -484,5 +500,10 @@ mod tests {
             assert_eq!(go_format_float(*f, false), *want, "{f}");
         }
         assert_eq!(go_format_float(0.1, true), "0.1");
+        // An exact tie: Go rounds the last digit half to even.
+        assert_eq!(
+            go_format_float(74852917977837.125, false),
+            "7.485291797783712e+13"
+        );
     }
 }

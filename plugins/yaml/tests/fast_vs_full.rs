@@ -153,7 +153,7 @@ fn emitted_text_parses_the_same_on_both_paths() {
     let data = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
     let mut took = 0;
     let mut total = 0;
-    for name in ["strings", "structure", "random"] {
+    for name in ["strings", "structure", "random", "numbers"] {
         let input = std::fs::read_to_string(format!("{data}/{name}.json")).unwrap();
         let kust = std::fs::read_to_string(format!("{data}/{name}.kustomize.yaml")).unwrap();
         let v: Value = serde_json::from_str(&input).unwrap();
@@ -168,6 +168,7 @@ fn emitted_text_parses_the_same_on_both_paths() {
                     &EmitOptions {
                         line_width: Some(20),
                         sort_keys: false,
+                        ..EmitOptions::default()
                     },
                 ),
             ),
@@ -187,6 +188,7 @@ fn emitted_text_parses_the_same_on_both_paths() {
                         &EmitOptions {
                             line_width: width,
                             sort_keys: false,
+                            ..EmitOptions::default()
                         },
                     );
                     total += 1;

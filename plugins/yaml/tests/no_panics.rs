@@ -125,6 +125,7 @@ fn corrupted_inputs_never_panic() {
                     parsed += 1;
                     for d in docs {
                         let _ = d.line_of("/a/0/b");
+                        let _ = to_string_with(&d.value, &EmitOptions::default());
                         let text = to_string_with(&d.value, &EmitOptions::kustomize());
                         let back = manifold_yaml::from_str(&text).unwrap_or_else(|e| {
                             panic!(

@@ -56,8 +56,8 @@ pub struct Finding {
     /// What is wrong, worded like kubeconform.
     pub message: String,
     /// JSON pointer to the offending value within the document (`""` is the
-    /// whole document); `None` when the finding is about the resource as a
-    /// whole (no schema, no kind).
+    /// whole document); `None` when the finding is about a document as a
+    /// whole (no schema, no kind), `/items/N` when about a whole List item.
     pub path: Option<String>,
 }
 
@@ -484,6 +484,8 @@ impl Validator {
 
     fn validate_one(&mut self, resource: &Value, item: Option<usize>) -> ResourceReport {
         let prefix = item.map(|i| format!("/items/{i}")).unwrap_or_default();
+        // Findings about a whole resource point at the List item, if any.
+        let whole = item.map(|_| prefix.clone());
         if !resource.is_object() {
             return report_error(
                 item,
@@ -503,7 +505,7 @@ impl Validator {
                 rules::MISSING_KIND,
                 "missing 'kind' key: every resource needs a kind, e.g. `kind: Deployment`"
                     .to_owned(),
-                None,
+                whole.clone(),
             );
         };
         let Some(api_version) = non_empty_str(resource, "apiVersion") else {
@@ -514,7 +516,7 @@ impl Validator {
                 format!(
                     "missing 'apiVersion' key: add the apiVersion of {kind}, e.g. `apiVersion: v1`"
                 ),
-                None,
+                whole.clone(),
             );
         };
         let mut report = ResourceReport {
@@ -535,7 +537,7 @@ impl Validator {
                 severity: Severity::Error,
                 rule: rules::REJECTED_KIND,
                 message: format!("prohibited resource kind {kind}"),
-                path: None,
+                path: whole.clone(),
             });
             return report;
         }
@@ -598,7 +600,7 @@ impl Validator {
                         severity,
                         rule: rules::MISSING_SCHEMA,
                         message,
-                        path: None,
+                        path: whole.clone(),
                     });
                 }
             }

@@ -439,6 +439,7 @@ fn lists_are_validated_item_by_item() {
         reports[1].findings[0].path.as_deref(),
         Some("/items/1/spec/finalizers")
     );
+    assert_eq!(reports[2].findings[0].path.as_deref(), Some("/items/2"));
     let empty = json!({"apiVersion": "v1", "kind": "List", "items": []});
     assert!(validator.validate_resources(&empty).is_empty());
     assert!(validator.validate_resources(&Value::Null).is_empty());

@@ -502,7 +502,7 @@ mod tests {
         assert_eq!(go_format_float(0.1, true), "0.1");
         // An exact tie: Go rounds the last digit half to even.
         assert_eq!(
-            go_format_float(74852917977837.125, false),
+            go_format_float(74_852_917_977_837.0 + 0.125, false),
             "7.485291797783712e+13"
         );
     }

@@ -108,7 +108,6 @@ fn folding_can_be_disabled() {
         &EmitOptions {
             line_width: None,
             sort_keys: false,
-            ..EmitOptions::default()
         },
     );
     assert_eq!(flat.lines().count(), 1);
@@ -291,7 +290,6 @@ fn tricky_strings_round_trip_as_values_and_keys() {
         EmitOptions {
             line_width: Some(20),
             sort_keys: false,
-            ..EmitOptions::default()
         },
     ] {
         for s in &strings {

@@ -168,7 +168,6 @@ fn emitted_text_parses_the_same_on_both_paths() {
                     &EmitOptions {
                         line_width: Some(20),
                         sort_keys: false,
-                        ..EmitOptions::default()
                     },
                 ),
             ),
@@ -188,7 +187,6 @@ fn emitted_text_parses_the_same_on_both_paths() {
                         &EmitOptions {
                             line_width: width,
                             sort_keys: false,
-                            ..EmitOptions::default()
                         },
                     );
                     total += 1;

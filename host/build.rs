@@ -1,0 +1,147 @@
+//! Builds the plugins for `wasm32-wasip2` and embeds the built-in ones.
+//!
+//! The built-in plugins are ordinary workspace crates. This script runs a
+//! nested `cargo build` for them (and for the example and test plugins the
+//! integration tests load from their paths) with its own target folder, so
+//! it never waits on the outer build's lock, then writes `builtin.rs` into
+//! `OUT_DIR` with one `include_bytes!` per built-in plugin. The
+//! `wasm32-wasip2` target is installed through rustup when it is missing, so
+//! a fresh checkout needs no manual step.
+
+use std::env;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// (plugin name, package, library name) of the plugins embedded in `manifold`.
+const BUILTIN: &[(&str, &str, &str)] =
+    &[("labels", "manifold-plugin-labels", "manifold_plugin_labels")];
+
+/// Plugins built for the tests, loaded from their paths, never embedded.
+const EXTRA: &[(&str, &str)] = &[
+    ("example-image-tag", "manifold-example-image-tag"),
+    ("hostile", "manifold-test-hostile"),
+];
+
+const TARGET: &str = "wasm32-wasip2";
+
+fn main() {
+    let manifest_dir =
+        PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let root = manifest_dir
+        .parent()
+        .expect("host/ sits in the workspace root")
+        .to_owned();
+    let out_dir = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    for watched in [
+        "plugins",
+        "wit",
+        "examples/plugins",
+        "tests/plugins",
+        "Cargo.lock",
+    ] {
+        println!("cargo:rerun-if-changed={}", root.join(watched).display());
+    }
+    println!("cargo:rerun-if-env-changed=MANIFOLD_PLUGIN_PROFILE");
+
+    ensure_target();
+
+    let target_dir = plugin_target_dir(&root, &out_dir);
+    let profile = env::var("MANIFOLD_PLUGIN_PROFILE").unwrap_or_else(|_| "plugin".to_owned());
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let mut command = Command::new(cargo);
+    command
+        .current_dir(&root)
+        .args([
+            "build",
+            "--locked",
+            "--target",
+            TARGET,
+            "--profile",
+            &profile,
+            "--target-dir",
+        ])
+        .arg(&target_dir);
+    for (_, package, _) in BUILTIN {
+        command.args(["-p", package]);
+    }
+    for (_, package) in EXTRA {
+        command.args(["-p", package]);
+    }
+    // The outer build's flags are for the host, not for Wasm.
+    for var in [
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTFLAGS",
+        "CARGO_BUILD_TARGET",
+        "CARGO_TARGET_DIR",
+        "RUSTC_WORKSPACE_WRAPPER",
+    ] {
+        command.env_remove(var);
+    }
+    let status = command
+        .status()
+        .expect("cannot run cargo to build the plugins");
+    if !status.success() {
+        panic!("building the Wasm plugins failed (see the cargo output above)");
+    }
+
+    let artifacts = target_dir.join(TARGET).join(&profile);
+    let mut generated = String::from(
+        "/// The built-in plugins: (name, component bytes).\npub const BUILTIN: &[(&str, &[u8])] = &[\n",
+    );
+    for (name, _, lib) in BUILTIN {
+        let built = artifacts.join(format!("{lib}.wasm"));
+        let embedded = out_dir.join(format!("{name}.wasm"));
+        fs::copy(&built, &embedded)
+            .unwrap_or_else(|e| panic!("cannot copy {}: {e}", built.display()));
+        writeln!(
+            generated,
+            "    ({name:?}, include_bytes!({:?})),",
+            embedded.display().to_string()
+        )
+        .expect("write to String");
+    }
+    generated.push_str("];\n");
+    fs::write(out_dir.join("builtin.rs"), generated).expect("cannot write builtin.rs");
+    println!(
+        "cargo:rustc-env=MANIFOLD_TEST_PLUGIN_DIR={}",
+        artifacts.display()
+    );
+}
+
+/// `<target>/wasm-plugins`, next to the outer build's profile folders.
+fn plugin_target_dir(root: &Path, out_dir: &Path) -> PathBuf {
+    // OUT_DIR is <target>/<profile>/build/<pkg>-<hash>/out, or one level
+    // deeper with --target; find the folder that holds the profile.
+    out_dir
+        .ancestors()
+        .find(|dir| dir.join("CACHEDIR.TAG").exists())
+        .map(|target| target.join("wasm-plugins"))
+        .unwrap_or_else(|| root.join("target").join("wasm-plugins"))
+}
+
+/// Installs the Wasm target through rustup when the toolchain lacks it.
+fn ensure_target() {
+    let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".to_owned());
+    let sysroot = Command::new(&rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    if sysroot.is_some_and(|s| s.join("lib/rustlib").join(TARGET).exists()) {
+        return;
+    }
+    let mut rustup = Command::new("rustup");
+    rustup.args(["target", "add", TARGET]);
+    if let Ok(toolchain) = env::var("RUSTUP_TOOLCHAIN") {
+        rustup.args(["--toolchain", &toolchain]);
+    }
+    match rustup.status() {
+        Ok(status) if status.success() => {}
+        _ => panic!(
+            "the {TARGET} target is missing and `rustup target add {TARGET}` failed: install it by hand, or install rustup"
+        ),
+    }
+}

@@ -1,0 +1,17 @@
+//! manifold: hydrate and check GitOps repositories in one pass.
+//!
+//! The library behind the `manifold` binary. Layers, bottom up:
+//! [`runtime`] runs sandboxed Wasm plugins; [`registry`] knows the built-in
+//! and external plugins; [`manifest`] reads manifest files; [`config`] reads
+//! `manifold.yaml`; [`validate`] runs validators over objects; [`report`]
+//! shows findings; [`cli`] ties them to the command line.
+
+pub mod cli;
+pub mod config;
+pub mod manifest;
+pub mod registry;
+pub mod report;
+pub mod runtime;
+pub mod validate;
+
+pub use cli::run;

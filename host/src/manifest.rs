@@ -1,0 +1,353 @@
+//! Reading manifest files: paths to documents, with their origins.
+//!
+//! Every problem with an input — a missing path, unreadable bytes, invalid
+//! UTF-8, malformed YAML, a YAML bomb, a document that is not a Kubernetes
+//! object — becomes a finding that names the file (and line where known);
+//! the other files are read regardless.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use manifold_yaml::{Duplicates, ParseOptions};
+use serde_json::Value;
+
+use crate::report::{Diagnostic, Resource};
+
+/// Manifest files larger than this are refused rather than parsed.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// One Kubernetes object read from a file.
+#[derive(Debug, Clone)]
+pub struct Object {
+    pub file: Arc<str>,
+    /// Index of the YAML document in its file.
+    pub document: u32,
+    /// Line the document starts on.
+    pub line: u32,
+    /// JSON pointer of this object inside its document: empty, or
+    /// `/items/N` for the items of a `List`.
+    pub prefix: String,
+    pub value: Value,
+    /// The parsed document, for mapping field paths to lines.
+    pub source: Arc<manifold_yaml::Document>,
+}
+
+impl Object {
+    /// The line of a field of this object, or of the document.
+    pub fn line_of(&self, pointer: Option<&str>) -> u32 {
+        let full = format!("{}{}", self.prefix, pointer.unwrap_or(""));
+        self.source.line_of(&full).unwrap_or(self.line)
+    }
+
+    pub fn resource(&self) -> Option<Resource> {
+        Resource::of(&self.value)
+    }
+}
+
+/// What reading the inputs produced.
+#[derive(Debug, Default)]
+pub struct Inputs {
+    pub objects: Vec<Object>,
+    /// Problems with the inputs themselves.
+    pub problems: Vec<Diagnostic>,
+    /// Paths given that do not exist (a usage error).
+    pub missing: Vec<PathBuf>,
+    pub files: usize,
+    pub documents: usize,
+}
+
+/// Files a folder walk leaves out: they configure tools, they are not
+/// manifests (named explicitly, they are read like any file).
+fn is_tool_file(name: &str) -> bool {
+    matches!(
+        name,
+        "kustomization.yaml"
+            | "kustomization.yml"
+            | "Kustomization"
+            | "Chart.yaml"
+            | "manifold.yaml"
+            | ".pre-commit-hooks.yaml"
+            | ".pre-commit-config.yaml"
+    )
+}
+
+/// Lists the manifest files under `paths`, in a stable order.
+pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<PathBuf>) {
+    let mut files = Vec::new();
+    let mut missing = Vec::new();
+    for path in paths {
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => walk(path, &mut files),
+            Ok(_) => files.push(path.clone()),
+            Err(_) => missing.push(path.clone()),
+        }
+    }
+    (files, missing)
+}
+
+fn walk(dir: &Path, files: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+    entries.sort();
+    // A Helm chart's templates are not manifests until rendered.
+    if entries
+        .iter()
+        .any(|p| p.file_name().is_some_and(|n| n == "Chart.yaml"))
+    {
+        return;
+    }
+    for path in entries {
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        if name.starts_with('.') {
+            continue;
+        }
+        if path.is_dir() {
+            walk(&path, files);
+        } else if (name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".json"))
+            && !is_tool_file(name)
+        {
+            files.push(path);
+        }
+    }
+}
+
+/// Reads and parses every file under `paths`.
+pub fn read(paths: &[PathBuf]) -> Inputs {
+    let (files, missing) = discover(paths);
+    let mut inputs = Inputs {
+        missing,
+        files: files.len(),
+        ..Inputs::default()
+    };
+    for path in &files {
+        let name = display(path);
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.len() > MAX_FILE_BYTES => {
+                inputs.problems.push(Diagnostic::input(
+                    "read",
+                    &name,
+                    None,
+                    format!(
+                        "the file is {} MiB; manifold reads manifests of up to {} MiB",
+                        meta.len() >> 20,
+                        MAX_FILE_BYTES >> 20
+                    ),
+                ));
+                continue;
+            }
+            _ => {}
+        }
+        match std::fs::read(path) {
+            Ok(bytes) => parse_into(&name, &bytes, &mut inputs),
+            Err(e) => inputs.problems.push(Diagnostic::input(
+                "read",
+                &name,
+                None,
+                format!("cannot read the file: {e}"),
+            )),
+        }
+    }
+    inputs
+}
+
+/// Parses one file's bytes into objects and problems.
+pub fn parse_into(name: &str, bytes: &[u8], inputs: &mut Inputs) {
+    let options = ParseOptions {
+        duplicate_keys: Duplicates::Error,
+        positions: true,
+        ..ParseOptions::default()
+    };
+    let documents = match manifold_yaml::parse_bytes(bytes, &options) {
+        Ok(documents) => documents,
+        Err(e) => {
+            inputs.problems.push(Diagnostic {
+                column: Some(e.column),
+                ..Diagnostic::input(
+                    "yaml",
+                    name,
+                    Some(e.line),
+                    format!("not valid YAML: {}", e.message),
+                )
+            });
+            return;
+        }
+    };
+    let file: Arc<str> = Arc::from(name);
+    if documents.iter().all(|d| d.value.is_null()) {
+        inputs.problems.push(Diagnostic {
+            severity: crate::report::Severity::Warning,
+            ..Diagnostic::input("empty", name, None, "the file holds no documents".into())
+        });
+        return;
+    }
+    for document in documents {
+        if document.value.is_null() {
+            continue;
+        }
+        inputs.documents += 1;
+        let index = u32::try_from(document.index).unwrap_or(u32::MAX);
+        let line = document.line;
+        let source = Arc::new(document);
+        let problem = |message: String| Diagnostic {
+            document: Some(index),
+            ..Diagnostic::input("not-kubernetes", name, Some(line), message)
+        };
+        let value = &source.value;
+        let Some(map) = value.as_object() else {
+            inputs.problems.push(problem(format!(
+                "document {index} is {}, not a Kubernetes object (a mapping with apiVersion and kind)",
+                kind_of(value)
+            )));
+            continue;
+        };
+        let mut missing: Vec<&str> = ["apiVersion", "kind"]
+            .into_iter()
+            .filter(|k| !map.get(*k).is_some_and(Value::is_string))
+            .collect();
+        if !missing.is_empty() {
+            missing.iter_mut().for_each(|k| {
+                *k = if *k == "apiVersion" {
+                    "'apiVersion'"
+                } else {
+                    "'kind'"
+                }
+            });
+            inputs.problems.push(problem(format!(
+                "document {index} is not a Kubernetes object: missing {} key",
+                missing.join(" and ")
+            )));
+            continue;
+        }
+        let is_list = map
+            .get("kind")
+            .and_then(Value::as_str)
+            .is_some_and(|k| k == "List" || k.ends_with("List"))
+            && map.get("items").is_some_and(Value::is_array);
+        if is_list {
+            let items = map
+                .get("items")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            for (i, item) in items.into_iter().enumerate() {
+                let object = Object {
+                    file: file.clone(),
+                    document: index,
+                    line,
+                    prefix: format!("/items/{i}"),
+                    value: item,
+                    source: source.clone(),
+                };
+                if object.resource().is_none() {
+                    inputs.problems.push(problem(format!(
+                        "item {i} of the list in document {index} lacks apiVersion or kind"
+                    )));
+                    continue;
+                }
+                inputs.objects.push(object);
+            }
+            continue;
+        }
+        inputs.objects.push(Object {
+            file: file.clone(),
+            document: index,
+            line,
+            prefix: String::new(),
+            value: source.value.clone(),
+            source: source.clone(),
+        });
+    }
+}
+
+fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "empty",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+/// A path as the user would write it: relative paths stay relative.
+pub fn display(path: &Path) -> String {
+    let text = path.to_string_lossy();
+    text.strip_prefix("./")
+        .map(str::to_owned)
+        .unwrap_or_else(|| text.into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &[u8]) -> Inputs {
+        let mut inputs = Inputs::default();
+        parse_into("f.yaml", text, &mut inputs);
+        inputs
+    }
+
+    #[test]
+    fn table() {
+        // (input, objects, problem rules with lines)
+        let cases: Vec<(&[u8], usize, Vec<&str>)> = vec![
+            (b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n", 1, vec![]),
+            (b"---\napiVersion: v1\nkind: A\n---\n---\napiVersion: v1\nkind: B\n", 2, vec![]),
+            (b"", 0, vec!["manifold/empty"]),
+            (b"# only a comment\n", 0, vec!["manifold/empty"]),
+            (b"a: [1\n", 0, vec!["manifold/yaml@2"]),
+            (b"apiVersion: v1\nkind: A\nkind: B\n", 0, vec!["manifold/yaml@3"]),
+            (b"\xff\xfe", 0, vec!["manifold/yaml@1"]),
+            (b"- a\n- b\n", 0, vec!["manifold/not-kubernetes@1"]),
+            (b"just a string\n", 0, vec!["manifold/not-kubernetes@1"]),
+            (b"kind: A\n", 0, vec!["manifold/not-kubernetes@1"]),
+            (b"apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: A}\n- {apiVersion: v1, kind: B}\n", 2, vec![]),
+            (b"apiVersion: v1\nkind: List\nitems:\n- {kind: A}\n", 0, vec!["manifold/not-kubernetes@1"]),
+        ];
+        for (text, objects, problems) in cases {
+            let inputs = parse(text);
+            let got: Vec<String> = inputs
+                .problems
+                .iter()
+                .map(|d| match d.line {
+                    Some(line) if d.rule != "manifold/empty" => format!("{}@{line}", d.rule),
+                    _ => d.rule.clone(),
+                })
+                .collect();
+            assert_eq!(
+                (inputs.objects.len(), got),
+                (objects, problems.iter().map(|s| s.to_string()).collect()),
+                "{:?}",
+                String::from_utf8_lossy(text)
+            );
+        }
+    }
+
+    #[test]
+    fn alias_bomb_is_refused_quickly() {
+        let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        for level in 1..12 {
+            let prev = (b'a' + level - 1) as char;
+            let name = (b'a' + level) as char;
+            bomb.push_str(&format!("{name}: &{name} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
+        }
+        let inputs = parse(bomb.as_bytes());
+        assert_eq!(inputs.objects.len(), 0);
+        assert_eq!(inputs.problems.len(), 1);
+        assert_eq!(inputs.problems[0].rule, "manifold/yaml");
+    }
+
+    #[test]
+    fn field_lines() {
+        let inputs =
+            parse(b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  labels:\n    x: y\n");
+        let object = &inputs.objects[0];
+        assert_eq!(object.line_of(Some("/metadata/labels")), 5);
+        assert_eq!(object.line_of(None), 1);
+    }
+}

@@ -1,0 +1,156 @@
+//! The plugins of a run: the built-in ones embedded in the binary, loaded on
+//! first use, and external ones loaded from `.wasm` paths.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex, Weak};
+
+use crate::runtime::{
+    CallError, Composer, Failure, LoadError, Plugin, ReadSet, RenderOutput, RenderRequest, RepoFs,
+    Runtime, Source,
+};
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/builtin.rs"));
+}
+
+/// Names of the built-in plugins, in a stable order.
+pub fn builtin_names() -> impl Iterator<Item = &'static str> {
+    embedded::BUILTIN.iter().map(|(name, _)| *name)
+}
+
+/// A plugin could not be found or loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("no plugin named `{name}`: the built-in plugins are {}; load others with --plugin PATH", builtin_names().collect::<Vec<_>>().join(", "))]
+    Unknown { name: String },
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error(
+        "{path}: its plugin is named `{name}`, like a plugin already loaded; plugin names must be unique"
+    )]
+    Duplicate { path: String, name: String },
+}
+
+/// Loaded plugins by name.
+pub struct Registry {
+    runtime: Runtime,
+    loaded: Mutex<BTreeMap<String, Arc<Plugin>>>,
+    this: Weak<Registry>,
+}
+
+impl Registry {
+    pub fn new(runtime: Runtime) -> Arc<Registry> {
+        Arc::new_cyclic(|this| Registry {
+            runtime,
+            loaded: Mutex::new(BTreeMap::new()),
+            this: this.clone(),
+        })
+    }
+
+    pub fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+
+    fn cached(&self, name: &str) -> Option<Arc<Plugin>> {
+        self.loaded
+            .lock()
+            .ok()
+            .and_then(|loaded| loaded.get(name).cloned())
+    }
+
+    /// A plugin by name: one loaded from a path, or a built-in one.
+    pub fn get(&self, name: &str) -> Result<Arc<Plugin>, RegistryError> {
+        if let Some(plugin) = self.cached(name) {
+            return Ok(plugin);
+        }
+        let (builtin, bytes) = embedded::BUILTIN
+            .iter()
+            .find(|(builtin, _)| *builtin == name)
+            .ok_or_else(|| RegistryError::Unknown {
+                name: name.to_owned(),
+            })?;
+        let plugin = Arc::new(self.runtime.load(&Source::Builtin {
+            name: builtin,
+            bytes,
+        })?);
+        if let Ok(mut loaded) = self.loaded.lock() {
+            loaded
+                .entry(name.to_owned())
+                .or_insert_with(|| plugin.clone());
+        }
+        Ok(plugin)
+    }
+
+    /// Loads a plugin from a `.wasm` file and registers it under its name.
+    pub fn load_file(&self, path: &Path) -> Result<Arc<Plugin>, RegistryError> {
+        let plugin = Arc::new(self.runtime.load(&Source::File(path.to_owned()))?);
+        let name = plugin.metadata.name.clone();
+        if builtin_names().any(|b| b == name) || self.cached(&name).is_some() {
+            return Err(RegistryError::Duplicate {
+                path: path.display().to_string(),
+                name,
+            });
+        }
+        if let Ok(mut loaded) = self.loaded.lock() {
+            loaded.insert(name, plugin.clone());
+        }
+        Ok(plugin)
+    }
+
+    /// Every built-in plugin, compiled in parallel on first use.
+    pub fn builtins(&self) -> Vec<Result<Arc<Plugin>, RegistryError>> {
+        use rayon::prelude::*;
+        let names: Vec<&str> = builtin_names().collect();
+        names.par_iter().map(|name| self.get(name)).collect()
+    }
+
+    /// Renders `request` with the named renderer.
+    pub fn render(
+        &self,
+        plugin: &Plugin,
+        fs: RepoFs,
+        request: &RenderRequest,
+        depth: u32,
+    ) -> Result<crate::runtime::Rendered, CallError> {
+        let composer = self.this.upgrade().map(|this| this as Arc<dyn Composer>);
+        self.runtime.render(plugin, fs, request, composer, depth)
+    }
+}
+
+impl Composer for Registry {
+    fn render_with(
+        &self,
+        name: &str,
+        request: RenderRequest,
+        fs: RepoFs,
+        depth: u32,
+    ) -> Result<(RenderOutput, ReadSet), Failure> {
+        let failure = |message: String| Failure {
+            message,
+            location: None,
+        };
+        let plugin = self.get(name).map_err(|e| failure(e.to_string()))?;
+        if !plugin.is_renderer() {
+            return Err(failure(format!(
+                "plugin `{name}` is a validator, not a renderer"
+            )));
+        }
+        let config: serde_json::Value = serde_json::from_str(&request.config)
+            .map_err(|e| failure(format!("configuration for `{name}` is not JSON: {e}")))?;
+        if let Err(problems) = plugin.check_config(&config) {
+            let list: Vec<String> = problems
+                .into_iter()
+                .map(|(p, m)| format!("{p}: {m}"))
+                .collect();
+            return Err(failure(format!(
+                "configuration for `{name}`: {}",
+                list.join("; ")
+            )));
+        }
+        let rendered = self
+            .render(&plugin, fs, &request, depth)
+            .map_err(|e| failure(e.to_string()))?;
+        Ok((rendered.output, rendered.reads))
+    }
+}

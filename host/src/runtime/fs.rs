@@ -1,0 +1,264 @@
+//! The repository as a renderer sees it: read-only, confined to the root,
+//! and recorded.
+//!
+//! Paths from plugins are relative and `/`-separated. They are normalised
+//! lexically (a `..` that would climb above the root is refused) and then
+//! resolved on disk; a symlink that leads outside the root is refused too.
+//! Every answer — including "not found" — joins the read set, because a file
+//! that appears later changes what a render would produce.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Files larger than this are refused: no manifest source is that big, and
+/// reading it would only exhaust memory.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// What a render read, with content hashes (`None`: it was absent).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ReadSet {
+    pub files: BTreeMap<String, Option<String>>,
+    pub dirs: BTreeMap<String, Option<String>>,
+}
+
+impl ReadSet {
+    pub fn merge(&mut self, other: ReadSet) {
+        self.files.extend(other.files);
+        self.dirs.extend(other.dirs);
+    }
+}
+
+/// Why a path cannot be served.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FsError {
+    NotFound(String),
+    Denied(String),
+    Io(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum EntryKind {
+    File,
+    Directory,
+}
+
+/// A repository root and the read set of one render.
+#[derive(Debug, Clone)]
+pub struct RepoFs {
+    root: PathBuf,
+    reads: ReadSet,
+}
+
+impl RepoFs {
+    /// `root` must exist; it is canonicalised so symlink checks are exact.
+    pub fn new(root: &Path) -> io::Result<RepoFs> {
+        Ok(RepoFs {
+            root: fs::canonicalize(root)?,
+            reads: ReadSet::default(),
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn into_reads(self) -> ReadSet {
+        self.reads
+    }
+
+    pub fn reads_mut(&mut self) -> &mut ReadSet {
+        &mut self.reads
+    }
+
+    /// A view of the same root with an empty read set (for a nested render).
+    pub fn fresh(&self) -> RepoFs {
+        RepoFs {
+            root: self.root.clone(),
+            reads: ReadSet::default(),
+        }
+    }
+
+    pub fn read(&mut self, path: &str) -> Result<Vec<u8>, FsError> {
+        let (key, full) = self.resolve(path)?;
+        let result = read_file(&full, &key);
+        let hash = result
+            .as_ref()
+            .ok()
+            .map(|bytes| blake3::hash(bytes).to_hex().to_string());
+        if !matches!(result, Err(FsError::Denied(_))) {
+            self.reads.files.insert(key, hash);
+        }
+        result
+    }
+
+    pub fn list(&mut self, path: &str) -> Result<Vec<(String, EntryKind)>, FsError> {
+        let (key, full) = self.resolve(path)?;
+        let result = list_dir(&full, &key);
+        let hash = result.as_ref().ok().map(|entries| {
+            let mut hasher = blake3::Hasher::new();
+            for (name, kind) in entries {
+                hasher.update(name.as_bytes());
+                hasher.update(if *kind == EntryKind::File {
+                    b"\0f\n"
+                } else {
+                    b"\0d\n"
+                });
+            }
+            hasher.finalize().to_hex().to_string()
+        });
+        if !matches!(result, Err(FsError::Denied(_))) {
+            self.reads.dirs.insert(key, hash);
+        }
+        result
+    }
+
+    /// Normalises `path` and checks that it stays inside the root, following
+    /// symlinks. Returns the normalised key and the path on disk.
+    fn resolve(&self, path: &str) -> Result<(String, PathBuf), FsError> {
+        let key = normalize(path)?;
+        let full = if key.is_empty() {
+            self.root.clone()
+        } else {
+            self.root.join(&key)
+        };
+        match fs::canonicalize(&full) {
+            Ok(real) if real.starts_with(&self.root) => Ok((key, real)),
+            Ok(_) => Err(FsError::Denied(format!(
+                "{path}: a symlink leads outside the repository root; plugins may only read inside it"
+            ))),
+            // Absent (or a dangling symlink): report it as not found, but only
+            // if the part that exists does not already leave the root.
+            Err(_) => Ok((key, full)),
+        }
+    }
+}
+
+/// Lexical normalisation of a plugin-supplied path.
+pub fn normalize(path: &str) -> Result<String, FsError> {
+    if path.starts_with('/') || path.contains('\0') || path.contains('\\') {
+        return Err(FsError::Denied(format!(
+            "{path:?}: only relative paths with '/' separators inside the repository can be read"
+        )));
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                if parts.pop().is_none() {
+                    return Err(FsError::Denied(format!(
+                        "{path}: leaves the repository root; plugins may only read inside it"
+                    )));
+                }
+            }
+            part => parts.push(part),
+        }
+    }
+    Ok(parts.join("/"))
+}
+
+fn read_file(full: &Path, key: &str) -> Result<Vec<u8>, FsError> {
+    let meta = fs::metadata(full).map_err(|e| io_error(e, key))?;
+    if meta.is_dir() {
+        return Err(FsError::Io(format!("{key}: is a folder, not a file")));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(FsError::Io(format!(
+            "{key}: {} bytes is more than the {} MiB a plugin may read at once",
+            meta.len(),
+            MAX_FILE_BYTES >> 20
+        )));
+    }
+    fs::read(full).map_err(|e| io_error(e, key))
+}
+
+fn list_dir(full: &Path, key: &str) -> Result<Vec<(String, EntryKind)>, FsError> {
+    let display = if key.is_empty() { "." } else { key };
+    let mut entries = Vec::new();
+    for entry in fs::read_dir(full).map_err(|e| io_error(e, display))? {
+        let entry = entry.map_err(|e| io_error(e, display))?;
+        // A name that is not UTF-8 cannot be named through the interface.
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        // Follow symlinks to tell files from folders; a dangling one lists as a file.
+        let kind = match fs::metadata(entry.path()) {
+            Ok(meta) if meta.is_dir() => EntryKind::Directory,
+            _ => EntryKind::File,
+        };
+        entries.push((name, kind));
+    }
+    entries.sort();
+    Ok(entries)
+}
+
+fn io_error(e: io::Error, key: &str) -> FsError {
+    match e.kind() {
+        io::ErrorKind::NotFound => FsError::NotFound(key.to_owned()),
+        io::ErrorKind::NotADirectory => FsError::Io(format!("{key}: not a folder")),
+        _ => FsError::Io(format!("{key}: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_paths() {
+        for (input, want) in [
+            ("a/b", "a/b"),
+            ("./a//b/", "a/b"),
+            ("a/../b", "b"),
+            ("", ""),
+            (".", ""),
+        ] {
+            assert_eq!(normalize(input).unwrap(), want, "{input}");
+        }
+        for input in [
+            "/etc/passwd",
+            "..",
+            "a/../../b",
+            "../../../etc/passwd",
+            "a\\b",
+            "a\0b",
+        ] {
+            assert!(
+                matches!(normalize(input), Err(FsError::Denied(_))),
+                "{input}"
+            );
+        }
+    }
+
+    #[test]
+    fn confined_and_recorded() {
+        let dir = std::env::temp_dir().join(format!("manifold-fs-{}", std::process::id()));
+        let root = dir.join("repo");
+        fs::create_dir_all(root.join("app")).unwrap();
+        fs::write(root.join("app/a.yaml"), "x: 1").unwrap();
+        fs::write(dir.join("secret"), "s").unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(dir.join("secret"), root.join("app/escape")).unwrap();
+
+        let mut repo = RepoFs::new(&root).unwrap();
+        assert_eq!(repo.read("app/a.yaml").unwrap(), b"x: 1");
+        assert!(matches!(
+            repo.read("app/missing.yaml"),
+            Err(FsError::NotFound(_))
+        ));
+        #[cfg(unix)]
+        assert!(matches!(repo.read("app/escape"), Err(FsError::Denied(_))));
+        assert!(matches!(repo.read("../secret"), Err(FsError::Denied(_))));
+        let listing = repo.list("app").unwrap();
+        assert!(listing.contains(&("a.yaml".to_owned(), EntryKind::File)));
+
+        let reads = repo.into_reads();
+        assert!(reads.files.get("app/a.yaml").unwrap().is_some());
+        assert_eq!(reads.files.get("app/missing.yaml"), Some(&None));
+        assert!(!reads.files.contains_key("app/escape"));
+        assert!(reads.dirs.contains_key("app"));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}

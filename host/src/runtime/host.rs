@@ -1,0 +1,175 @@
+//! The host's side of the imports plugins may call: repository files
+//! (renderers), composition of renderers, and the log.
+
+use std::sync::Arc;
+
+use super::bindings::{compose, files, log, types};
+use super::fs::{EntryKind, FsError, ReadSet, RepoFs};
+use super::sandbox::State;
+
+/// Log lines kept per call; past this a plugin's messages are dropped (and
+/// the drop is reported once).
+const MAX_LOG_LINES: usize = 1000;
+/// Characters kept of one log line.
+const MAX_LOG_LINE: usize = 4096;
+
+/// How bad a log line is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    Debug,
+    Info,
+    Warn,
+}
+
+/// One message a plugin logged.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LogLine {
+    pub level: LogLevel,
+    pub message: String,
+}
+
+/// Runs another renderer on behalf of a plugin (`compose.render-with`).
+pub trait Composer: Send + Sync {
+    /// Renders with the named plugin; returns its output and what it read.
+    fn render_with(
+        &self,
+        plugin: &str,
+        request: types::RenderRequest,
+        fs: RepoFs,
+        depth: u32,
+    ) -> Result<(types::RenderOutput, ReadSet), types::Failure>;
+}
+
+/// Host services of one call.
+#[derive(Default)]
+pub struct Host {
+    pub fs: Option<RepoFs>,
+    pub logs: Vec<LogLine>,
+    logs_dropped: usize,
+    pub composer: Option<Arc<dyn Composer>>,
+    /// How many renders deep this call is (composition is bounded).
+    pub depth: u32,
+}
+
+/// Composition deeper than this is refused: it can only be a cycle.
+pub const MAX_COMPOSE_DEPTH: u32 = 8;
+
+impl Host {
+    pub fn new(composer: Option<Arc<dyn Composer>>, depth: u32) -> Host {
+        Host {
+            composer,
+            depth,
+            ..Host::default()
+        }
+    }
+
+    /// The logs, with a note when some were dropped.
+    pub fn take_logs(&mut self) -> Vec<LogLine> {
+        let mut logs = std::mem::take(&mut self.logs);
+        if self.logs_dropped > 0 {
+            logs.push(LogLine {
+                level: LogLevel::Warn,
+                message: format!("{} more log lines were dropped", self.logs_dropped),
+            });
+        }
+        logs
+    }
+}
+
+impl log::Host for State {
+    fn log(&mut self, level: log::Level, message: String) {
+        let host = &mut self.host;
+        if host.logs.len() >= MAX_LOG_LINES {
+            host.logs_dropped += 1;
+            return;
+        }
+        let level = match level {
+            log::Level::Debug => LogLevel::Debug,
+            log::Level::Info => LogLevel::Info,
+            log::Level::Warn => LogLevel::Warn,
+        };
+        let mut message = message;
+        if message.len() > MAX_LOG_LINE {
+            let mut end = MAX_LOG_LINE;
+            while !message.is_char_boundary(end) {
+                end -= 1;
+            }
+            message.truncate(end);
+            message.push_str(" …");
+        }
+        host.logs.push(LogLine { level, message });
+    }
+}
+
+impl types::Host for State {}
+
+impl files::Host for State {
+    fn read_file(&mut self, path: String) -> Result<Vec<u8>, files::FileError> {
+        let fs = self.host.fs.as_mut().ok_or_else(no_files)?;
+        fs.read(&path).map_err(to_wit)
+    }
+
+    fn list_dir(&mut self, path: String) -> Result<Vec<files::DirEntry>, files::FileError> {
+        let fs = self.host.fs.as_mut().ok_or_else(no_files)?;
+        let entries = fs.list(&path).map_err(to_wit)?;
+        Ok(entries
+            .into_iter()
+            .map(|(name, kind)| files::DirEntry {
+                name,
+                kind: match kind {
+                    EntryKind::File => files::EntryKind::File,
+                    EntryKind::Directory => files::EntryKind::Directory,
+                },
+            })
+            .collect())
+    }
+}
+
+impl compose::Host for State {
+    fn render_with(
+        &mut self,
+        plugin: String,
+        request: types::RenderRequest,
+    ) -> Result<types::RenderOutput, types::Failure> {
+        let failure = |message: String| types::Failure {
+            message,
+            location: None,
+        };
+        let composer = self
+            .host
+            .composer
+            .clone()
+            .ok_or_else(|| failure("this host cannot run other plugins".into()))?;
+        let depth = self.host.depth + 1;
+        if depth > MAX_COMPOSE_DEPTH {
+            return Err(failure(format!(
+                "renderers call each other more than {MAX_COMPOSE_DEPTH} deep (a cycle?) at {plugin} on {}",
+                request.target
+            )));
+        }
+        let fs = self
+            .host
+            .fs
+            .as_ref()
+            .ok_or_else(|| failure("no repository is open".into()))?
+            .fresh();
+        let (output, reads) = composer.render_with(&plugin, request, fs, depth)?;
+        if let Some(fs) = self.host.fs.as_mut() {
+            fs.reads_mut().merge(reads);
+        }
+        Ok(output)
+    }
+}
+
+fn no_files() -> files::FileError {
+    files::FileError::Denied("this plugin has not been granted access to any files".into())
+}
+
+fn to_wit(e: FsError) -> files::FileError {
+    match e {
+        FsError::NotFound(m) => files::FileError::NotFound(m),
+        FsError::Denied(m) => files::FileError::Denied(m),
+        FsError::Io(m) => files::FileError::Io(m),
+    }
+}

@@ -1,0 +1,684 @@
+//! The plugin runtime: manifold's one narrow wrapper around wasmtime.
+//!
+//! A [`Runtime`] owns the engine (component model, epoch interruption, the
+//! pooling allocator when the address space allows it) and a linker per
+//! plugin world. [`Runtime::load`] compiles a plugin once (or takes it from
+//! the on-disk cache), prepares an `InstancePre` and reads its metadata.
+//! Each call then instantiates into a fresh [`Store`] with its own deadline
+//! and memory cap: nothing survives from one call to the next, and a plugin
+//! that traps, loops, exhausts its memory or answers nonsense fails that call
+//! only, with a [`CallError`] saying which plugin, on what input and why.
+
+mod bindings;
+mod epoch;
+mod fs;
+mod host;
+mod precompiled;
+mod sandbox;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
+
+pub use bindings::types::{
+    Diagnostic, Failure, Location, Manifest, Origin, PluginKind, RenderOutput, RenderRequest,
+    Severity,
+};
+pub use fs::{ReadSet, RepoFs};
+pub use host::{Composer, LogLevel, LogLine};
+
+use bindings::renderer::RendererPre;
+use bindings::validator::ValidatorPre;
+use precompiled::Precompiled;
+use sandbox::State;
+
+/// Bounds applied to every call.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Wall time of one call.
+    pub timeout: Duration,
+    /// Linear memory of one instance, in bytes.
+    pub memory: usize,
+    /// Total bytes of strings in one answer.
+    pub output: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            timeout: Duration::from_secs(10),
+            memory: 512 << 20,
+            output: 64 << 20,
+        }
+    }
+}
+
+/// How to set the runtime up.
+#[derive(Debug, Clone, Default)]
+pub struct RuntimeOptions {
+    pub limits: Limits,
+    /// Folder for compiled plugins; `None` compiles in memory every time.
+    pub precompiled_dir: Option<PathBuf>,
+    /// How many instances may be live at once (sizes the pooling allocator).
+    pub max_instances: u32,
+}
+
+/// The engine could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error("cannot set up the Wasm engine: {0:#}")]
+    Engine(wasmtime::Error),
+    #[error("cannot start the timer thread that bounds plugin calls: {0}")]
+    Ticker(std::io::Error),
+}
+
+/// A plugin could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read plugin {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{source_name} is not a Wasm component manifold can run: {message}")]
+    Compile {
+        source_name: String,
+        message: String,
+    },
+    #[error(
+        "{source_name} is not a manifold plugin: it exports neither `manifold:plugin/validate@0.1.0` nor `manifold:plugin/render@0.1.0` (it exports: {exports}); build it with manifold-plugin-sdk or against wit/manifold-plugin@0.1.0"
+    )]
+    NotAPlugin {
+        source_name: String,
+        exports: String,
+    },
+    #[error(
+        "{source_name}: cannot link the plugin's imports (it may need a capability manifold does not grant): {message}"
+    )]
+    Link {
+        source_name: String,
+        message: String,
+    },
+    #[error("{source_name}: its metadata call failed: {error}")]
+    Metadata {
+        source_name: String,
+        error: CallError,
+    },
+    #[error(
+        "{source_name}: the configuration schema in its metadata is not valid JSON Schema: {message}"
+    )]
+    ConfigSchema {
+        source_name: String,
+        message: String,
+    },
+}
+
+/// Why one call of a plugin produced no answer.
+#[derive(Debug, Clone)]
+pub enum CallFailure {
+    Timeout(Duration),
+    OutOfMemory(usize),
+    StackOverflow,
+    Trap {
+        message: String,
+        stderr: Option<String>,
+    },
+    OutputTooLarge {
+        bytes: usize,
+        limit: usize,
+    },
+    Malformed(String),
+    /// The plugin answered with its own failure (bad configuration, a
+    /// template error …); not a crash.
+    Reported(Failure),
+    Instantiate(String),
+}
+
+/// A failed call: the plugin, what it was given, and why.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("plugin `{plugin}` failed on {input}: {failure}")]
+pub struct CallError {
+    pub plugin: String,
+    pub input: String,
+    pub failure: CallFailure,
+}
+
+impl fmt::Display for CallFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CallFailure::Timeout(t) => write!(
+                f,
+                "did not finish within {:.1} s; it may loop forever (raise --timeout if the input is just large)",
+                t.as_secs_f64()
+            ),
+            CallFailure::OutOfMemory(limit) => write!(
+                f,
+                "exceeded its memory limit of {} MiB (raise --memory if the input is just large)",
+                limit >> 20
+            ),
+            CallFailure::StackOverflow => write!(f, "overflowed its stack (unbounded recursion?)"),
+            CallFailure::Trap { message, stderr } => {
+                write!(f, "crashed: {message}")?;
+                if let Some(stderr) = stderr {
+                    write!(f, "\n  its stderr:\n    {}", stderr.replace('\n', "\n    "))?;
+                }
+                Ok(())
+            }
+            CallFailure::OutputTooLarge { bytes, limit } => write!(
+                f,
+                "answered with {} MiB, more than the {} MiB limit",
+                bytes >> 20,
+                limit >> 20
+            ),
+            CallFailure::Malformed(why) => write!(f, "gave a malformed answer: {why}"),
+            CallFailure::Reported(failure) => {
+                if let Some(loc) = &failure.location {
+                    write!(f, "{}:{}:{}: ", loc.file, loc.line, loc.column)?;
+                }
+                f.write_str(&failure.message)
+            }
+            CallFailure::Instantiate(why) => write!(f, "could not be started: {why}"),
+        }
+    }
+}
+
+/// Where a plugin's bytes come from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// Embedded in the binary.
+    Builtin {
+        name: &'static str,
+        bytes: &'static [u8],
+    },
+    /// A `.wasm` file.
+    File(PathBuf),
+}
+
+impl Source {
+    pub fn describe(&self) -> String {
+        match self {
+            Source::Builtin { name, .. } => format!("built-in plugin `{name}`"),
+            Source::File(path) => path.display().to_string(),
+        }
+    }
+}
+
+/// What a plugin says about itself, plus what the host knows of it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Metadata {
+    pub name: String,
+    pub version: String,
+    pub kind: &'static str,
+    pub description: String,
+    pub config_schema: serde_json::Value,
+    /// blake3 of the plugin's bytes.
+    pub digest: String,
+    /// `builtin` or the path it was loaded from.
+    pub source: String,
+}
+
+enum Prepared {
+    Validator(ValidatorPre<State>),
+    Renderer(RendererPre<State>),
+}
+
+/// A loaded, ready-to-call plugin.
+pub struct Plugin {
+    pub metadata: Metadata,
+    prepared: Prepared,
+    config_schema: jsonschema::Validator,
+}
+
+impl fmt::Debug for Plugin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Plugin")
+            .field("metadata", &self.metadata)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The engine, linkers and caches shared by every call.
+pub struct Runtime {
+    engine: Engine,
+    validator_linker: Linker<State>,
+    renderer_linker: Linker<State>,
+    limits: Limits,
+    precompiled: Option<Precompiled>,
+}
+
+/// One answer of a validator.
+#[derive(Debug)]
+pub struct Validated {
+    pub diagnostics: Vec<Diagnostic>,
+    pub logs: Vec<LogLine>,
+}
+
+/// One answer of a renderer.
+#[derive(Debug)]
+pub struct Rendered {
+    pub output: RenderOutput,
+    pub reads: ReadSet,
+    pub logs: Vec<LogLine>,
+}
+
+impl Runtime {
+    pub fn new(options: &RuntimeOptions) -> Result<Runtime, RuntimeError> {
+        let limits = options.limits;
+        let engine = match Engine::new(&engine_config(&limits, Some(options.max_instances.max(16))))
+        {
+            Ok(engine) => engine,
+            // Pooling reserves address space up front; where that is refused
+            // (a ulimit -v), allocate per instance instead.
+            Err(_) => Engine::new(&engine_config(&limits, None)).map_err(RuntimeError::Engine)?,
+        };
+        epoch::start(&engine).map_err(RuntimeError::Ticker)?;
+
+        let mut validator_linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut validator_linker)
+            .map_err(RuntimeError::Engine)?;
+        bindings::validator::Validator::add_to_linker::<State, HasSelf<State>>(
+            &mut validator_linker,
+            |s| s,
+        )
+        .map_err(RuntimeError::Engine)?;
+        let mut renderer_linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut renderer_linker)
+            .map_err(RuntimeError::Engine)?;
+        bindings::renderer::Renderer::add_to_linker::<State, HasSelf<State>>(
+            &mut renderer_linker,
+            |s| s,
+        )
+        .map_err(RuntimeError::Engine)?;
+
+        let precompiled = options
+            .precompiled_dir
+            .as_deref()
+            .and_then(|dir| Precompiled::open(dir).ok());
+        Ok(Runtime {
+            engine,
+            validator_linker,
+            renderer_linker,
+            limits,
+            precompiled,
+        })
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Whether compiled plugins are kept on disk.
+    pub fn has_precompiled_cache(&self) -> bool {
+        self.precompiled.is_some()
+    }
+
+    /// Compiles (or fetches from the cache) and prepares a plugin.
+    pub fn load(&self, source: &Source) -> Result<Plugin, LoadError> {
+        let source_name = source.describe();
+        let owned;
+        let bytes: &[u8] = match source {
+            Source::Builtin { bytes, .. } => bytes,
+            Source::File(path) => {
+                owned = std::fs::read(path).map_err(|e| LoadError::Read {
+                    path: path.clone(),
+                    source: e,
+                })?;
+                &owned
+            }
+        };
+        let digest = blake3::hash(bytes).to_hex().to_string();
+        let component = self.compile(bytes).map_err(|e| LoadError::Compile {
+            source_name: source_name.clone(),
+            message: format!("{e:#}"),
+        })?;
+
+        let exports: Vec<String> = component
+            .component_type()
+            .exports(&self.engine)
+            .map(|(name, _)| name.to_owned())
+            .collect();
+        let has = |name: &str| exports.iter().any(|e| e == name);
+        let link_error = |e: wasmtime::Error| LoadError::Link {
+            source_name: source_name.clone(),
+            message: format!("{e:#}"),
+        };
+        let prepared = if has("manifold:plugin/render@0.1.0") {
+            let pre = self
+                .renderer_linker
+                .instantiate_pre(&component)
+                .map_err(link_error)?;
+            Prepared::Renderer(RendererPre::new(pre).map_err(link_error)?)
+        } else if has("manifold:plugin/validate@0.1.0") {
+            let pre = self
+                .validator_linker
+                .instantiate_pre(&component)
+                .map_err(link_error)?;
+            Prepared::Validator(ValidatorPre::new(pre).map_err(link_error)?)
+        } else {
+            return Err(LoadError::NotAPlugin {
+                source_name,
+                exports: exports.join(", "),
+            });
+        };
+
+        let source_label = match source {
+            Source::Builtin { .. } => "builtin".to_owned(),
+            Source::File(path) => path.display().to_string(),
+        };
+        let raw = self
+            .metadata(&prepared, &source_name)
+            .map_err(|error| LoadError::Metadata {
+                source_name: source_name.clone(),
+                error,
+            })?;
+        let config_schema: serde_json::Value =
+            serde_json::from_str(&raw.config_schema).map_err(|e| LoadError::ConfigSchema {
+                source_name: source_name.clone(),
+                message: e.to_string(),
+            })?;
+        let compiled_schema = jsonschema::options()
+            .should_validate_formats(true)
+            .build(&config_schema)
+            .map_err(|e| LoadError::ConfigSchema {
+                source_name: source_name.clone(),
+                message: e.to_string(),
+            })?;
+        let kind = match (&prepared, raw.kind) {
+            (Prepared::Validator(_), PluginKind::Validator) => "validator",
+            (Prepared::Renderer(_), PluginKind::Renderer) => "renderer",
+            _ => {
+                return Err(LoadError::Metadata {
+                    source_name: source_name.clone(),
+                    error: CallError {
+                        plugin: raw.name.clone(),
+                        input: "metadata".into(),
+                        failure: CallFailure::Malformed(
+                            "its metadata names a different kind than the world it exports".into(),
+                        ),
+                    },
+                });
+            }
+        };
+        Ok(Plugin {
+            metadata: Metadata {
+                name: raw.name,
+                version: raw.version,
+                kind,
+                description: raw.description,
+                config_schema,
+                digest,
+                source: source_label,
+            },
+            prepared,
+            config_schema: compiled_schema,
+        })
+    }
+
+    fn compile(&self, bytes: &[u8]) -> wasmtime::Result<Component> {
+        let Some(cache) = &self.precompiled else {
+            return Component::new(&self.engine, bytes);
+        };
+        let key = Precompiled::key(&self.engine, bytes);
+        if let Some(component) = cache.load(&self.engine, &key) {
+            return Ok(component);
+        }
+        let compiled = self.engine.precompile_component(bytes)?;
+        // Best effort: an unwritable cache only costs the next run a compile.
+        let _ = cache.store(&key, &compiled);
+        // SAFETY: `compiled` was just produced by this engine.
+        #[allow(unsafe_code)]
+        unsafe {
+            Component::deserialize(&self.engine, &compiled)
+        }
+    }
+
+    fn store(
+        &self,
+        fs: Option<RepoFs>,
+        composer: Option<Arc<dyn Composer>>,
+        depth: u32,
+    ) -> Store<State> {
+        let state = State::new(self.limits.memory, fs, host::Host::new(composer, depth));
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.limiter);
+        store.set_epoch_deadline(epoch::ticks(self.limits.timeout));
+        store.epoch_deadline_trap();
+        store
+    }
+
+    fn metadata(
+        &self,
+        prepared: &Prepared,
+        source_name: &str,
+    ) -> Result<bindings::types::PluginMetadata, CallError> {
+        let mut store = self.store(None, None, 0);
+        let result = match prepared {
+            Prepared::Validator(pre) => pre
+                .instantiate(&mut store)
+                .and_then(|p| p.manifold_plugin_validate().call_metadata(&mut store)),
+            Prepared::Renderer(pre) => pre
+                .instantiate(&mut store)
+                .and_then(|p| p.manifold_plugin_render().call_metadata(&mut store)),
+        };
+        result.map_err(|e| self.classify(e, &store, source_name, "its metadata"))
+    }
+
+    /// Turns a wasmtime error into a [`CallError`].
+    fn classify(
+        &self,
+        error: wasmtime::Error,
+        store: &Store<State>,
+        plugin: &str,
+        input: &str,
+    ) -> CallError {
+        let state = store.data();
+        let failure = match error.downcast_ref::<Trap>() {
+            Some(Trap::Interrupt) => CallFailure::Timeout(self.limits.timeout),
+            Some(Trap::StackOverflow) => CallFailure::StackOverflow,
+            _ if state.limiter.memory_refused => CallFailure::OutOfMemory(self.limits.memory),
+            // Rust and C keep their stack in linear memory, below the data:
+            // overflowing it is an access below address zero.
+            Some(Trap::MemoryOutOfBounds) => CallFailure::Trap {
+                message:
+                    "out of bounds memory access (often a stack overflow from unbounded recursion)"
+                        .into(),
+                stderr: state.stderr_tail(),
+            },
+            Some(trap) => CallFailure::Trap {
+                message: trap.to_string(),
+                stderr: state.stderr_tail(),
+            },
+            None => {
+                let message = format!("{error:#}");
+                if message.contains("instance") && message.contains("limit") {
+                    CallFailure::Instantiate(message)
+                } else {
+                    CallFailure::Trap {
+                        message,
+                        stderr: state.stderr_tail(),
+                    }
+                }
+            }
+        };
+        CallError {
+            plugin: plugin.to_owned(),
+            input: input.to_owned(),
+            failure,
+        }
+    }
+
+    /// Runs a validator on a batch. `input` names the batch in errors.
+    pub fn validate(
+        &self,
+        plugin: &Plugin,
+        manifests: &[Manifest],
+        config: &str,
+        input: &str,
+    ) -> Result<Validated, CallError> {
+        let name = &plugin.metadata.name;
+        let Prepared::Validator(pre) = &plugin.prepared else {
+            return Err(CallError {
+                plugin: name.clone(),
+                input: input.to_owned(),
+                failure: CallFailure::Malformed("it is a renderer, not a validator".into()),
+            });
+        };
+        let mut store = self.store(None, None, 0);
+        let result = pre.instantiate(&mut store).and_then(|p| {
+            p.manifold_plugin_validate()
+                .call_validate(&mut store, manifests, config)
+        });
+        let answer = result.map_err(|e| self.classify(e, &store, name, input))?;
+        let error = |failure| CallError {
+            plugin: name.clone(),
+            input: input.to_owned(),
+            failure,
+        };
+        let diagnostics = answer.map_err(|f| error(CallFailure::Reported(f)))?;
+        let bytes: usize = diagnostics.iter().map(diagnostic_bytes).sum();
+        if bytes > self.limits.output {
+            return Err(error(CallFailure::OutputTooLarge {
+                bytes,
+                limit: self.limits.output,
+            }));
+        }
+        for d in &diagnostics {
+            if let Some(i) = d.manifest {
+                if i as usize >= manifests.len() {
+                    return Err(error(CallFailure::Malformed(format!(
+                        "a diagnostic ({}) names manifest {i} of a batch of {}",
+                        d.rule,
+                        manifests.len()
+                    ))));
+                }
+            }
+        }
+        let logs = store.data_mut().host.take_logs();
+        Ok(Validated { diagnostics, logs })
+    }
+
+    /// Runs a renderer on a folder of the repository.
+    pub fn render(
+        &self,
+        plugin: &Plugin,
+        fs: RepoFs,
+        request: &RenderRequest,
+        composer: Option<Arc<dyn Composer>>,
+        depth: u32,
+    ) -> Result<Rendered, CallError> {
+        let name = &plugin.metadata.name;
+        let input = if request.target.is_empty() {
+            ".".to_owned()
+        } else {
+            request.target.clone()
+        };
+        let error = |failure| CallError {
+            plugin: name.clone(),
+            input: input.clone(),
+            failure,
+        };
+        let Prepared::Renderer(pre) = &plugin.prepared else {
+            return Err(error(CallFailure::Malformed(
+                "it is a validator, not a renderer".into(),
+            )));
+        };
+        let mut store = self.store(Some(fs), composer, depth);
+        let result = pre
+            .instantiate(&mut store)
+            .and_then(|p| p.manifold_plugin_render().call_render(&mut store, request));
+        let answer = result.map_err(|e| self.classify(e, &store, name, &input))?;
+        let output = answer.map_err(|f| error(CallFailure::Reported(f)))?;
+        let bytes: usize = output
+            .manifests
+            .iter()
+            .map(|m| m.json.len() + m.origin.file.len())
+            .sum::<usize>()
+            + output
+                .diagnostics
+                .iter()
+                .map(diagnostic_bytes)
+                .sum::<usize>();
+        if bytes > self.limits.output {
+            return Err(error(CallFailure::OutputTooLarge {
+                bytes,
+                limit: self.limits.output,
+            }));
+        }
+        let state = store.data_mut();
+        let logs = state.host.take_logs();
+        let reads = state
+            .host
+            .fs
+            .take()
+            .map(RepoFs::into_reads)
+            .unwrap_or_default();
+        Ok(Rendered {
+            output,
+            reads,
+            logs,
+        })
+    }
+}
+
+impl Plugin {
+    /// Checks a configuration against the plugin's schema. Each problem is
+    /// `(JSON pointer of the offending value, message)`.
+    pub fn check_config(&self, config: &serde_json::Value) -> Result<(), Vec<(String, String)>> {
+        let problems: Vec<(String, String)> = self
+            .config_schema
+            .iter_errors(config)
+            .map(|e| (e.instance_path().to_string(), e.to_string()))
+            .collect();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
+
+    pub fn is_renderer(&self) -> bool {
+        matches!(self.prepared, Prepared::Renderer(_))
+    }
+}
+
+fn diagnostic_bytes(d: &Diagnostic) -> usize {
+    d.rule.len()
+        + d.message.len()
+        + d.path.as_ref().map_or(0, String::len)
+        + d.location.as_ref().map_or(0, |l| l.file.len())
+}
+
+fn engine_config(limits: &Limits, pooled_instances: Option<u32>) -> Config {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    config.epoch_interruption(true);
+    config.cranelift_opt_level(wasmtime::OptLevel::Speed);
+    if let Some(instances) = pooled_instances {
+        let mut pool = PoolingAllocationConfig::default();
+        pool.total_component_instances(instances)
+            .total_core_instances(instances * 4)
+            .total_memories(instances * 2)
+            .total_tables(instances * 4)
+            .total_stacks(instances)
+            .max_core_instances_per_component(16)
+            .max_memories_per_component(4)
+            .max_tables_per_component(8)
+            .max_memory_size(limits.memory);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    }
+    config
+}
+
+/// The default place for compiled plugins and other caches.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
+        return Some(Path::new(&dir).join("manifold"));
+    }
+    std::env::var_os("HOME")
+        .filter(|d| !d.is_empty())
+        .map(|home| Path::new(&home).join(".cache").join("manifold"))
+}

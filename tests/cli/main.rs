@@ -1,0 +1,9 @@
+//! Integration tests of the `manifold` binary and its plugin runtime.
+
+mod support;
+
+mod bad_input;
+mod example_plugin;
+mod hostile;
+mod plugin_commands;
+mod validate;

@@ -233,10 +233,10 @@ impl<'a> Fast<'a> {
                 }
             }
             let line = self.line;
-            self.record(line);
             self.root_block_line = None;
             let value = self.node(-1, Place::Block)?;
             let line = self.root_block_line.unwrap_or(line);
+            self.record(line);
             self.push_doc(&mut docs, value, line);
             indent = self.current_indent();
             match indent {
@@ -654,9 +654,7 @@ impl<'a> Fast<'a> {
             }
             text_line += 1;
         }
-        if let Some(p) = self.positions.as_mut() {
-            p.set(self.ptr, text_line);
-        }
+        self.record(text_line);
         if self.depth == 0 {
             self.root_block_line = Some(text_line);
         }
@@ -743,27 +741,18 @@ impl<'a> Fast<'a> {
             let key = self.key()?;
             self.skip_spaces()?;
             let seg = self.push_segment(&key);
+            // A field is reported where its key stands, as the full parser
+            // does (a nested mapping or block scalar starts a line later);
+            // with duplicate keys the first one counts.
+            self.record(key_line);
             let value = if self.at_eol() || self.peek(0) == b'#' {
                 self.finish_line()?;
                 match self.next_content()? {
-                    Some(j) if j > indent => {
-                        let line = self.line;
-                        self.record(line);
-                        self.node(indent as isize, Place::Block)?
-                    }
-                    Some(j) if j == indent && self.at_dash() => {
-                        let line = self.line;
-                        self.record(line);
-                        self.block_seq(indent)?
-                    }
-                    _ => {
-                        self.record(key_line);
-                        Value::Null
-                    }
+                    Some(j) if j > indent => self.node(indent as isize, Place::Block)?,
+                    Some(j) if j == indent && self.at_dash() => self.block_seq(indent)?,
+                    _ => Value::Null,
                 }
             } else {
-                let line = self.line;
-                self.record(line);
                 self.node(indent as isize, Place::Value)?
             };
             self.ptr = seg;
@@ -865,9 +854,12 @@ impl<'a> Fast<'a> {
                 self.finish_line()?;
                 match self.next_content()? {
                     Some(j) if j > indent => {
+                        // Recorded after the node, so a block scalar can
+                        // claim its first text line first (as saphyr does).
                         let line = self.line;
+                        let v = self.node(indent as isize, Place::Block)?;
                         self.record(line);
-                        self.node(indent as isize, Place::Block)?
+                        v
                     }
                     _ => {
                         self.record(dash_line);
@@ -876,8 +868,9 @@ impl<'a> Fast<'a> {
                 }
             } else {
                 let line = self.line;
+                let v = self.node(indent as isize, Place::Block)?;
                 self.record(line);
-                self.node(indent as isize, Place::Block)?
+                v
             };
             self.ptr = seg;
             self.items.push(item);
@@ -962,27 +955,26 @@ impl<'a> Fast<'a> {
                         self.pos += 1;
                         break;
                     }
+                    let key_line = self.line;
                     let key = match self.flow_node(parent)? {
                         Value::String(s) => s,
                         _ => return Err(Bail),
                     };
                     self.flow_space(parent)?;
                     let seg = self.push_segment(&key);
-                    let line = self.line;
+                    self.record(key_line);
                     let value = if self.peek(0) == b':' {
                         self.pos += 1;
                         self.flow_space(parent)?;
                         if matches!(self.peek(0), b',' | b'}') {
                             Value::Null
                         } else {
-                            let line = self.line;
-                            self.record(line);
                             self.flow_node(parent)?
                         }
                     } else {
-                        self.record(line);
                         Value::Null
                     };
+
                     self.ptr = seg;
                     self.entries.push((key, value));
                     self.flow_space(parent)?;

@@ -90,8 +90,10 @@ impl Document {
     }
 
     /// Line of the node at `json_pointer` (RFC 6901, `""` is the root), or
-    /// of its nearest recorded ancestor. Needs `positions: true`; nodes
-    /// copied from aliases or merge keys report the alias's line.
+    /// of its nearest recorded ancestor. Needs `positions: true`. A mapping
+    /// value is reported at its key's line (the first key if duplicated), a
+    /// sequence item where it starts (a block scalar at its first line of
+    /// text); nodes copied from aliases or merge keys report the alias.
     pub fn line_of(&self, json_pointer: &str) -> Option<u32> {
         let positions = self.positions.as_ref()?;
         Some(positions.lookup(json_pointer).unwrap_or(self.line))

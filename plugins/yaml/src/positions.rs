@@ -94,11 +94,6 @@ impl Positions {
         self.0.entry(h).or_insert(line);
     }
 
-    /// Records `line` for the node, replacing an earlier record.
-    pub(crate) fn set(&mut self, h: u64, line: u32) {
-        self.0.insert(h, line);
-    }
-
     /// Line of the node at `pointer` or of its nearest recorded ancestor.
     pub(crate) fn lookup(&self, pointer: &str) -> Option<u32> {
         // Hash every prefix that ends a segment, then try the longest first.

@@ -5,21 +5,22 @@ Input: the `kubernetes-validate` wheel from PyPI (Apache-2.0), which ships the
 Kubernetes OpenAPI definitions converted to JSON schema, one folder per minor
 version (`vX.Y.0-local` and `vX.Y.0-local-strict`).
 
-Output: `schemas/kubernetes-X.Y.bundle.zst`, one per version, zstd-compressed.
-The decompressed text is
+Output: `schemas/kubernetes-X.Y.bundle.zst`, one per version: a header line
+then independent zstd frames,
 
-    <index JSON>\n<definition 0><definition 1>...
+    MSB2 <size of frame 0> <size of frame 1> ...\n<frame 0><frame 1>...
 
-where the index is
+Frame 0 holds the index JSON
 
-    {"format": 1, "kubernetesVersion": "1.37.0", "source": "...",
+    {"format": 2, "kubernetesVersion": "1.37.0", "source": "...",
      "kinds": {"apps/v1": {"Deployment": "io.k8s.api.apps.v1.Deployment", ...}, ...},
-     "definitions": {"io.k8s.api.apps.v1.Deployment": [offset, length], ...}}
+     "definitions": {"io.k8s.api.apps.v1.Deployment": [chunk, offset, length], ...}}
 
-and each definition is one standalone JSON schema whose `$ref`s point at
-`#/definitions/<name>`. Offsets count bytes from the first byte after the
-newline, so the Rust side parses the small index eagerly and a definition only
-when a kind that needs it is validated.
+and frame `chunk + 1` the definitions of that chunk back to back (about
+CHUNK_BYTES each, in name order so that one API group shares few chunks).
+Each definition is a standalone JSON schema whose `$ref`s point at
+`#/definitions/<name>`. A fresh plugin instance decompresses the index and
+then only the chunks holding the definitions of the kinds it validates.
 
 Only the non-strict schemas are stored: the plugin derives the strict variant
 itself. This script checks that derivation against the wheel's `-strict`
@@ -61,6 +62,10 @@ DROPPED_KEYS = {
 REF_PREFIXES = ("/api/_definitions.json#/$defs/", "#/$defs/")
 
 DEFAULT_VERSIONS = 13
+
+# Raw bytes per definition chunk: small enough that a kind's closure skips
+# most chunks, large enough that zstd still compresses well.
+CHUNK_BYTES = 24 * 1024
 
 
 def strip(node):
@@ -120,22 +125,31 @@ def build(wheel, version_dir):
                 continue
             kinds.setdefault(api_version(gvk), {})[gvk["kind"]] = name
 
-    body = bytearray()
+    chunks = [bytearray()]
     offsets = {}
     for name in sorted(definitions):
         text = json.dumps(strip(definitions[name]), separators=(",", ":"), sort_keys=False).encode()
-        offsets[name] = [len(body), len(text)]
-        body += text
+        if chunks[-1] and len(chunks[-1]) + len(text) > CHUNK_BYTES:
+            chunks.append(bytearray())
+        offsets[name] = [len(chunks) - 1, len(chunks[-1]), len(text)]
+        chunks[-1] += text
 
     version = version_dir.split("-")[0].lstrip("v")
     index = {
-        "format": 1,
+        "format": 2,
         "kubernetesVersion": version,
         "source": "kubernetes-validate (PyPI, Apache-2.0)",
         "kinds": {group: dict(sorted(k.items())) for group, k in sorted(kinds.items())},
         "definitions": offsets,
     }
-    return json.dumps(index, separators=(",", ":")).encode() + b"\n" + bytes(body)
+    return [json.dumps(index, separators=(",", ":")).encode()] + [bytes(c) for c in chunks]
+
+
+def pack(frames, compressor):
+    """Header line with each compressed frame's size, then the frames."""
+    packed = [compressor.compress(frame) for frame in frames]
+    header = "MSB2 " + " ".join(str(len(p)) for p in packed) + "\n"
+    return header.encode() + b"".join(packed)
 
 
 def main():
@@ -163,14 +177,15 @@ def main():
         compressor = zstandard.ZstdCompressor(level=19)
         total = 0
         for version_dir in chosen:
-            raw = build(wheel, version_dir)
-            packed = compressor.compress(raw)
+            frames = build(wheel, version_dir)
+            raw = b"".join(frames)
+            packed = pack(frames, compressor)
             minor = ".".join(version_dir[1:].split("-")[0].split(".")[:2])
             path = os.path.join(args.out, f"kubernetes-{minor}.bundle.zst")
             with open(path, "wb") as f:
                 f.write(packed)
             total += len(packed)
-            print(f"{path}: {len(raw)} bytes raw, {len(packed)} compressed", file=sys.stderr)
+            print(f"{path}: {len(raw)} bytes raw in {len(frames)} frames, {len(packed)} compressed", file=sys.stderr)
         print(f"total {total} bytes", file=sys.stderr)
 
 

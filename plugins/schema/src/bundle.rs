@@ -2,11 +2,13 @@
 //! choosing a version, decompressing it, and assembling the self-contained
 //! JSON schema of one kind from the definitions it references.
 //!
-//! A bundle is `<index JSON>\n<definition><definition>...`; the index maps
-//! `apiVersion` → `kind` → definition name and each definition name to its
-//! byte range. Only the index is parsed when a bundle is opened: a definition
-//! is parsed the first time a kind that reaches it is validated, because a
-//! fresh plugin instance usually sees a handful of kinds out of ~200.
+//! A bundle is a header line with the compressed size of each zstd frame,
+//! then the frames: frame 0 is the index (`apiVersion` → `kind` → definition
+//! name; definition name → chunk, offset, length), every later frame a chunk
+//! of definitions. Opening a bundle decompresses and parses only the index; a
+//! chunk is decompressed, and a definition parsed, the first time a kind that
+//! reaches it is validated, because a fresh plugin instance usually sees a
+//! handful of kinds out of ~200.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
@@ -142,19 +144,19 @@ struct Index {
     #[serde(rename = "kubernetesVersion")]
     kubernetes_version: String,
     kinds: BTreeMap<String, BTreeMap<String, String>>,
-    definitions: HashMap<String, (usize, usize)>,
+    definitions: HashMap<String, (usize, usize, usize)>,
 }
 
-/// An opened bundle: the index, the raw definition text, and the definitions
-/// parsed so far.
+const MAGIC: &str = "MSB2";
+
+/// An opened bundle: the index, the compressed chunks, the chunks
+/// decompressed so far and the definitions parsed so far.
 pub struct Bundle {
     kubernetes_version: String,
     kinds: BTreeMap<String, BTreeMap<String, String>>,
-    ranges: HashMap<String, (usize, usize)>,
-    /// The whole decompressed text; definitions start at `body_start`
-    /// (kept in one piece: splitting would copy ~300 KB per instance).
-    raw: Vec<u8>,
-    body_start: usize,
+    ranges: HashMap<String, (usize, usize, usize)>,
+    frames: Vec<&'static [u8]>,
+    chunks: Vec<Option<Vec<u8>>>,
     parsed: HashMap<String, Value>,
 }
 
@@ -163,13 +165,66 @@ impl std::fmt::Debug for Bundle {
         f.debug_struct("Bundle")
             .field("kubernetes_version", &self.kubernetes_version)
             .field("definitions", &self.ranges.len())
+            .field("chunks", &self.chunks.len())
+            .field(
+                "decompressed",
+                &self.chunks.iter().filter(|c| c.is_some()).count(),
+            )
             .field("parsed", &self.parsed.len())
             .finish()
     }
 }
 
+fn corrupt(reason: impl Into<String>) -> Error {
+    Error::CorruptBundle {
+        reason: reason.into(),
+    }
+}
+
+/// Decompress one zstd frame.
+fn decompress(frame: &[u8]) -> Result<Vec<u8>, Error> {
+    let mut decoder =
+        ruzstd::decoding::StreamingDecoder::new(frame).map_err(|e| corrupt(e.to_string()))?;
+    let mut out = Vec::with_capacity(frame.len().saturating_mul(8));
+    decoder
+        .read_to_end(&mut out)
+        .map_err(|e| corrupt(e.to_string()))?;
+    Ok(out)
+}
+
+/// Split a bundle into its frames, using the sizes in its header line.
+fn split_frames(bytes: &'static [u8]) -> Result<Vec<&'static [u8]>, Error> {
+    let newline = bytes
+        .iter()
+        .position(|b| *b == b'\n')
+        .ok_or_else(|| corrupt("no header line"))?;
+    let (header, rest) = bytes.split_at(newline);
+    let header = std::str::from_utf8(header).map_err(|_| corrupt("header is not text"))?;
+    let mut fields = header.split(' ');
+    if fields.next() != Some(MAGIC) {
+        return Err(corrupt(format!("header does not start with {MAGIC}")));
+    }
+    let mut rest = rest.get(1..).unwrap_or_default();
+    let mut frames = Vec::new();
+    for field in fields {
+        let size: usize = field
+            .parse()
+            .map_err(|_| corrupt(format!("frame size {field:?}")))?;
+        if size > rest.len() {
+            return Err(corrupt("a frame runs past the end"));
+        }
+        let (frame, tail) = rest.split_at(size);
+        frames.push(frame);
+        rest = tail;
+    }
+    if frames.is_empty() || !rest.is_empty() {
+        return Err(corrupt("frame sizes do not add up"));
+    }
+    Ok(frames)
+}
+
 impl Bundle {
-    /// Decompress and index the embedded bundle of a shipped minor version.
+    /// Open the embedded bundle of a shipped minor version.
     pub fn open(shipped: (u32, u32)) -> Result<Bundle, Error> {
         let embedded = EMBEDDED
             .iter()
@@ -178,49 +233,36 @@ impl Bundle {
         Bundle::from_compressed(embedded.bytes)
     }
 
-    /// Decompress and index a bundle in the `schemas/generate.py` format.
-    pub fn from_compressed(bytes: &[u8]) -> Result<Bundle, Error> {
-        let mut decoder =
-            ruzstd::decoding::StreamingDecoder::new(bytes).map_err(|e| Error::CorruptBundle {
-                reason: e.to_string(),
-            })?;
-        let mut raw = Vec::with_capacity(bytes.len() * 14);
-        decoder
-            .read_to_end(&mut raw)
-            .map_err(|e| Error::CorruptBundle {
-                reason: e.to_string(),
-            })?;
-        Bundle::from_raw(raw)
-    }
-
-    /// Index an already decompressed bundle (lets a benchmark time the
-    /// index apart from the decompression).
-    pub fn from_raw(raw: Vec<u8>) -> Result<Bundle, Error> {
-        let newline = raw
-            .iter()
-            .position(|b| *b == b'\n')
-            .ok_or_else(|| Error::CorruptBundle {
-                reason: "no index line".to_owned(),
-            })?;
-        let index: Index =
-            serde_json::from_slice(raw.get(..newline).unwrap_or_default()).map_err(|e| {
-                Error::CorruptBundle {
-                    reason: format!("index: {e}"),
-                }
-            })?;
-        if index.format != 1 {
-            return Err(Error::CorruptBundle {
-                reason: format!("format {} is not supported (expected 1)", index.format),
-            });
+    /// Open a bundle in the `schemas/generate.py` format: only its index is
+    /// decompressed and parsed here.
+    pub fn from_compressed(bytes: &'static [u8]) -> Result<Bundle, Error> {
+        let frames = split_frames(bytes)?;
+        let index_frame = frames.first().ok_or_else(|| corrupt("no index frame"))?;
+        let index: Index = serde_json::from_slice(&decompress(index_frame)?)
+            .map_err(|e| corrupt(format!("index: {e}")))?;
+        if index.format != 2 {
+            return Err(corrupt(format!(
+                "format {} is not supported (expected 2)",
+                index.format
+            )));
         }
+        let chunk_frames: Vec<&'static [u8]> = frames.into_iter().skip(1).collect();
         Ok(Bundle {
             kubernetes_version: index.kubernetes_version,
             kinds: index.kinds,
             ranges: index.definitions,
-            raw,
-            body_start: newline + 1,
+            chunks: vec![None; chunk_frames.len()],
+            frames: chunk_frames,
             parsed: HashMap::new(),
         })
+    }
+
+    /// How many chunks the bundle has and how many are decompressed.
+    pub fn chunks_decompressed(&self) -> (usize, usize) {
+        (
+            self.chunks.iter().filter(|c| c.is_some()).count(),
+            self.chunks.len(),
+        )
     }
 
     /// The full Kubernetes version the bundle was generated from, e.g. `1.37.0`.
@@ -252,27 +294,36 @@ impl Bundle {
         self.ranges.keys().map(String::as_str)
     }
 
-    /// One definition, parsed on first use.
+    /// One definition, parsed on first use (decompressing its chunk if need be).
     pub fn definition(&mut self, name: &str) -> Result<&Value, Error> {
         if !self.parsed.contains_key(name) {
-            let (start, len) = *self.ranges.get(name).ok_or_else(|| Error::CorruptBundle {
-                reason: format!("definition {name} is referenced but missing"),
-            })?;
-            let text = start
-                .checked_add(self.body_start)
-                .and_then(|from| Some((from, from.checked_add(len)?)))
-                .and_then(|(from, to)| self.raw.get(from..to))
-                .ok_or_else(|| Error::CorruptBundle {
-                    reason: format!("definition {name} lies outside the bundle"),
-                })?;
-            let value: Value = serde_json::from_slice(text).map_err(|e| Error::CorruptBundle {
-                reason: format!("definition {name}: {e}"),
-            })?;
+            let (chunk, start, len) = *self
+                .ranges
+                .get(name)
+                .ok_or_else(|| corrupt(format!("definition {name} is referenced but missing")))?;
+            let slot = self
+                .chunks
+                .get_mut(chunk)
+                .ok_or_else(|| corrupt(format!("definition {name} is in a missing chunk")))?;
+            if slot.is_none() {
+                let frame = self
+                    .frames
+                    .get(chunk)
+                    .ok_or_else(|| corrupt(format!("chunk {chunk} is missing")))?;
+                *slot = Some(decompress(frame)?);
+            }
+            let text = slot
+                .as_deref()
+                .zip(start.checked_add(len))
+                .and_then(|(bytes, end)| bytes.get(start..end))
+                .ok_or_else(|| corrupt(format!("definition {name} lies outside its chunk")))?;
+            let value: Value = serde_json::from_slice(text)
+                .map_err(|e| corrupt(format!("definition {name}: {e}")))?;
             self.parsed.insert(name.to_owned(), value);
         }
-        self.parsed.get(name).ok_or_else(|| Error::CorruptBundle {
-            reason: format!("definition {name} vanished"),
-        })
+        self.parsed
+            .get(name)
+            .ok_or_else(|| corrupt(format!("definition {name} vanished")))
     }
 
     /// The self-contained schema of one kind: its definition at the root and
@@ -432,30 +483,75 @@ mod tests {
 
     #[test]
     fn corrupt_bundles_are_reported() {
-        let cases: &[&[u8]] = &[b"", b"not zstd at all"];
-        for bytes in cases {
-            assert!(matches!(
-                Bundle::from_compressed(bytes),
-                Err(Error::CorruptBundle { .. })
-            ));
+        fn pack(frames: &[&[u8]]) -> &'static [u8] {
+            let packed: Vec<Vec<u8>> = frames
+                .iter()
+                .map(|f| {
+                    ruzstd::encoding::compress_to_vec(
+                        *f,
+                        ruzstd::encoding::CompressionLevel::Fastest,
+                    )
+                })
+                .collect();
+            let sizes: Vec<String> = packed.iter().map(|p| p.len().to_string()).collect();
+            let mut out = format!("{MAGIC} {}\n", sizes.join(" ")).into_bytes();
+            packed.iter().for_each(|p| out.extend_from_slice(p));
+            Box::leak(out.into_boxed_slice())
         }
-        for raw in [
-            &b"no newline"[..],
-            b"{\"format\":2,\"kubernetesVersion\":\"1\",\"kinds\":{},\"definitions\":{}}\n",
-        ] {
-            assert!(matches!(
-                Bundle::from_raw(raw.to_vec()),
-                Err(Error::CorruptBundle { .. })
-            ));
+        let index = |format: u32, def: &str| {
+            format!(
+                "{{\"format\":{format},\"kubernetesVersion\":\"1\",\"kinds\":{{\"v1\":{{\"A\":\"a\"}}}},\"definitions\":{{\"a\":{def}}}}}"
+            )
+        };
+        let unopenable: Vec<&'static [u8]> = vec![
+            b"",
+            b"no header",
+            b"XXXX 3\nabc",
+            b"MSB2 5\nabc",
+            b"MSB2 3\nabcdef",
+            b"MSB2 x\nabc",
+            b"MSB2\n",
+            b"MSB2 3\nabc",
+            pack(&[b"not json"]),
+            pack(&[index(1, "[0,0,2]").as_bytes(), b"{}"]),
+        ];
+        for bytes in unopenable {
+            assert!(
+                matches!(
+                    Bundle::from_compressed(bytes),
+                    Err(Error::CorruptBundle { .. })
+                ),
+                "{:?}",
+                String::from_utf8_lossy(bytes)
+            );
         }
-        let mut out_of_range = Bundle::from_raw(
-            b"{\"format\":1,\"kubernetesVersion\":\"1\",\"kinds\":{\"v1\":{\"A\":\"a\"}},\"definitions\":{\"a\":[5,100]}}\n{}"
-                .to_vec(),
-        )
-        .unwrap();
-        assert!(matches!(
-            out_of_range.kind_schema("v1", "A"),
-            Err(Error::CorruptBundle { .. })
-        ));
+        let broken_definitions = [
+            index(2, "[5,0,2]"),   // chunk missing
+            index(2, "[0,1,100]"), // outside the chunk
+            index(2, "[0,0,1]"),   // not JSON
+        ];
+        for idx in broken_definitions {
+            let mut bundle = Bundle::from_compressed(pack(&[idx.as_bytes(), b"{}"])).unwrap();
+            assert!(
+                matches!(
+                    bundle.kind_schema("v1", "A"),
+                    Err(Error::CorruptBundle { .. })
+                ),
+                "{idx}"
+            );
+        }
+        let mut fine =
+            Bundle::from_compressed(pack(&[index(2, "[0,2,2]").as_bytes(), b"[]{}"])).unwrap();
+        assert_eq!(fine.chunks_decompressed(), (0, 1));
+        assert!(fine.kind_schema("v1", "A").unwrap().is_some());
+        assert_eq!(fine.chunks_decompressed(), (1, 1));
+    }
+
+    #[test]
+    fn a_kind_decompresses_only_the_chunks_it_needs() {
+        let mut bundle = Bundle::open((1, 37)).unwrap();
+        bundle.kind_schema("v1", "ConfigMap").unwrap().unwrap();
+        let (used, total) = bundle.chunks_decompressed();
+        assert!(used * 2 < total, "{used} of {total}");
     }
 }

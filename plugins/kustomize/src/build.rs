@@ -22,7 +22,7 @@ impl Acc {
     fn new() -> Acc {
         Acc {
             res: Vec::new(),
-            config: TransformerConfig::defaults(),
+            config: TransformerConfig::default(),
             vars: Vec::new(),
         }
     }
@@ -297,14 +297,18 @@ impl<'a> Builder<'a> {
                 .map_err(|e| e.context(format!("accumulating resources from '{entry}'")))?;
         }
         let ldr = self.loader(dir, kfile);
+        // This kustomization's configuration: its `configurations` files, then kustomize's
+        // defaults. A user field spec for a path shadows a broader default for the same path.
+        let mut own = TransformerConfig::default();
         for c in &k.configurations {
             let (path, text) = ldr.load(c)?;
             for (doc, _) in crate::yaml::parse_stream(&text, &path)? {
-                acc.config
-                    .merge_document(&doc)
+                own.merge_document(&doc)
                     .map_err(|m| Error::invalid(&path, m))?;
             }
         }
+        own.merge(&TransformerConfig::defaults());
+        acc.config.merge(&own);
         for c in &k.crds {
             let (path, text) = ldr.load(c)?;
             for (doc, _) in crate::yaml::parse_stream(&text, &path)? {
@@ -600,6 +604,8 @@ fn copy_merge_meta(r: &mut Res, old: &Res) {
     r.prefixes = old.prefixes.clone();
     r.suffixes = old.suffixes.clone();
     r.ref_vars = old.ref_vars.clone();
+    // Build annotations come from the old object, and the hash request must be on both.
+    r.needs_hash = r.needs_hash && old.needs_hash;
 }
 
 /// `path` of `to` relative to the folder `from` (both repository-relative).

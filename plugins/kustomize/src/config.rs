@@ -31,9 +31,13 @@ pub struct TransformerConfig {
 
 const DEFAULT_TABLE: &str = include_str!("default_config.txt");
 
-/// Field specs are keyed by (gvk, path); a repeated key keeps the first entry, as kustomize's merge does.
+/// kustomize's FsSlice merge: an incoming spec is dropped when an existing one for the same
+/// path is selected by the incoming gvk (so a kind-specific spec shadows a later generic one).
 pub fn push_unique(list: &mut Vec<FieldSpec>, fs: FieldSpec) {
-    if !list.iter().any(|x| x.gvk == fs.gvk && x.path == fs.path) {
+    if !list
+        .iter()
+        .any(|x| x.path == fs.path && x.gvk.is_selected_by(&fs.gvk))
+    {
         list.push(fs);
     }
 }

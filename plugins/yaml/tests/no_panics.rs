@@ -8,6 +8,25 @@
 use manifold_yaml::testing::{fast, full};
 use manifold_yaml::{EmitOptions, ParseOptions, Schema, Value, parse_bytes, to_string_with};
 
+/// Every JSON pointer below `v` (nulls included).
+fn pointers(v: &Value, prefix: String, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, child) in m {
+                let p = format!("{prefix}/{}", k.replace('~', "~0").replace('/', "~1"));
+                pointers(child, p, out);
+            }
+        }
+        Value::Array(a) => {
+            for (i, child) in a.iter().enumerate() {
+                pointers(child, format!("{prefix}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+    out.push(prefix);
+}
+
 /// Integral floats print as integers (as kustomize does), so compare
 /// numbers by value.
 fn normalize(v: Value) -> Value {
@@ -154,6 +173,17 @@ fn corrupted_inputs_never_panic() {
                             let sv: Vec<_> =
                                 s.iter().map(|d| (&d.value, d.index, d.line)).collect();
                             assert_eq!(fv, sv, "fast and full differ on {text:?}");
+                            for (a, b) in f.iter().zip(&s) {
+                                let mut ptrs = Vec::new();
+                                pointers(&b.value, String::new(), &mut ptrs);
+                                for p in ptrs {
+                                    assert_eq!(
+                                        a.line_of(&p),
+                                        b.line_of(&p),
+                                        "line of {p:?} in {text:?}"
+                                    );
+                                }
+                            }
                             agreed += 1;
                         }
                         Err(e) if e.message.contains("invalid indentation in quoted scalar") => {}

@@ -2,10 +2,20 @@
 //! YAML streams into `serde_json` values (go-yaml v3 or v2 scalar rules) and
 //! prints values back the way kustomize does.
 //!
-//! Parsing uses `saphyr-parser` (pure Rust, YAML 1.2 events with spans, runs
-//! on wasm32-wasip2); this crate turns its events into values, bounding
-//! depth and alias expansion so hostile input fails fast instead of
-//! exhausting memory or the stack.
+//! Parsing has two paths. A byte-level fast path (`fast.rs`) handles the
+//! YAML Kubernetes repositories are made of (block and flow collections,
+//! plain/quoted/literal/folded scalars, comments, `---` streams) straight
+//! into values. Anything else (anchors, aliases, merge keys, tags,
+//! directives, complex keys, tabs, CR line ends) and every error goes to the
+//! full parser: `saphyr-parser` events (pure Rust, YAML 1.2, spans) turned
+//! into values with bounded depth and alias expansion, so hostile input
+//! fails fast instead of exhausting memory or the stack. Differential and
+//! mutation tests hold the two paths to the same values and lines.
+//!
+//! Printing (`emit.rs`) reproduces what `kustomize build` and Helm's
+//! `toYaml` print (sigs.k8s.io/yaml: go-yaml v2 after a JSON hop). Use
+//! [`EmitOptions::kustomize`] for byte-identical output (natural key order);
+//! the default keeps the value's key order.
 
 mod emit;
 mod fast;

@@ -332,6 +332,147 @@ pub struct GeneratorArgs {
     pub type_: String,
 }
 
+/// Field names of the kustomization and of its nested entries. Go's JSON decoding, which
+/// kustomize uses, matches keys case-insensitively, so `nameprefix` means `namePrefix`.
+const TOP_FIELDS: &[&str] = &[
+    "apiVersion",
+    "kind",
+    "metadata",
+    "openapi",
+    "namePrefix",
+    "nameSuffix",
+    "namespace",
+    "commonLabels",
+    "labels",
+    "commonAnnotations",
+    "patchesStrategicMerge",
+    "patchesJson6902",
+    "patches",
+    "images",
+    "imageTags",
+    "replacements",
+    "replicas",
+    "vars",
+    "sortOptions",
+    "resources",
+    "components",
+    "crds",
+    "bases",
+    "configMapGenerator",
+    "secretGenerator",
+    "helmGlobals",
+    "helmCharts",
+    "helmChartInflationGenerator",
+    "generatorOptions",
+    "configurations",
+    "generators",
+    "transformers",
+    "validators",
+    "buildMetadata",
+];
+
+/// The fields of the structs that sit under a kustomization key (maps of user data are not listed).
+fn nested_fields(key: &str) -> Option<&'static [&'static str]> {
+    Some(match key {
+        "labels" => &[
+            "pairs",
+            "includeSelectors",
+            "includeTemplates",
+            "includeVolumeClaimTemplates",
+            "fields",
+        ],
+        "patchesJson6902" | "patches" => &["path", "patch", "target", "options"],
+        "target" => &[
+            "group",
+            "version",
+            "kind",
+            "name",
+            "namespace",
+            "labelSelector",
+            "annotationSelector",
+        ],
+        "options" => &[
+            "allowNameChange",
+            "allowKindChange",
+            "labels",
+            "annotations",
+            "disableNameSuffixHash",
+            "immutable",
+        ],
+        "images" | "imageTags" => &["name", "newName", "newTag", "digest", "tagSuffix"],
+        "replicas" => &["name", "count"],
+        "vars" => &["name", "objref", "fieldref"],
+        "objref" => &[
+            "group",
+            "version",
+            "kind",
+            "name",
+            "namespace",
+            "apiVersion",
+        ],
+        "fieldref" => &["fieldPath"],
+        "sortOptions" => &["order", "legacySortOptions"],
+        "legacySortOptions" => &["orderFirst", "orderLast"],
+        "configMapGenerator" | "secretGenerator" => &[
+            "namespace",
+            "name",
+            "behavior",
+            "literals",
+            "files",
+            "envs",
+            "env",
+            "options",
+            "type",
+        ],
+        "generatorOptions" => &[
+            "labels",
+            "annotations",
+            "disableNameSuffixHash",
+            "immutable",
+        ],
+        _ => return None,
+    })
+}
+
+fn normalize_keys(v: &mut Value, fields: &[&str], depth: usize) {
+    if depth > 4 {
+        return;
+    }
+    let items: Vec<&mut Value> = match v {
+        Value::Array(a) => a.iter_mut().collect(),
+        other => vec![other],
+    };
+    for item in items {
+        let Some(map) = item.as_object_mut() else {
+            continue;
+        };
+        let renames: Vec<(String, &str)> = map
+            .keys()
+            .filter(|k| !fields.contains(&k.as_str()))
+            .filter_map(|k| {
+                fields
+                    .iter()
+                    .find(|f| f.eq_ignore_ascii_case(k))
+                    .map(|f| (k.clone(), *f))
+            })
+            .collect();
+        for (from, to) in renames {
+            if let Some(val) = map.remove(&from) {
+                map.entry(to.to_string()).or_insert(val);
+            }
+        }
+        for (key, child) in map.iter_mut() {
+            // `labels`/`annotations` inside options are user maps, not structs.
+            if depth > 0 && (key == "labels" || key == "annotations") {
+                continue;
+            }
+            if let Some(sub) = nested_fields(key) {
+                normalize_keys(child, sub, depth + 1);
+            }
+        }
+    }
+}
+
 impl Kustomization {
     /// Parses one kustomization document. Errors are plain messages; the caller adds the file.
     pub fn from_value(v: &Value) -> Result<Kustomization, String> {
@@ -343,8 +484,10 @@ impl Kustomization {
         {
             return Err("kustomization.yaml is empty".into());
         }
+        let mut v = v.clone();
+        normalize_keys(&mut v, TOP_FIELDS, 0);
         let mut k: Kustomization =
-            Kustomization::deserialize(v).map_err(|e| format!("invalid Kustomization: {e}"))?;
+            Kustomization::deserialize(&v).map_err(|e| format!("invalid Kustomization: {e}"))?;
         k.fix();
         k.enforce()?;
         Ok(k)
@@ -433,6 +576,37 @@ mod tests {
                 (got, want) => panic!("{input}: got {got:?}, want {want:?}"),
             }
         }
+    }
+
+    #[test]
+    fn keys_match_case_insensitively_like_go() {
+        let k = Kustomization::from_value(&json!({
+            "nameprefix": "p-",
+            "commonLabels": {"Name": "x"},
+            "vars": [{"name": "V", "objref": {"kind": "Service", "name": "s", "apiversion": "v1"}, "fieldref": {"fieldpath": "spec.x"}}],
+            "configmapgenerator": [{"name": "c", "options": {"labels": {"DisableNameSuffixHash": "kept"}}}]
+        }))
+        .unwrap();
+        assert_eq!(k.name_prefix, "p-");
+        assert!(k.common_labels.contains_key("Name"));
+        let v = &k.vars.unwrap()[0];
+        assert_eq!(
+            (
+                v.objref.api_version.as_str(),
+                v.fieldref.field_path.as_str()
+            ),
+            ("v1", "spec.x")
+        );
+        let g = &k.config_map_generator.unwrap()[0];
+        assert!(
+            g.options
+                .as_ref()
+                .unwrap()
+                .labels
+                .as_ref()
+                .unwrap()
+                .contains_key("DisableNameSuffixHash")
+        );
     }
 
     #[test]

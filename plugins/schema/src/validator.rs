@@ -42,8 +42,6 @@ pub enum Severity {
     Error,
     /// Reported, does not fail the run.
     Warning,
-    /// For information.
-    Info,
 }
 
 /// One diagnostic about a document.

@@ -140,6 +140,14 @@ pub(crate) fn load_full(text: &str, opts: &ParseOptions) -> Result<Vec<Document>
             }
             Event::DocumentEnd => {
                 let value = loader.root.take().unwrap_or(Value::Null);
+                if doc_line.is_none() {
+                    // An empty document's placeholder scalar sits wherever
+                    // the next token is; date it from the document start.
+                    if let Some(p) = loader.positions.as_mut() {
+                        *p = Positions::new();
+                        p.record(positions::ROOT, start_line);
+                    }
+                }
                 docs.push(Document {
                     value,
                     index: docs.len(),

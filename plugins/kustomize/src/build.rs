@@ -286,15 +286,13 @@ impl<'a> Builder<'a> {
         if !k.namespace.is_empty() {
             self.helm_root_ns = k.namespace.clone();
         }
-        if let Some(v) = k.openapi.get("version") {
-            if v != "v1.21.2" {
-                return Err(Error::invalid(
-                    kfile,
-                    format!(
-                        "openapi version '{v}' is not built in; the only built-in Kubernetes schema is v1.21.2 (or give `openapi: {{path: ...}}`)"
-                    ),
-                ));
-            }
+        if let Some(v) = k.openapi.get("version").filter(|v| *v != "v1.21.2") {
+            return Err(Error::invalid(
+                kfile,
+                format!(
+                    "openapi version '{v}' is not built in; the only built-in Kubernetes schema is v1.21.2 (or give `openapi: {{path: ...}}`)"
+                ),
+            ));
         }
         if let Some(p) = k.openapi.get("path") {
             let (path, text) = self.loader(dir, kfile).load(p)?;

@@ -63,7 +63,7 @@ pub struct HelmRequest {
     /// Repository-relative chart folder: `<kustomization>/<chartHome or "charts">/<name>`
     /// (`<name>-<version>/<name>` under chartHome when both `version` and `repo` are set).
     pub chart_dir: String,
-    /// `releaseName` (may be empty: helm then uses `RELEASE-NAME`-style defaults per its own rules).
+    /// `releaseName`; empty means kustomize's `helm template --generate-name`.
     pub release_name: String,
     /// Chart `namespace`, else the kustomization's, else an enclosing kustomization's.
     pub namespace: String,

@@ -469,15 +469,23 @@ impl<'a> Builder<'a> {
                 }
                 Ok(())
             }
-            Err(FsError::NotFound(_)) => {
+            // Hosts differ in what reading a folder returns, so any read failure on a
+            // path that lists as a folder means "this is a base".
+            Err(read_err) => {
                 if self.fs.list(&path).is_err() {
-                    return Err(Error::invalid(
-                        &ldr.kfile,
-                        format!(
-                            "resource '{entry}' not found: '{}' is neither a file nor a folder",
-                            fs::display(&path)
+                    return Err(match read_err {
+                        FsError::NotFound(_) => Error::invalid(
+                            &ldr.kfile,
+                            format!(
+                                "resource '{entry}' not found: '{}' is neither a file nor a folder",
+                                fs::display(&path)
+                            ),
                         ),
-                    ));
+                        e => Error::invalid(
+                            &ldr.kfile,
+                            format!("cannot read resource '{entry}': {e}"),
+                        ),
+                    });
                 }
                 let (sk, sfile) = self.load_kustomization(&path)?;
                 if sk.is_component() {
@@ -495,10 +503,6 @@ impl<'a> Builder<'a> {
                 let sub = sub?;
                 merge_acc(acc, sub).map_err(|m| Error::invalid(&ldr.kfile, m))
             }
-            Err(e) => Err(Error::invalid(
-                &ldr.kfile,
-                format!("cannot read resource '{entry}': {e}"),
-            )),
         }
     }
 }
@@ -639,6 +643,174 @@ fn origin_annotation(root: &str, r: &Res) -> String {
                 s.push_str(&format!("  name: {name}\n"));
             }
             s
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    /// In-memory repository; reading a folder fails with `Io`, as some hosts do.
+    struct MemFs(BTreeMap<String, String>);
+
+    impl FileSystem for MemFs {
+        fn read(&self, path: &str) -> Result<Vec<u8>, FsError> {
+            if let Some(c) = self.0.get(path) {
+                return Ok(c.clone().into_bytes());
+            }
+            if self.0.keys().any(|k| k.starts_with(&format!("{path}/"))) {
+                return Err(FsError::Io(format!("{path}: is a directory")));
+            }
+            Err(FsError::NotFound(path.to_string()))
+        }
+
+        fn list(&self, path: &str) -> Result<Vec<(String, bool)>, FsError> {
+            let prefix = if path.is_empty() {
+                String::new()
+            } else {
+                format!("{path}/")
+            };
+            let mut out: Vec<(String, bool)> = self
+                .0
+                .keys()
+                .filter_map(|k| k.strip_prefix(&prefix))
+                .map(|rest| match rest.split_once('/') {
+                    Some((dir, _)) => (dir.to_string(), true),
+                    None => (rest.to_string(), false),
+                })
+                .collect();
+            out.dedup();
+            if out.is_empty() {
+                Err(FsError::NotFound(path.to_string()))
+            } else {
+                Ok(out)
+            }
+        }
+    }
+
+    fn fs(files: &[(&str, &str)]) -> MemFs {
+        MemFs(
+            files
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+
+    const CM: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n";
+
+    #[test]
+    fn errors_name_the_file_and_entry() {
+        let cases: Vec<(&str, Vec<(&str, &str)>, &str, &str)> = vec![
+            (
+                "cycle",
+                vec![
+                    ("a/kustomization.yaml", "resources:\n- ../b\n"),
+                    ("b/kustomization.yaml", "resources:\n- ../a\n"),
+                ],
+                "a",
+                "cycle detected",
+            ),
+            (
+                "outside",
+                vec![("a/kustomization.yaml", "resources:\n- ../../x\n")],
+                "a",
+                "outside the repository root",
+            ),
+            (
+                "remote",
+                vec![(
+                    "kustomization.yaml",
+                    "resources:\n- https://example.com/x.yaml\n",
+                )],
+                "",
+                "remote resources need network access",
+            ),
+            (
+                "missing",
+                vec![("kustomization.yaml", "resources:\n- nope.yaml\n")],
+                "",
+                "'nope.yaml' not found",
+            ),
+            (
+                "root only",
+                vec![
+                    ("a/kustomization.yaml", "resources:\n- ../cm.yaml\n"),
+                    ("cm.yaml", CM),
+                ],
+                "a",
+                "is not in or below",
+            ),
+            (
+                "bad patch",
+                vec![
+                    (
+                        "kustomization.yaml",
+                        "resources:\n- cm.yaml\npatches:\n- path: p.yaml\n",
+                    ),
+                    ("cm.yaml", CM),
+                    ("p.yaml", "data: {}\n"),
+                ],
+                "",
+                "p.yaml",
+            ),
+            (
+                "no match",
+                vec![
+                    (
+                        "kustomization.yaml",
+                        "resources:\n- cm.yaml\npatchesStrategicMerge:\n- p.yaml\n",
+                    ),
+                    ("cm.yaml", CM),
+                    (
+                        "p.yaml",
+                        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: other\n",
+                    ),
+                ],
+                "",
+                "no matches for Id",
+            ),
+        ];
+        for (name, files, target, want) in cases {
+            let err = build_and_err(&fs(&files), target);
+            assert!(err.contains(want), "{name}: {err}");
+        }
+    }
+
+    fn build_and_err(f: &MemFs, target: &str) -> String {
+        match run(f, target, &Options::default()) {
+            Ok(r) => format!("unexpected success: {} objects", r.len()),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn folders_are_bases_even_when_reading_them_fails_with_io() {
+        let f = fs(&[
+            (
+                "app/kustomization.yaml",
+                "resources:\n- ../base\nnamePrefix: p-\n",
+            ),
+            ("base/kustomization.yaml", "resources:\n- cm.yaml\n"),
+            ("base/cm.yaml", CM),
+        ]);
+        let out = run(&f, "app", &Options::default()).unwrap();
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].value["metadata"]["name"], "p-cm");
+        assert_eq!(out[0].origin, "base/cm.yaml");
+    }
+
+    #[test]
+    fn relative_paths() {
+        let cases = [
+            ("prod", "base/x.yaml", "../base/x.yaml"),
+            ("", "a/b.yaml", "a/b.yaml"),
+            ("a/b", "a/b/c.yaml", "c.yaml"),
+        ];
+        for (from, to, want) in cases {
+            assert_eq!(relative(from, to), want);
         }
     }
 }

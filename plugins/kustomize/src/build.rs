@@ -699,11 +699,14 @@ mod tests {
         )
     }
 
+    /// (case name, files, target, expected error fragment)
+    type ErrCase<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str, &'a str);
+
     const CM: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n";
 
     #[test]
     fn errors_name_the_file_and_entry() {
-        let cases: Vec<(&str, Vec<(&str, &str)>, &str, &str)> = vec![
+        let cases: Vec<ErrCase> = vec![
             (
                 "cycle",
                 vec![

@@ -8,18 +8,20 @@ version (`vX.Y.0-local` and `vX.Y.0-local-strict`).
 Output: `schemas/kubernetes-X.Y.bundle.zst`, one per version: a header line
 then independent zstd frames,
 
-    MSB2 <size of frame 0> <size of frame 1> ...\n<frame 0><frame 1>...
+    MSB3 <size of frame 0> <size of frame 1> ...\n<frame 0><frame 1>...
 
 Frame 0 holds the index JSON
 
-    {"format": 2, "kubernetesVersion": "1.37.0", "source": "...",
-     "kinds": {"apps/v1": {"Deployment": "io.k8s.api.apps.v1.Deployment", ...}, ...},
-     "definitions": {"io.k8s.api.apps.v1.Deployment": [chunk, offset, length], ...}}
+    {"format": 3, "kubernetesVersion": "1.37.0", "source": "...",
+     "kinds": {"apps/v1": {"Deployment": 57, ...}, ...},
+     "definitions": [[chunk, offset, length], ...]}
 
 and frame `chunk + 1` the definitions of that chunk back to back (about
 CHUNK_BYTES each, in name order so that one API group shares few chunks).
 Each definition is a standalone JSON schema whose `$ref`s point at
-`#/definitions/<name>`. A fresh plugin instance decompresses the index and
+`#/definitions/<number>`: definitions are numbered in name order, because
+their names (`io.k8s.api.core.v1.PodSpec`) would triple the index that every
+fresh plugin instance parses, and no message shows them. A fresh plugin instance decompresses the index and
 then only the chunks holding the definitions of the kinds it validates.
 
 Only the non-strict schemas are stored: the plugin derives the strict variant
@@ -68,26 +70,26 @@ DEFAULT_VERSIONS = 13
 CHUNK_BYTES = 24 * 1024
 
 
-def strip(node):
+def strip(node, ids):
     if isinstance(node, dict):
         out = {}
         for key, value in node.items():
             if key in DROPPED_KEYS and not isinstance(value, dict):
                 continue
             if key == "$ref" and isinstance(value, str):
-                out[key] = rewrite_ref(value)
+                out[key] = rewrite_ref(value, ids)
                 continue
-            out[key] = strip(value)
+            out[key] = strip(value, ids)
         return out
     if isinstance(node, list):
-        return [strip(item) for item in node]
+        return [strip(item, ids) for item in node]
     return node
 
 
-def rewrite_ref(ref):
+def rewrite_ref(ref, ids):
     for prefix in REF_PREFIXES:
         if ref.startswith(prefix):
-            return "#/definitions/" + ref[len(prefix):]
+            return f"#/definitions/{ids[ref[len(prefix):]]}"
     raise SystemExit(f"unexpected $ref {ref!r}: update REF_PREFIXES")
 
 
@@ -125,18 +127,23 @@ def build(wheel, version_dir):
                 continue
             kinds.setdefault(api_version(gvk), {})[gvk["kind"]] = name
 
+    names = sorted(definitions)
+    kinds = {group: {kind: names.index(name) for kind, name in k.items()} for group, k in kinds.items()}
+
+    names = sorted(definitions)
+    ids = {name: i for i, name in enumerate(names)}
     chunks = [bytearray()]
-    offsets = {}
-    for name in sorted(definitions):
-        text = json.dumps(strip(definitions[name]), separators=(",", ":"), sort_keys=False).encode()
+    offsets = []
+    for name in names:
+        text = json.dumps(strip(definitions[name], ids), separators=(",", ":"), sort_keys=False).encode()
         if chunks[-1] and len(chunks[-1]) + len(text) > CHUNK_BYTES:
             chunks.append(bytearray())
-        offsets[name] = [len(chunks) - 1, len(chunks[-1]), len(text)]
+        offsets.append([len(chunks) - 1, len(chunks[-1]), len(text)])
         chunks[-1] += text
 
     version = version_dir.split("-")[0].lstrip("v")
     index = {
-        "format": 2,
+        "format": 3,
         "kubernetesVersion": version,
         "source": "kubernetes-validate (PyPI, Apache-2.0)",
         "kinds": {group: dict(sorted(k.items())) for group, k in sorted(kinds.items())},
@@ -148,7 +155,7 @@ def build(wheel, version_dir):
 def pack(frames, compressor):
     """Header line with each compressed frame's size, then the frames."""
     packed = [compressor.compress(frame) for frame in frames]
-    header = "MSB2 " + " ".join(str(len(p)) for p in packed) + "\n"
+    header = "MSB3 " + " ".join(str(len(p)) for p in packed) + "\n"
     return header.encode() + b"".join(packed)
 
 

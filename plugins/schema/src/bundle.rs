@@ -143,21 +143,22 @@ struct Index {
     format: u32,
     #[serde(rename = "kubernetesVersion")]
     kubernetes_version: String,
-    kinds: BTreeMap<String, BTreeMap<String, String>>,
-    definitions: HashMap<String, (usize, usize, usize)>,
+    kinds: BTreeMap<String, BTreeMap<String, usize>>,
+    definitions: Vec<(usize, usize, usize)>,
 }
 
-const MAGIC: &str = "MSB2";
+const MAGIC: &str = "MSB3";
 
 /// An opened bundle: the index, the compressed chunks, the chunks
 /// decompressed so far and the definitions parsed so far.
 pub struct Bundle {
     kubernetes_version: String,
-    kinds: BTreeMap<String, BTreeMap<String, String>>,
-    ranges: HashMap<String, (usize, usize, usize)>,
+    kinds: BTreeMap<String, BTreeMap<String, usize>>,
+    /// Chunk, offset and length of each definition, by number.
+    ranges: Vec<(usize, usize, usize)>,
     frames: Vec<&'static [u8]>,
     chunks: Vec<Option<Vec<u8>>>,
-    parsed: HashMap<String, Value>,
+    parsed: HashMap<usize, Value>,
 }
 
 impl std::fmt::Debug for Bundle {
@@ -240,9 +241,9 @@ impl Bundle {
         let index_frame = frames.first().ok_or_else(|| corrupt("no index frame"))?;
         let index: Index = serde_json::from_slice(&decompress(index_frame)?)
             .map_err(|e| corrupt(format!("index: {e}")))?;
-        if index.format != 2 {
+        if index.format != 3 {
             return Err(corrupt(format!(
-                "format {} is not supported (expected 2)",
+                "format {} is not supported (expected 3)",
                 index.format
             )));
         }
@@ -272,7 +273,7 @@ impl Bundle {
 
     /// Whether the bundle has a schema for this `apiVersion` and `kind`.
     pub fn has_kind(&self, api_version: &str, kind: &str) -> bool {
-        self.definition_name(api_version, kind).is_some()
+        self.definition_id(api_version, kind).is_some()
     }
 
     /// Every `(apiVersion, kind)` in the bundle.
@@ -282,21 +283,21 @@ impl Bundle {
             .flat_map(|(av, kinds)| kinds.keys().map(move |k| (av.as_str(), k.as_str())))
     }
 
-    fn definition_name(&self, api_version: &str, kind: &str) -> Option<&str> {
+    fn definition_id(&self, api_version: &str, kind: &str) -> Option<usize> {
         self.kinds
             .get(api_version)
             .and_then(|kinds| kinds.get(kind))
-            .map(String::as_str)
+            .copied()
     }
 
-    /// The names of all definitions in the bundle.
-    pub fn definition_names(&self) -> impl Iterator<Item = &str> {
-        self.ranges.keys().map(String::as_str)
+    /// How many definitions the bundle has (they are numbered from 0).
+    pub fn definition_count(&self) -> usize {
+        self.ranges.len()
     }
 
     /// One definition, parsed on first use (decompressing its chunk if need be).
-    pub fn definition(&mut self, name: &str) -> Result<&Value, Error> {
-        if !self.parsed.contains_key(name) {
+    pub fn definition(&mut self, name: usize) -> Result<&Value, Error> {
+        if !self.parsed.contains_key(&name) {
             let (chunk, start, len) = *self
                 .ranges
                 .get(name)
@@ -319,10 +320,10 @@ impl Bundle {
                 .ok_or_else(|| corrupt(format!("definition {name} lies outside its chunk")))?;
             let value: Value = serde_json::from_slice(text)
                 .map_err(|e| corrupt(format!("definition {name}: {e}")))?;
-            self.parsed.insert(name.to_owned(), value);
+            self.parsed.insert(name, value);
         }
         self.parsed
-            .get(name)
+            .get(&name)
             .ok_or_else(|| corrupt(format!("definition {name} vanished")))
     }
 
@@ -330,30 +331,32 @@ impl Bundle {
     /// every definition it reaches under `definitions`, so that the schema
     /// compiles without any resolver. `None` if the kind is not in the bundle.
     pub fn kind_schema(&mut self, api_version: &str, kind: &str) -> Result<Option<Value>, Error> {
-        let Some(root_name) = self.definition_name(api_version, kind).map(str::to_owned) else {
+        let Some(root_id) = self.definition_id(api_version, kind) else {
             return Ok(None);
         };
-        let mut pending = vec![root_name.clone()];
+        let mut pending = vec![root_id];
         let mut closure: Map<String, Value> = Map::new();
-        while let Some(name) = pending.pop() {
-            if closure.contains_key(&name) {
+        while let Some(id) = pending.pop() {
+            let key = id.to_string();
+            if closure.contains_key(&key) {
                 continue;
             }
-            let def = self.definition(&name)?.clone();
-            collect_refs(&def, &mut |target| {
-                if !closure.contains_key(target) {
-                    pending.push(target.to_owned());
+            let def = self.definition(id)?.clone();
+            let mut targets = Vec::new();
+            collect_refs(&def, &mut |target| targets.push(target.to_owned()));
+            for target in targets {
+                let target_id: usize = target
+                    .parse()
+                    .map_err(|_| corrupt(format!("definition {id} refers to {target:?}")))?;
+                if !closure.contains_key(&target) {
+                    pending.push(target_id);
                 }
-            });
-            closure.insert(name, def);
-        }
-        let mut root = match closure.get(&root_name) {
-            Some(Value::Object(map)) => map.clone(),
-            _ => {
-                return Err(Error::CorruptBundle {
-                    reason: format!("definition {root_name} is not an object"),
-                });
             }
+            closure.insert(key, def);
+        }
+        let mut root = match closure.get(&root_id.to_string()) {
+            Some(Value::Object(map)) => map.clone(),
+            _ => return Err(corrupt(format!("definition {root_id} is not an object"))),
         };
         // The document root is never null, and kubeconform's per-kind files
         // say `"type": "object"` where the shared definition allows null.
@@ -365,7 +368,8 @@ impl Bundle {
 
 const REF_PREFIX: &str = "#/definitions/";
 
-/// Call `found` with the target name of every `$ref` below `node`. Only
+/// Call `found` with the target (a definition number) of every `$ref`
+/// below `node`. Only
 /// string values count: `JSONSchemaProps` has a *property* named `$ref`.
 fn collect_refs(node: &Value, found: &mut impl FnMut(&str)) {
     match node {
@@ -409,9 +413,8 @@ mod tests {
         }
         for e in EMBEDDED {
             let mut bundle = Bundle::open(e.minor).unwrap();
-            let names: Vec<String> = bundle.definition_names().map(str::to_owned).collect();
-            for name in names {
-                let def = bundle.definition(&name).unwrap().clone();
+            for name in 0..bundle.definition_count() {
+                let def = bundle.definition(name).unwrap().clone();
                 let (mut ours, mut theirs) = (def.clone(), def);
                 crate::strict::strictify(&mut ours);
                 naive(&mut theirs);
@@ -467,7 +470,12 @@ mod tests {
                 .unwrap()
                 .unwrap();
             let defs = schema["definitions"].as_object().unwrap();
-            assert!(defs.contains_key("io.k8s.api.core.v1.PodSpec"));
+            // Deployment reaches the pod spec and its ~120 definitions.
+            assert!(defs.len() > 100, "{}", defs.len());
+            assert!(
+                defs.values()
+                    .any(|d| d["properties"].get("containers").is_some())
+            );
             // Every reference in the assembled schema resolves inside it.
             collect_refs(&schema, &mut |target| {
                 assert!(defs.contains_key(target), "{target} missing");
@@ -500,20 +508,20 @@ mod tests {
         }
         let index = |format: u32, def: &str| {
             format!(
-                "{{\"format\":{format},\"kubernetesVersion\":\"1\",\"kinds\":{{\"v1\":{{\"A\":\"a\"}}}},\"definitions\":{{\"a\":{def}}}}}"
+                "{{\"format\":{format},\"kubernetesVersion\":\"1\",\"kinds\":{{\"v1\":{{\"A\":0}}}},\"definitions\":[{def}]}}"
             )
         };
         let unopenable: Vec<&'static [u8]> = vec![
             b"",
             b"no header",
             b"XXXX 3\nabc",
-            b"MSB2 5\nabc",
-            b"MSB2 3\nabcdef",
-            b"MSB2 x\nabc",
-            b"MSB2\n",
-            b"MSB2 3\nabc",
+            b"MSB3 5\nabc",
+            b"MSB3 3\nabcdef",
+            b"MSB3 x\nabc",
+            b"MSB3\n",
+            b"MSB3 3\nabc",
             pack(&[b"not json"]),
-            pack(&[index(1, "[0,0,2]").as_bytes(), b"{}"]),
+            pack(&[index(2, "[0,0,2]").as_bytes(), b"{}"]),
         ];
         for bytes in unopenable {
             assert!(
@@ -526,9 +534,9 @@ mod tests {
             );
         }
         let broken_definitions = [
-            index(2, "[5,0,2]"),   // chunk missing
-            index(2, "[0,1,100]"), // outside the chunk
-            index(2, "[0,0,1]"),   // not JSON
+            index(3, "[5,0,2]"),   // chunk missing
+            index(3, "[0,1,100]"), // outside the chunk
+            index(3, "[0,0,1]"),   // not JSON
         ];
         for idx in broken_definitions {
             let mut bundle = Bundle::from_compressed(pack(&[idx.as_bytes(), b"{}"])).unwrap();
@@ -541,7 +549,7 @@ mod tests {
             );
         }
         let mut fine =
-            Bundle::from_compressed(pack(&[index(2, "[0,2,2]").as_bytes(), b"[]{}"])).unwrap();
+            Bundle::from_compressed(pack(&[index(3, "[0,2,2]").as_bytes(), b"[]{}"])).unwrap();
         assert_eq!(fine.chunks_decompressed(), (0, 1));
         assert!(fine.kind_schema("v1", "A").unwrap().is_some());
         assert_eq!(fine.chunks_decompressed(), (1, 1));

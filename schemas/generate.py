@@ -21,8 +21,9 @@ CHUNK_BYTES each, in name order so that one API group shares few chunks).
 Each definition is a standalone JSON schema whose `$ref`s point at
 `#/definitions/<number>`: definitions are numbered in name order, because
 their names (`io.k8s.api.core.v1.PodSpec`) would triple the index that every
-fresh plugin instance parses, and no message shows them. A fresh plugin instance decompresses the index and
-then only the chunks holding the definitions of the kinds it validates.
+fresh plugin instance parses, and no message shows them. A fresh plugin
+instance decompresses the index and then only the chunks holding the
+definitions of the kinds it validates.
 
 Only the non-strict schemas are stored: the plugin derives the strict variant
 itself. This script checks that derivation against the wheel's `-strict`

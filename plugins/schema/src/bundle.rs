@@ -4,8 +4,8 @@
 //!
 //! A bundle is a header line with the compressed size of each zstd frame,
 //! then the frames: frame 0 is the index (`apiVersion` → `kind` → definition
-//! name; definition name → chunk, offset, length), every later frame a chunk
-//! of definitions. Opening a bundle decompresses and parses only the index; a
+//! number; definition number → chunk, offset, length), every later frame a
+//! chunk of definitions whose `$ref`s are `#/definitions/<number>`. Opening a bundle decompresses and parses only the index; a
 //! chunk is decompressed, and a definition parsed, the first time a kind that
 //! reaches it is validated, because a fresh plugin instance usually sees a
 //! handful of kinds out of ~200.

@@ -181,6 +181,10 @@ macro_rules! export_validator {
             }
         }
 
+        // Component exports exist only in Wasm; a native build (tests,
+        // `cargo check`) type-checks the glue without exporting symbols
+        // whose names a native linker refuses.
+        #[cfg(target_arch = "wasm32")]
         $crate::validator_bindings::__export_validator_world!(__ManifoldValidatorExport);
     };
 }
@@ -206,6 +210,10 @@ macro_rules! export_renderer {
             }
         }
 
+        // Component exports exist only in Wasm; a native build (tests,
+        // `cargo check`) type-checks the glue without exporting symbols
+        // whose names a native linker refuses.
+        #[cfg(target_arch = "wasm32")]
         $crate::renderer_bindings::__export_renderer_world!(__ManifoldRendererExport);
     };
 }

@@ -19,6 +19,7 @@ mod engine;
 pub mod fs;
 pub mod ignore;
 pub mod manifest;
+pub mod plugin;
 pub mod strvals;
 pub mod values;
 

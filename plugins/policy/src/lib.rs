@@ -36,6 +36,7 @@ mod conftest;
 mod error;
 mod gatekeeper;
 mod gofmt;
+pub mod plugin;
 mod rego;
 
 use std::time::Duration;

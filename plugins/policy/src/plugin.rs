@@ -1,0 +1,98 @@
+//! The Wasm validator plugin `policy`: the library behind manifold's
+//! component interface. The host passes the policy files' contents in the
+//! configuration (the plugin reads no files); the other manifests of the
+//! batch form Gatekeeper's `data.inventory`.
+
+use manifold_plugin_sdk::{
+    Diagnostic, Failure, Manifest, Metadata, Severity as Level, Validator, log,
+};
+use serde_json::Value;
+
+use crate::{PolicyConfig, PolicySet, Severity};
+
+const SCHEMA: &str = r##"{
+  "type": "object",
+  "additionalProperties": false,
+  "properties": {
+    "policies": {
+      "description": "Policy sources: .rego files (conftest style) and YAML with ConstraintTemplates and constraints (Gatekeeper style). The host fills this from --policy.",
+      "type": "array",
+      "items": { "$ref": "#/$defs/source" }
+    },
+    "data": {
+      "description": "Documents merged under `data` (conftest --data).",
+      "type": "array",
+      "items": { "$ref": "#/$defs/source" }
+    },
+    "namespaces": { "description": "conftest packages to query (default: main).", "type": "array", "items": { "type": "string" } },
+    "allNamespaces": { "description": "Query every package.", "type": "boolean" },
+    "regoVersion": { "enum": ["auto", "v0", "v1"] },
+    "executionLimitMs": { "type": "integer", "minimum": 1 },
+    "strictBuiltinErrors": { "type": "boolean" }
+  },
+  "$defs": {
+    "source": {
+      "type": "object",
+      "additionalProperties": false,
+      "required": ["name", "text"],
+      "properties": { "name": { "type": "string" }, "text": { "type": "string" } }
+    }
+  }
+}"##;
+
+/// The plugin.
+pub struct Policy;
+
+impl Validator for Policy {
+    fn metadata() -> Metadata {
+        Metadata::validator(
+            "policy",
+            env!("CARGO_PKG_VERSION"),
+            "Rego policies as conftest (deny/violation/warn rules) and Gatekeeper (ConstraintTemplates and constraints) run them, evaluated by regorus.",
+        )
+        .with_config_schema(SCHEMA)
+    }
+
+    fn validate(manifests: Vec<Manifest>, config: String) -> Result<Vec<Diagnostic>, Failure> {
+        let config: Value = serde_json::from_str(&config)
+            .map_err(|e| Failure::new(format!("policy configuration: {e}")))?;
+        let config = PolicyConfig::from_json(&config).map_err(|e| Failure::new(e.to_string()))?;
+        if config.policies.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut set = PolicySet::from_config(&config).map_err(|e| Failure::new(e.to_string()))?;
+        let objects = manifests
+            .iter()
+            .map(Manifest::value)
+            .collect::<Result<Vec<_>, _>>()?;
+        set.set_inventory(&objects)
+            .map_err(|e| Failure::new(e.to_string()))?;
+        let mut out = Vec::new();
+        for (index, object) in objects.iter().enumerate() {
+            let evaluation = set.evaluate_all(object);
+            for finding in evaluation.findings {
+                let level = match finding.severity {
+                    Severity::Error => Level::Error,
+                    Severity::Warning => Level::Warning,
+                    Severity::Info => Level::Info,
+                };
+                let message = match &finding.constraint {
+                    Some(constraint) => format!("{} (constraint {constraint})", finding.message),
+                    None => finding.message,
+                };
+                out.push(Diagnostic::new(level, finding.rule, message).on_manifest(index));
+            }
+            for error in evaluation.errors {
+                out.push(
+                    Diagnostic::error("policy/evaluation", error.to_string()).on_manifest(index),
+                );
+            }
+            for line in set.take_prints() {
+                log::info(&line);
+            }
+        }
+        Ok(out)
+    }
+}
+
+manifold_plugin_sdk::export_validator!(Policy);

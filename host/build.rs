@@ -15,8 +15,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// (plugin name, package, library name) of the plugins embedded in `manifold`.
-const BUILTIN: &[(&str, &str, &str)] =
-    &[("labels", "manifold-plugin-labels", "manifold_plugin_labels")];
+const BUILTIN: &[(&str, &str, &str)] = &[
+    ("helm", "manifold-plugin-helm", "manifold_plugin_helm"),
+    ("labels", "manifold-plugin-labels", "manifold_plugin_labels"),
+    ("policy", "manifold-plugin-policy", "manifold_plugin_policy"),
+];
 
 /// Plugins built for the tests, loaded from their paths, never embedded.
 const EXTRA: &[(&str, &str)] = &[
@@ -43,6 +46,7 @@ fn main() {
     ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
+    println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=MANIFOLD_PLUGIN_PROFILE");
 
     ensure_target();

@@ -2,7 +2,7 @@
 """Run the bench example as a wasm32-wasip2 component, as the plugin will run.
 
     pip install wasmtime
-    cargo build --release --target wasm32-wasip2 -p manifold-plugin-schema --example bench
+    cargo build --release --target wasm32-wasip2 -p manifold-plugin-schema --example schema_bench
     python3 plugins/schema/examples/wasm_bench.py $CARGO_TARGET_DIR/wasm32-wasip2/release/examples/bench.wasm 5000
 """
 import sys, time, wasmtime

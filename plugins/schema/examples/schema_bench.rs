@@ -3,7 +3,7 @@
 //! takes (assembling and compiling its schema), and how many Deployments per
 //! second are validated once compiled.
 //!
-//! `cargo run --release -p manifold-plugin-schema --example bench [N]`
+//! `cargo run --release -p manifold-plugin-schema --example schema_bench [N]`
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

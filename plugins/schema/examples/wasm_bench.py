@@ -3,7 +3,7 @@
 
     pip install wasmtime
     cargo build --release --target wasm32-wasip2 -p manifold-plugin-schema --example schema_bench
-    python3 plugins/schema/examples/wasm_bench.py $CARGO_TARGET_DIR/wasm32-wasip2/release/examples/bench.wasm 5000
+    python3 plugins/schema/examples/wasm_bench.py $CARGO_TARGET_DIR/wasm32-wasip2/release/examples/schema_bench.wasm 5000
 """
 import sys, time, wasmtime
 from wasmtime import component as c

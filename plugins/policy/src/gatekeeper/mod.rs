@@ -57,10 +57,12 @@ struct RegoSource {
     text: String,
 }
 
-/// Line of a Rego string's first line in its YAML file: the parser
-/// records a block scalar (`rego: |`) at its first content line.
-fn first_line(doc: &Document, pointer: &str) -> Option<u32> {
-    doc.line_of(pointer)
+/// Line of a Rego string's first line in its YAML file. The parser records
+/// a field at its key's line; a multi-line Rego source is, in practice, a
+/// block scalar (`rego: |`), whose content starts on the next line.
+fn first_line(doc: &Document, pointer: &str, text: &str) -> Option<u32> {
+    let key_line = doc.line_of(pointer)?;
+    Some(if text.contains('\n') { key_line + 1 } else { key_line })
 }
 
 fn template_sources(
@@ -188,7 +190,7 @@ impl Template {
             let origin = ModuleOrigin {
                 module: module.clone(),
                 field: source.field.clone(),
-                first_line: first_line(doc, &source.pointer),
+                first_line: first_line(doc, &source.pointer, &source.text),
             };
             match rego::add_module(&mut engine, &module, &source.text, version) {
                 Ok(p) if index == 0 => package = p,

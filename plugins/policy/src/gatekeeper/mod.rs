@@ -62,7 +62,11 @@ struct RegoSource {
 /// block scalar (`rego: |`), whose content starts on the next line.
 fn first_line(doc: &Document, pointer: &str, text: &str) -> Option<u32> {
     let key_line = doc.line_of(pointer)?;
-    Some(if text.contains('\n') { key_line + 1 } else { key_line })
+    Some(if text.contains('\n') {
+        key_line + 1
+    } else {
+        key_line
+    })
 }
 
 fn template_sources(

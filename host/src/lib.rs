@@ -3,13 +3,14 @@
 //! The library behind the `manifold` binary. Layers, bottom up:
 //! [`runtime`] runs sandboxed Wasm plugins; [`registry`] knows the built-in
 //! and external plugins; [`manifest`] reads manifest files; [`config`] reads
-//! `manifold.yaml`; [`validate`] runs validators over objects; [`report`]
+//! `manifold.yaml`; [`render`] runs a renderer on a target; [`validate`] runs validators over objects; [`report`]
 //! shows findings; [`cli`] ties them to the command line.
 
 pub mod cli;
 pub mod config;
 pub mod manifest;
 pub mod registry;
+pub mod render;
 pub mod report;
 pub mod runtime;
 pub mod validate;

@@ -15,7 +15,7 @@ use crate::registry::{self, Registry, RegistryError};
 use crate::render::{self as rendering, Kind, RenderError, Target};
 use crate::report::Report;
 use crate::runtime::{Limits, LogLevel, Runtime, RuntimeOptions, default_cache_dir};
-use crate::{manifest, validate};
+use crate::{manifest, output, validate};
 
 /// Exit code: nothing at error severity.
 pub const EXIT_OK: i32 = 0;
@@ -54,8 +54,11 @@ enum Format {
 enum Command {
     /// Check manifest files and folders with the configured validators.
     Validate(ValidateArgs),
-    /// Render a kustomization (as `kustomize build`) or a Helm chart (as `helm template`).
+    /// Render a kustomization (as `kustomize build`) or a Helm chart (as
+    /// `helm template`); on a repository, render every target and write the hydrated state.
     Render(RenderArgs),
+    /// Discover every target of a repository, render it, validate the result and report.
+    Check(CheckArgs),
     /// List and inspect plugins.
     #[command(subcommand)]
     Plugin(PluginCommand),
@@ -83,18 +86,53 @@ struct ValidateArgs {
 }
 
 #[derive(Debug, Args)]
+struct CheckArgs {
+    /// The repository (default: the current folder).
+    #[arg(default_value = ".")]
+    repo: PathBuf,
+    #[command(flatten)]
+    checks: CheckOptions,
+}
+
+/// How a repository run validates and reports.
+#[derive(Debug, Args)]
+struct CheckOptions {
+    /// The configuration file (default: manifold.yaml at the repository root).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Require a label on every object: KEY, or KEY=REGEX for its value (repeatable).
+    #[arg(long = "require-label", value_name = "KEY[=REGEX]")]
+    require_label: Vec<String>,
+    /// Load an extra plugin from a .wasm file (repeatable).
+    #[arg(long = "plugin", value_name = "PATH")]
+    plugins: Vec<PathBuf>,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    #[command(flatten)]
+    runtime: RuntimeArgs,
+}
+
+#[derive(Debug, Args)]
 struct RenderArgs {
-    /// A folder holding a kustomization.yaml or a Chart.yaml.
+    /// A kustomization or chart folder (its stream goes to stdout), or a
+    /// repository (every target is rendered into --out).
+    #[arg(default_value = ".")]
     path: PathBuf,
-    /// Write the stream to DIR/manifest.yaml (atomically) instead of stdout.
+    /// A target: write DIR/manifest.yaml. A repository: write the hydrated
+    /// tree, one folder per target (the previous tree stays intact if anything fails).
     #[arg(short = 'o', long = "out", value_name = "DIR")]
     out: Option<PathBuf>,
+    /// With a repository: write nothing; exit 1 when the tree in --out differs
+    /// from what the sources produce now, listing the stale targets.
+    #[arg(long)]
+    check: bool,
     #[command(flatten)]
     kustomize: KustomizeArgs,
     #[command(flatten)]
     helm: HelmArgs,
     #[command(flatten)]
-    runtime: RuntimeArgs,
+    checks: CheckOptions,
 }
 
 /// `kustomize build`'s flags, with their names and meaning.
@@ -263,7 +301,8 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32 {
     };
     let result = match cli.command {
         Command::Validate(args) => validate_command(args, color, cli.verbose),
-        Command::Render(args) => render_command(args, cli.verbose),
+        Command::Render(args) => render_command(args, color, cli.verbose),
+        Command::Check(args) => check_command(args, color, cli.verbose),
         Command::Plugin(PluginCommand::List {
             plugins,
             format,
@@ -337,6 +376,255 @@ fn registry(args: &RuntimeArgs, config: Option<&Config>) -> Result<Arc<Registry>
     Ok(Registry::new(runtime))
 }
 
+fn check_command(args: CheckArgs, color: bool, verbose: bool) -> Result<i32, CliError> {
+    if !args.repo.is_dir() {
+        return Err(CliError::Usage(format!(
+            "{}: no such folder; give the repository's root",
+            args.repo.display()
+        )));
+    }
+    repository_command(&args.repo, &args.checks, None, color, verbose)
+}
+
+/// A whole repository: discover, render (through the cache), validate,
+/// report; with `out`, write the hydrated tree (or, checking, compare with it).
+fn repository_command(
+    repo: &Path,
+    options: &CheckOptions,
+    out: Option<(&PathBuf, bool)>,
+    color: bool,
+    verbose: bool,
+) -> Result<i32, CliError> {
+    let root = std::fs::canonicalize(repo)
+        .map_err(|e| CliError::Usage(format!("{}: {e}", repo.display())))?;
+    let config_path = options
+        .config
+        .clone()
+        .or_else(|| Some(root.join(crate::config::FILE_NAME)).filter(|p| p.is_file()));
+    let mut config = match &config_path {
+        Some(path) => Config::load(path)?,
+        None => Config::default(),
+    };
+    add_required_labels(&mut config, &options.require_label)?;
+    let registry = registry(&options.runtime, Some(&config))?;
+    let mut plugin_paths = config.plugins.clone();
+    plugin_paths.extend(options.plugins.iter().cloned());
+    let validators = select_validators(&registry, &config, &plugin_paths)?;
+    let mut ignore = config.ignore.clone();
+    if let Some((dir, _)) = out
+        && let Ok(relative) = std::fs::canonicalize(dir)
+            .or_else(|_| std::path::absolute(dir))
+            .map(|abs| abs.strip_prefix(&root).map(Path::to_path_buf))
+        && let Ok(relative) = relative
+    {
+        ignore.push(relative.to_string_lossy().replace('\\', "/"));
+    }
+    config.ignore = ignore;
+    let targets =
+        crate::discover::targets(&root, &config).map_err(|e| CliError::Usage(e.to_string()))?;
+    let cache = if options.runtime.no_cache {
+        None
+    } else {
+        let dir = options.runtime.cache_dir.clone().or_else(default_cache_dir);
+        match dir.map(|d| crate::cache::Cache::open(&d).map_err(|e| (d, e))) {
+            Some(Ok(cache)) => Some(cache),
+            Some(Err((d, e))) => {
+                eprintln!(
+                    "manifold: warning: cannot use {} as a cache ({e}); running uncached",
+                    d.display()
+                );
+                None
+            }
+            None => None,
+        }
+    };
+    let results = crate::pipeline::run(&registry, &root, targets, cache.as_ref());
+
+    let mut diagnostics = Vec::new();
+    let mut objects = Vec::new();
+    let mut summaries = Vec::new();
+    let mut files = std::collections::BTreeSet::new();
+    for result in &results {
+        for (plugin, line) in &result.logs {
+            if verbose || line.level >= LogLevel::Info {
+                eprintln!("{plugin}: {}", line.message);
+            }
+        }
+        files.extend(result.reads.files.keys().cloned());
+        diagnostics.extend(result.problems.iter().cloned());
+        objects.extend(result.objects.iter().cloned());
+        summaries.push(crate::report::TargetSummary {
+            name: result.target.name.clone(),
+            path: result.target.path.clone(),
+            kind: format!("{:?}", result.target.kind).to_lowercase(),
+            source: result.target.source.clone(),
+            documents: result.objects.len(),
+            status: if result.failed { "failed" } else { "ok" }.into(),
+            cached: result.cached,
+        });
+    }
+    let outcome = validate::run(registry.runtime(), &validators, &objects);
+    for (plugin, line) in &outcome.logs {
+        if verbose || line.level >= LogLevel::Info {
+            eprintln!("{plugin}: {}", line.message);
+        }
+    }
+    diagnostics.extend(outcome.diagnostics);
+    let stats = cache.as_ref().map(|c| c.stats()).unwrap_or_default();
+    let report =
+        Report::new(diagnostics, files.len(), objects.len()).with_targets(summaries, stats);
+
+    let mut code = if report.has_errors() {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    };
+    if let Some((dir, check)) = out {
+        let hydrated = hydrated_outputs(&root, &results);
+        if check {
+            let stale = output::stale(dir, &hydrated);
+            if !stale.is_empty() {
+                eprintln!(
+                    "manifold: {} is stale; run `manifold render {} --out {}` and commit the result:",
+                    dir.display(),
+                    repo.display(),
+                    dir.display()
+                );
+                for name in &stale {
+                    eprintln!("  {name}");
+                }
+                code = EXIT_FINDINGS;
+            }
+        } else {
+            let index = hydrated_index(&root, &results);
+            output::write_tree(dir, &hydrated, &index).map_err(|e| {
+                CliError::Usage(format!(
+                    "{}: cannot write the hydrated tree: {e}",
+                    dir.display()
+                ))
+            })?;
+        }
+    }
+    let text = match options.format {
+        Format::Human => report.to_human(color),
+        Format::Json => report.to_json(),
+    };
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+    Ok(code)
+}
+
+/// The source commit and remote of a repository, when it is a git work tree.
+fn git_source(root: &Path) -> (Option<String>, Option<String>) {
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .arg("-C")
+            .arg(root)
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+            .filter(|s| !s.is_empty())
+    };
+    (
+        git(&["rev-parse", "HEAD"]),
+        git(&["config", "--get", "remote.origin.url"]),
+    )
+}
+
+fn hydrated_outputs(
+    root: &Path,
+    results: &[crate::pipeline::TargetResult],
+) -> Vec<output::TargetOutput> {
+    let (dry_sha, repo_url) = git_source(root);
+    results
+        .iter()
+        .map(|result| {
+            let target = &result.target;
+            let stream = manifold_yaml::to_string_stream_with(
+                &result
+                    .objects
+                    .iter()
+                    .map(|o| o.value.clone())
+                    .collect::<Vec<_>>(),
+                &manifold_yaml::EmitOptions::kustomize(),
+            );
+            let mut command = format!(
+                "manifold render {}",
+                if target.path.is_empty() {
+                    "."
+                } else {
+                    &target.path
+                }
+            );
+            if !target.config.is_null() && target.config != json!({}) {
+                command.push_str(&format!(
+                    " # {} configuration {}",
+                    kind_plugin(target.kind),
+                    target.config
+                ));
+            }
+            let mut metadata = json!({
+                "commands": [command],
+                "manifold": {
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "target": target.name,
+                    "path": target.path,
+                    "kind": target.kind,
+                    "source": target.source,
+                    "inputHash": result.reads.digest(),
+                    "plugins": result.plugin.iter().collect::<Vec<_>>(),
+                }
+            });
+            if let Some(sha) = &dry_sha {
+                metadata["drySha"] = json!(sha);
+            }
+            if let Some(url) = &repo_url {
+                metadata["repoURL"] = json!(url);
+            }
+            output::TargetOutput {
+                name: target.name.clone(),
+                manifest: (!result.failed).then_some(stream),
+                metadata,
+            }
+        })
+        .collect()
+}
+
+fn kind_plugin(kind: crate::discover::TargetKind) -> &'static str {
+    match kind {
+        crate::discover::TargetKind::Kustomization => "kustomize",
+        crate::discover::TargetKind::Chart => "helm",
+        crate::discover::TargetKind::Manifests => "manifests",
+    }
+}
+
+fn hydrated_index(root: &Path, results: &[crate::pipeline::TargetResult]) -> Value {
+    let (dry_sha, repo_url) = git_source(root);
+    let targets: Vec<Value> = results
+        .iter()
+        .map(|r| {
+            json!({
+                "name": r.target.name,
+                "path": r.target.path,
+                "kind": r.target.kind,
+                "documents": r.objects.len(),
+                "status": if r.failed { "failed (previous output kept)" } else { "ok" },
+            })
+        })
+        .collect();
+    let mut index = json!({ "version": 1, "targets": targets });
+    if let Some(sha) = dry_sha {
+        index["drySha"] = json!(sha);
+    }
+    if let Some(url) = repo_url {
+        index["repoURL"] = json!(url);
+    }
+    index
+}
+
 fn validate_command(args: ValidateArgs, color: bool, verbose: bool) -> Result<i32, CliError> {
     let config_path = match &args.config {
         Some(path) => Some(path.clone()),
@@ -385,7 +673,34 @@ fn validate_command(args: ValidateArgs, color: bool, verbose: bool) -> Result<i3
     })
 }
 
-fn render_command(args: RenderArgs, verbose: bool) -> Result<i32, CliError> {
+fn render_command(args: RenderArgs, color: bool, verbose: bool) -> Result<i32, CliError> {
+    if Kind::of(&args.path).is_none() && args.path.is_dir() {
+        refuse_flags(&args.path, "a repository", "Helm", &args.helm.given())?;
+        refuse_flags(
+            &args.path,
+            "a repository",
+            "kustomize",
+            &args.kustomize.given(),
+        )?;
+        let Some(out) = &args.out else {
+            return Err(CliError::Usage(format!(
+                "{} is a repository, not a kustomization or chart: give --out DIR to write its hydrated state (or --out DIR --check to compare with it)",
+                args.path.display()
+            )));
+        };
+        return repository_command(
+            &args.path,
+            &args.checks,
+            Some((out, args.check)),
+            color,
+            verbose,
+        );
+    }
+    if args.check {
+        return Err(CliError::Usage(
+            "--check compares a repository's hydrated tree; PATH is a single target".into(),
+        ));
+    }
     let target = Target::locate(&args.path)?;
     let config = match target.kind {
         Kind::Kustomization => {
@@ -402,7 +717,7 @@ fn render_command(args: RenderArgs, verbose: bool) -> Result<i32, CliError> {
             helm_config(&args.helm, &target)?
         }
     };
-    let registry = registry(&args.runtime, None)?;
+    let registry = registry(&args.checks.runtime, None)?;
     let rendered = rendering::render(&registry, &target, &config);
     let rendered = match rendered {
         Ok(rendered) => rendered,
@@ -429,7 +744,7 @@ fn render_command(args: RenderArgs, verbose: bool) -> Result<i32, CliError> {
     }
     let stream = rendering::to_stream(&target, &rendered.objects);
     match &args.out {
-        Some(dir) => write_atomically(&dir.join("manifest.yaml"), stream.as_bytes())
+        Some(dir) => output::write_atomically(&dir.join(output::MANIFEST), stream.as_bytes())
             .map_err(|e| CliError::Usage(format!("{}: cannot write: {e}", dir.display())))?,
         None => {
             let mut stdout = std::io::stdout().lock();
@@ -558,23 +873,6 @@ fn helm_config(args: &HelmArgs, target: &Target) -> Result<Value, CliError> {
         }
     }
     Ok(config)
-}
-
-/// Writes through a temporary file in the same folder and a rename, so a
-/// reader never sees half a file.
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = std::fs::write(&temporary, bytes).and_then(|()| std::fs::rename(&temporary, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temporary);
-    }
-    result
 }
 
 /// Adds `--require-label KEY[=REGEX]` rules to the labels configuration.

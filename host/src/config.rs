@@ -66,6 +66,16 @@ pub enum ValidatorSetting {
     Disabled,
 }
 
+/// A target named in the configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetSetting {
+    pub name: Option<String>,
+    /// Folder relative to the repository root.
+    pub path: String,
+    /// The renderer's configuration (checked against its schema when rendering).
+    pub config: Value,
+}
+
 /// The parsed configuration.
 #[derive(Debug, Clone, Default)]
 pub struct Config {
@@ -73,6 +83,9 @@ pub struct Config {
     pub path: Option<PathBuf>,
     pub validators: BTreeMap<String, ValidatorSetting>,
     pub plugins: Vec<PathBuf>,
+    pub targets: Vec<TargetSetting>,
+    /// Repository paths discovery leaves out.
+    pub ignore: Vec<String>,
     pub timeout_seconds: Option<f64>,
     pub memory_mib: Option<u64>,
     /// The parsed document, to place later problems (a plugin's own schema).
@@ -88,6 +101,18 @@ struct Raw {
     plugins: Vec<RawPlugin>,
     #[serde(default)]
     limits: RawLimits,
+    #[serde(default)]
+    targets: Vec<RawTarget>,
+    #[serde(default)]
+    ignore: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct RawTarget {
+    name: Option<String>,
+    path: String,
+    #[serde(default)]
+    config: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -197,6 +222,18 @@ impl Config {
                 })
                 .collect(),
             plugins: raw.plugins.into_iter().map(|p| base.join(p.path)).collect(),
+            targets: raw
+                .targets
+                .into_iter()
+                .map(|t| TargetSetting {
+                    name: t.name,
+                    path: t.path,
+                    config: t
+                        .config
+                        .unwrap_or_else(|| Value::Object(Default::default())),
+                })
+                .collect(),
+            ignore: raw.ignore,
             timeout_seconds: raw.limits.timeout_seconds,
             memory_mib: raw.limits.memory_mib,
             document: Some(document),

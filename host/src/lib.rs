@@ -6,9 +6,13 @@
 //! `manifold.yaml`; [`render`] runs a renderer on a target; [`validate`] runs validators over objects; [`report`]
 //! shows findings; [`cli`] ties them to the command line.
 
+pub mod cache;
 pub mod cli;
 pub mod config;
+pub mod discover;
 pub mod manifest;
+pub mod output;
+pub mod pipeline;
 pub mod registry;
 pub mod render;
 pub mod report;

@@ -30,6 +30,8 @@ pub struct Object {
     pub value: Value,
     /// The parsed document, for mapping field paths to lines.
     pub source: Arc<manifold_yaml::Document>,
+    /// The target it belongs to, in a repository run.
+    pub target: Option<Arc<str>>,
 }
 
 impl Object {
@@ -241,6 +243,7 @@ pub fn parse_into(name: &str, bytes: &[u8], inputs: &mut Inputs) {
                     prefix: format!("/items/{i}"),
                     value: item,
                     source: source.clone(),
+                    target: None,
                 };
                 if object.resource().is_none() {
                     inputs.problems.push(problem(format!(
@@ -259,6 +262,7 @@ pub fn parse_into(name: &str, bytes: &[u8], inputs: &mut Inputs) {
             prefix: String::new(),
             value: source.value.clone(),
             source: source.clone(),
+            target: None,
         });
     }
 }

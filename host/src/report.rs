@@ -73,6 +73,9 @@ pub struct Diagnostic {
     /// JSON pointer of the offending field.
     pub path: Option<String>,
     pub resource: Option<Resource>,
+    /// The target whose output the object belongs to (`manifold check`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
 }
 
 impl Diagnostic {
@@ -89,6 +92,7 @@ impl Diagnostic {
             column: None,
             path: None,
             resource: None,
+            target: None,
         }
     }
 
@@ -96,6 +100,7 @@ impl Diagnostic {
     /// whatever order the parallel work finished in.
     fn key(&self) -> impl Ord + '_ {
         (
+            &self.target,
             &self.file,
             self.document,
             self.line,
@@ -116,12 +121,32 @@ pub struct Summary {
     pub warnings: usize,
 }
 
+/// One target of a repository run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TargetSummary {
+    pub name: String,
+    pub path: String,
+    pub kind: String,
+    /// Why it is a target.
+    pub source: String,
+    pub documents: usize,
+    /// `ok`, or `failed` when it could not be rendered or read.
+    pub status: String,
+    pub cached: bool,
+}
+
 /// Everything a run found.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Report {
     pub version: u32,
     pub diagnostics: Vec<Diagnostic>,
     pub summary: Summary,
+    /// Repository runs: the targets, in name order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<TargetSummary>,
+    /// Repository runs: render cache hits and misses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache: Option<crate::cache::Stats>,
 }
 
 impl Report {
@@ -140,7 +165,20 @@ impl Report {
             version: 1,
             diagnostics,
             summary,
+            targets: Vec::new(),
+            cache: None,
         }
+    }
+
+    /// Adds what a repository run did.
+    pub fn with_targets(
+        mut self,
+        targets: Vec<TargetSummary>,
+        cache: crate::cache::Stats,
+    ) -> Report {
+        self.targets = targets;
+        self.cache = Some(cache);
+        self
     }
 
     pub fn has_errors(&self) -> bool {
@@ -188,6 +226,9 @@ impl Report {
                 }
             }
             let mut context = Vec::new();
+            if let Some(target) = &d.target {
+                context.push(format!("target {target}"));
+            }
             if let Some(resource) = &d.resource {
                 context.push(resource.describe());
             }
@@ -221,15 +262,28 @@ impl Report {
         } else {
             paint("1;32", &verdict)
         };
+        let scope = if self.targets.is_empty() {
+            plural(s.files, "file")
+        } else {
+            let failed = self.targets.iter().filter(|t| t.status != "ok").count();
+            let cache = self.cache.unwrap_or_default();
+            let mut scope = plural(self.targets.len(), "target");
+            if failed > 0 {
+                let _ = write!(scope, " ({failed} failed)");
+            }
+            if cache.hits > 0 {
+                let _ = write!(scope, ", {} from cache", cache.hits);
+            }
+            scope
+        };
         let _ = writeln!(
             out,
-            "{}checked {} and {}: {verdict}",
+            "{}checked {scope} and {}: {verdict}",
             if self.diagnostics.is_empty() {
                 ""
             } else {
                 "\n"
             },
-            plural(s.files, "file"),
             plural(s.documents, "document")
         );
         out

@@ -90,6 +90,7 @@ fn call(runtime: &Runtime, validator: &Validator, batch: &[Object], wire: &[Mani
                 column: None,
                 path: None,
                 resource: None,
+                target: None,
             };
             Outcome {
                 diagnostics: vec![diagnostic],
@@ -133,7 +134,8 @@ fn convert(plugin: &str, batch: &[Object], d: runtime::Diagnostic) -> Diagnostic
         (Some(o), _) => (
             Some(o.file.to_string()),
             Some(o.document),
-            Some(o.line_of(d.path.as_deref())),
+            // Line 0: a rendered object whose source has no lines (a template).
+            Some(o.line_of(d.path.as_deref())).filter(|line| *line > 0),
             None,
             o.resource(),
         ),
@@ -157,5 +159,6 @@ fn convert(plugin: &str, batch: &[Object], d: runtime::Diagnostic) -> Diagnostic
         column,
         path: d.path,
         resource,
+        target: object.and_then(|o| o.target.as_deref().map(str::to_owned)),
     }
 }

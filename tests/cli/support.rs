@@ -45,10 +45,15 @@ impl Scratch {
 
     /// Runs `manifold ARGS` in the folder with the shared plugin cache.
     pub fn run(&self, args: &[&str]) -> Output {
+        self.run_with_cache(args, &cache_dir())
+    }
+
+    /// Runs `manifold ARGS` in the folder with its cache in `cache`.
+    pub fn run_with_cache(&self, args: &[&str], cache: &Path) -> Output {
         let output = Command::new(env!("CARGO_BIN_EXE_manifold"))
             .args(args)
             .arg("--cache-dir")
-            .arg(cache_dir())
+            .arg(cache)
             .current_dir(&self.dir)
             .env_remove("NO_COLOR")
             .output()

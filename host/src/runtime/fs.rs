@@ -28,6 +28,36 @@ impl ReadSet {
         self.files.extend(other.files);
         self.dirs.extend(other.dirs);
     }
+
+    /// Whether every file and folder in the set still reads the same under
+    /// `root` (an absent one still absent): the condition for reusing a render.
+    pub fn unchanged(&self, root: &Path) -> bool {
+        let Ok(mut fs) = RepoFs::new(root) else {
+            return false;
+        };
+        self.files.iter().all(|(path, hash)| {
+            let _ = fs.read(path);
+            fs.reads.files.get(path) == Some(hash)
+        }) && self.dirs.iter().all(|(path, hash)| {
+            let _ = fs.list(path);
+            fs.reads.dirs.get(path) == Some(hash)
+        })
+    }
+
+    /// One hash of the whole set: what a render's output depends on.
+    pub fn digest(&self) -> String {
+        let mut hasher = blake3::Hasher::new();
+        for (kind, map) in [("f", &self.files), ("d", &self.dirs)] {
+            for (path, hash) in map {
+                hasher.update(kind.as_bytes());
+                hasher.update(path.as_bytes());
+                hasher.update(b"\0");
+                hasher.update(hash.as_deref().unwrap_or("-").as_bytes());
+                hasher.update(b"\n");
+            }
+        }
+        hasher.finalize().to_hex().to_string()
+    }
 }
 
 /// Why a path cannot be served.

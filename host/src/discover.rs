@@ -1,0 +1,698 @@
+//! Finding what a repository deploys, with no configuration needed: its
+//! targets. A target is a kustomization that no other kustomization includes,
+//! a Helm chart (once per `values-<env>.yaml` beside it), a folder of plain
+//! manifests, or what an Argo CD `Application` or a Flux `Kustomization` /
+//! `HelmRelease` in the repository points at (with the options it names, so
+//! manifold renders what the sync agent would deploy). `manifold.yaml` can
+//! add targets and ignore paths.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use serde_json::{Map, Value, json};
+
+use crate::config::{Config, TargetSetting};
+use crate::render::KUSTOMIZATION_FILES;
+
+/// How a target is turned into manifests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TargetKind {
+    /// Rendered by the `kustomize` plugin.
+    Kustomization,
+    /// Rendered by the `helm` plugin.
+    Chart,
+    /// Plain manifest files, read as they are.
+    Manifests,
+}
+
+/// One thing the repository deploys.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Target {
+    /// Unique, `/`-separated: the folder of its hydrated output.
+    pub name: String,
+    /// The folder it is rendered from, relative to the repository root.
+    pub path: String,
+    pub kind: TargetKind,
+    /// The renderer's configuration (`null` for plain manifests).
+    #[serde(skip_serializing_if = "Value::is_null")]
+    pub config: Value,
+    /// For plain manifests: whether sub-folders belong to it too.
+    #[serde(skip)]
+    pub recurse: bool,
+    /// Why it is a target, for people.
+    pub source: String,
+}
+
+/// A repository whose targets cannot be worked out.
+#[derive(Debug, thiserror::Error)]
+pub enum DiscoverError {
+    #[error("{root}: cannot read the repository: {message}")]
+    Read { root: String, message: String },
+    #[error(
+        "two targets are named `{name}` ({first}; {second}); give one a name in manifold.yaml `targets`"
+    )]
+    Duplicate {
+        name: String,
+        first: String,
+        second: String,
+    },
+    #[error("{source_name}: target path `{path}` is not a folder in the repository")]
+    MissingPath { source_name: String, path: String },
+}
+
+/// Folders never walked: version control, dependencies, and hydrated output
+/// (manifold's own or Argo CD's), which would otherwise be found again as
+/// plain manifests.
+fn skipped(dir: &Path, name: &str) -> bool {
+    name.starts_with('.')
+        || name == "node_modules"
+        || dir.join("manifold.index").is_file()
+        || dir.join("hydrator.metadata").is_file()
+}
+
+/// What a walk of the repository found.
+#[derive(Default)]
+struct Tree {
+    kustomizations: BTreeMap<String, Value>,
+    charts: BTreeMap<String, Value>,
+    /// Manifest files by folder.
+    manifests: BTreeMap<String, Vec<String>>,
+}
+
+/// The repository's targets, sorted by name.
+pub fn targets(root: &Path, config: &Config) -> Result<Vec<Target>, DiscoverError> {
+    let mut tree = Tree::default();
+    walk(root, "", &config.ignore, &mut tree).map_err(|e| DiscoverError::Read {
+        root: root.display().to_string(),
+        message: e.to_string(),
+    })?;
+
+    // Folders and files some kustomization uses: not targets of their own.
+    let mut included_dirs = BTreeSet::new();
+    let mut used_files = BTreeSet::new();
+    for (dir, kustomization) in &tree.kustomizations {
+        for reference in references(kustomization) {
+            let Some(path) = join(dir, &reference) else {
+                continue;
+            };
+            if root.join(&path).is_dir() {
+                included_dirs.insert(path);
+            } else {
+                used_files.insert(path);
+            }
+        }
+    }
+    let within = |path: &str, dir: &str| {
+        dir.is_empty() || path == dir || path.starts_with(&format!("{dir}/"))
+    };
+
+    let mut found: Vec<Target> = Vec::new();
+    for (dir, kustomization) in &tree.kustomizations {
+        let component = kustomization.get("kind").and_then(Value::as_str) == Some("Component");
+        if component || included_dirs.contains(dir) {
+            continue;
+        }
+        found.push(Target {
+            name: display_name(dir),
+            path: dir.clone(),
+            kind: TargetKind::Kustomization,
+            config: json!({}),
+            recurse: false,
+            source: "kustomization".into(),
+        });
+    }
+    for (dir, chart) in &tree.charts {
+        if chart.get("type").and_then(Value::as_str) == Some("library")
+            || tree.kustomizations.keys().any(|k| within(dir, k))
+        {
+            continue;
+        }
+        found.extend(chart_targets(root, dir));
+    }
+    for (dir, files) in &tree.manifests {
+        let claimed = tree.kustomizations.keys().any(|k| within(dir, k))
+            || files.iter().any(|f| used_files.contains(f))
+            || included_dirs.contains(dir);
+        if !claimed {
+            found.push(Target {
+                name: display_name(dir),
+                path: dir.clone(),
+                kind: TargetKind::Manifests,
+                config: Value::Null,
+                recurse: false,
+                source: "folder of manifests".into(),
+            });
+        }
+    }
+
+    // What the sync agents and manifold.yaml name replaces what was guessed
+    // for the same folder: they carry the options that are deployed.
+    let mut named = sync_agent_targets(root, &tree);
+    named.extend(configured_targets(root, config)?);
+    let named_paths: BTreeSet<&str> = named.iter().map(|t| t.path.as_str()).collect();
+    let recursive: Vec<&str> = named
+        .iter()
+        .filter(|t| t.recurse)
+        .map(|t| t.path.as_str())
+        .collect();
+    found.retain(|t| {
+        !named_paths.contains(t.path.as_str())
+            && !(t.kind == TargetKind::Manifests && recursive.iter().any(|r| within(&t.path, r)))
+    });
+    found.extend(named);
+
+    found.sort_by(|a, b| a.name.cmp(&b.name));
+    for pair in found.windows(2) {
+        if let [a, b] = pair
+            && a.name == b.name
+        {
+            return Err(DiscoverError::Duplicate {
+                name: a.name.clone(),
+                first: a.source.clone(),
+                second: b.source.clone(),
+            });
+        }
+    }
+    Ok(found)
+}
+
+fn display_name(dir: &str) -> String {
+    if dir.is_empty() {
+        ".".into()
+    } else {
+        dir.to_owned()
+    }
+}
+
+fn walk(root: &Path, dir: &str, ignore: &[String], tree: &mut Tree) -> std::io::Result<()> {
+    let full = if dir.is_empty() {
+        root.to_owned()
+    } else {
+        root.join(dir)
+    };
+    let mut entries: Vec<(String, bool)> = std::fs::read_dir(&full)?
+        .filter_map(Result::ok)
+        .map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            // Symlinked folders are not followed: they may leave the repository.
+            let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+            (name, is_dir)
+        })
+        .collect();
+    entries.sort();
+    if entries.iter().any(|(n, d)| !d && n == "Chart.yaml") {
+        let chart = read_yaml(&full.join("Chart.yaml")).unwrap_or(Value::Null);
+        tree.charts.insert(dir.to_owned(), chart);
+        return Ok(());
+    }
+    if let Some((name, _)) = entries
+        .iter()
+        .find(|(n, d)| !d && KUSTOMIZATION_FILES.contains(&n.as_str()))
+    {
+        let kustomization = read_yaml(&full.join(name)).unwrap_or(Value::Null);
+        tree.kustomizations.insert(dir.to_owned(), kustomization);
+    }
+    for (name, is_dir) in entries {
+        let path = if dir.is_empty() {
+            name.clone()
+        } else {
+            format!("{dir}/{name}")
+        };
+        if ignore.iter().any(|i| within_ignored(&path, i)) {
+            continue;
+        }
+        if is_dir {
+            if !skipped(&full.join(&name), &name) {
+                walk(root, &path, ignore, tree)?;
+            }
+        } else if is_manifest_file(&name) {
+            tree.manifests.entry(dir.to_owned()).or_default().push(path);
+        }
+    }
+    Ok(())
+}
+
+fn within_ignored(path: &str, ignored: &str) -> bool {
+    let ignored = ignored.trim_matches('/');
+    path == ignored || path.starts_with(&format!("{ignored}/"))
+}
+
+/// Manifest files, as the folder walk of `manifest` sees them.
+pub(crate) fn is_manifest_file(name: &str) -> bool {
+    (name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".json"))
+        && !name.starts_with('.')
+        && !KUSTOMIZATION_FILES.contains(&name)
+        && !matches!(
+            name,
+            "Chart.yaml" | "manifold.yaml" | ".pre-commit-hooks.yaml" | ".pre-commit-config.yaml"
+        )
+}
+
+fn read_yaml(path: &Path) -> Option<Value> {
+    let text = std::fs::read_to_string(path).ok()?;
+    manifold_yaml::from_str(&text).ok()
+}
+
+/// Paths a kustomization uses: resources, bases, components, CRDs, patch and
+/// generator files.
+fn references(kustomization: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    let strings = |value: Option<&Value>, out: &mut Vec<String>| {
+        for item in value.and_then(Value::as_array).into_iter().flatten() {
+            if let Some(s) = item.as_str() {
+                out.push(s.to_owned());
+            }
+        }
+    };
+    for key in [
+        "resources",
+        "bases",
+        "components",
+        "crds",
+        "patchesStrategicMerge",
+        "configurations",
+    ] {
+        strings(kustomization.get(key), &mut out);
+    }
+    for key in ["patches", "patchesJson6902"] {
+        for patch in kustomization
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(path) = patch.get("path").and_then(Value::as_str) {
+                out.push(path.to_owned());
+            }
+        }
+    }
+    for key in ["configMapGenerator", "secretGenerator"] {
+        for generator in kustomization
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            for field in ["files", "envs"] {
+                for file in generator
+                    .get(field)
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                {
+                    // `key=path` names the key the file's content goes under.
+                    out.push(file.rsplit_once('=').map_or(file, |(_, p)| p).to_owned());
+                }
+            }
+            if let Some(env) = generator.get("env").and_then(Value::as_str) {
+                out.push(env.to_owned());
+            }
+        }
+    }
+    out
+}
+
+/// `rel` joined onto folder `dir`, normalised; `None` if it leaves the root or is remote.
+fn join(dir: &str, rel: &str) -> Option<String> {
+    if rel.contains("://") || rel.starts_with("git@") || rel.starts_with("github.com/") {
+        return None;
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    let base = if rel.starts_with('/') { "" } else { dir };
+    for part in base.split('/').chain(rel.split('/')) {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            other => parts.push(other),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+/// A chart's targets: one per `values-<env>.yaml` (or `values.<env>.yaml`)
+/// beside its `values.yaml`, else one with the defaults.
+fn chart_targets(root: &Path, dir: &str) -> Vec<Target> {
+    let full = root.join(dir);
+    let mut environments: Vec<(String, String)> = std::fs::read_dir(&full)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let env = name
+                .strip_prefix("values-")
+                .or_else(|| name.strip_prefix("values."))?
+                .strip_suffix(".yaml")
+                .or_else(|| name.strip_suffix(".yml"))?
+                .to_owned();
+            (!env.is_empty() && env != "schema").then_some((env, name))
+        })
+        .collect();
+    environments.sort();
+    if environments.is_empty() {
+        return vec![Target {
+            name: display_name(dir),
+            path: dir.to_owned(),
+            kind: TargetKind::Chart,
+            config: json!({}),
+            recurse: false,
+            source: "chart".into(),
+        }];
+    }
+    environments
+        .into_iter()
+        .map(|(env, file)| Target {
+            name: if dir.is_empty() {
+                env.clone()
+            } else {
+                format!("{dir}/{env}")
+            },
+            path: dir.to_owned(),
+            kind: TargetKind::Chart,
+            config: json!({ "valuesFiles": [join(dir, &file).unwrap_or(file.clone())] }),
+            recurse: false,
+            source: format!("chart with {file}"),
+        })
+        .collect()
+}
+
+/// The kind of target a folder is, by its files.
+fn kind_of(root: &Path, path: &str) -> Option<TargetKind> {
+    let dir = root.join(path);
+    if !dir.is_dir() {
+        return None;
+    }
+    Some(match crate::render::Kind::of(&dir) {
+        Some(crate::render::Kind::Kustomization) => TargetKind::Kustomization,
+        Some(crate::render::Kind::Chart) => TargetKind::Chart,
+        None => TargetKind::Manifests,
+    })
+}
+
+/// A repository path as a sync agent writes it (`./apps/web/`).
+fn clean(path: &str) -> Option<String> {
+    join("", path)
+}
+
+/// Argo CD Applications and Flux Kustomizations/HelmReleases found among
+/// the plain manifests, as targets.
+fn sync_agent_targets(root: &Path, tree: &Tree) -> Vec<Target> {
+    let mut out = Vec::new();
+    for file in tree.manifests.values().flatten() {
+        let Ok(text) = std::fs::read_to_string(root.join(file)) else {
+            continue;
+        };
+        // Cheap filter before parsing: most manifests are neither.
+        if !text.contains("argoproj.io") && !text.contains("toolkit.fluxcd.io") {
+            continue;
+        }
+        let Ok(documents) =
+            manifold_yaml::parse_documents(&text, &manifold_yaml::ParseOptions::default())
+        else {
+            continue;
+        };
+        for document in documents {
+            let object = &document.value;
+            let api = object
+                .get("apiVersion")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let kind = object.get("kind").and_then(Value::as_str).unwrap_or("");
+            let name = object
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or("unnamed");
+            let place = format!("{file}:{}", document.line);
+            match (api.split('/').next().unwrap_or(""), kind) {
+                ("argoproj.io", "Application") => {
+                    out.extend(argo_application(root, object, name, &place));
+                }
+                ("kustomize.toolkit.fluxcd.io", "Kustomization") => {
+                    out.extend(flux_kustomization(root, object, name, &place));
+                }
+                ("helm.toolkit.fluxcd.io", "HelmRelease") => {
+                    out.extend(flux_helm_release(root, object, name, &place));
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// An Application's sources that live in this repository (a `path`; remote
+/// charts are not fetched).
+fn argo_application(root: &Path, app: &Value, name: &str, place: &str) -> Vec<Target> {
+    let spec = app.get("spec").unwrap_or(&Value::Null);
+    let sources: Vec<&Value> = match spec.get("sources").and_then(Value::as_array) {
+        Some(list) => list.iter().collect(),
+        None => spec.get("source").into_iter().collect(),
+    };
+    let namespace = spec
+        .pointer("/destination/namespace")
+        .and_then(Value::as_str);
+    let several = sources.len() > 1;
+    let mut out = Vec::new();
+    for (i, source) in sources.into_iter().enumerate() {
+        let Some(path) = source.get("path").and_then(Value::as_str).and_then(clean) else {
+            continue;
+        };
+        let Some(kind) = kind_of(root, &path) else {
+            continue;
+        };
+        let config = match kind {
+            TargetKind::Chart => argo_helm(source, &path, name, namespace),
+            TargetKind::Kustomization => json!({}),
+            TargetKind::Manifests => Value::Null,
+        };
+        let recurse = source
+            .pointer("/directory/recurse")
+            .and_then(Value::as_bool)
+            == Some(true);
+        out.push(Target {
+            name: if several {
+                format!("argocd/{name}/{i}")
+            } else {
+                format!("argocd/{name}")
+            },
+            path,
+            kind,
+            config,
+            recurse,
+            source: format!("Argo CD Application {name} ({place})"),
+        });
+    }
+    out
+}
+
+/// Argo CD's Helm source options as the helm plugin's configuration.
+fn argo_helm(source: &Value, path: &str, app: &str, namespace: Option<&str>) -> Value {
+    let helm = source.get("helm").unwrap_or(&Value::Null);
+    let mut config = Map::new();
+    let release = helm
+        .get("releaseName")
+        .and_then(Value::as_str)
+        .unwrap_or(app);
+    config.insert("releaseName".into(), json!(release));
+    if let Some(ns) = namespace {
+        config.insert("namespace".into(), json!(ns));
+    }
+    let files: Vec<String> = helm
+        .get("valueFiles")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .filter_map(|f| join(path, f))
+        .collect();
+    if !files.is_empty() {
+        config.insert("valuesFiles".into(), json!(files));
+    }
+    let mut values = Map::new();
+    if let Some(text) = helm.get("values").and_then(Value::as_str)
+        && let Ok(Value::Object(map)) = manifold_yaml::from_str(text)
+    {
+        values.extend(map);
+    }
+    if let Some(Value::Object(map)) = helm.get("valuesObject") {
+        values.extend(map.clone());
+    }
+    if !values.is_empty() {
+        config.insert("values".into(), Value::Object(values));
+    }
+    let (mut set, mut set_string) = (Vec::new(), Vec::new());
+    for parameter in helm
+        .get("parameters")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let key = parameter.get("name").and_then(Value::as_str).unwrap_or("");
+        let value = parameter.get("value").and_then(Value::as_str).unwrap_or("");
+        let entry = format!("{key}={value}");
+        if parameter.get("forceString").and_then(Value::as_bool) == Some(true) {
+            set_string.push(entry);
+        } else {
+            set.push(entry);
+        }
+    }
+    if !set.is_empty() {
+        config.insert("set".into(), json!(set));
+    }
+    if !set_string.is_empty() {
+        config.insert("setString".into(), json!(set_string));
+    }
+    // Argo CD renders CRDs unless told to skip them.
+    let skip_crds = helm.get("skipCrds").and_then(Value::as_bool) == Some(true);
+    config.insert("includeCrds".into(), json!(!skip_crds));
+    Value::Object(config)
+}
+
+fn flux_kustomization(root: &Path, object: &Value, name: &str, place: &str) -> Option<Target> {
+    let path = clean(
+        object
+            .pointer("/spec/path")
+            .and_then(Value::as_str)
+            .unwrap_or("./"),
+    )?;
+    let kind = kind_of(root, &path)?;
+    let namespace = object
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .unwrap_or("flux-system");
+    // Without a kustomization.yaml, Flux builds every manifest below the path.
+    Some(Target {
+        name: format!("flux/{namespace}/{name}"),
+        path,
+        kind,
+        config: if kind == TargetKind::Manifests {
+            Value::Null
+        } else {
+            json!({})
+        },
+        recurse: kind == TargetKind::Manifests,
+        source: format!("Flux Kustomization {namespace}/{name} ({place})"),
+    })
+}
+
+fn flux_helm_release(root: &Path, object: &Value, name: &str, place: &str) -> Option<Target> {
+    let chart = object.pointer("/spec/chart/spec")?;
+    // Only charts in a Git source live in this repository; repository charts are not fetched.
+    if chart.pointer("/sourceRef/kind").and_then(Value::as_str) != Some("GitRepository") {
+        return None;
+    }
+    let path = clean(chart.get("chart").and_then(Value::as_str)?)?;
+    if kind_of(root, &path)? != TargetKind::Chart {
+        return None;
+    }
+    let namespace = object
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .unwrap_or("default");
+    let target_namespace = object
+        .pointer("/spec/targetNamespace")
+        .and_then(Value::as_str);
+    let release = object
+        .pointer("/spec/releaseName")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .unwrap_or_else(|| match target_namespace {
+            Some(ns) => format!("{ns}-{name}"),
+            None => name.to_owned(),
+        });
+    let mut config = json!({
+        "releaseName": release,
+        "namespace": target_namespace.unwrap_or(namespace),
+    });
+    if let Some(values) = object.pointer("/spec/values").filter(|v| v.is_object()) {
+        config["values"] = values.clone();
+    }
+    let files: Vec<String> = chart
+        .get("valuesFiles")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .filter_map(clean)
+        .collect();
+    if !files.is_empty() {
+        config["valuesFiles"] = json!(files);
+    }
+    Some(Target {
+        name: format!("flux/{namespace}/{name}"),
+        path,
+        kind: TargetKind::Chart,
+        config,
+        recurse: false,
+        source: format!("Flux HelmRelease {namespace}/{name} ({place})"),
+    })
+}
+
+/// `targets` of manifold.yaml.
+fn configured_targets(root: &Path, config: &Config) -> Result<Vec<Target>, DiscoverError> {
+    let mut out = Vec::new();
+    for (i, setting) in config.targets.iter().enumerate() {
+        let TargetSetting { name, path, config } = setting;
+        let source_name = format!("manifold.yaml targets[{i}]");
+        let path = clean(path).unwrap_or_default();
+        let kind = kind_of(root, &path).ok_or_else(|| DiscoverError::MissingPath {
+            source_name: source_name.clone(),
+            path: path.clone(),
+        })?;
+        out.push(Target {
+            name: name.clone().unwrap_or_else(|| display_name(&path)),
+            path,
+            kind,
+            config: if kind == TargetKind::Manifests {
+                Value::Null
+            } else {
+                config.clone()
+            },
+            recurse: false,
+            source: source_name,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn joins_stay_inside_the_repository() {
+        let cases = [
+            ("overlays/prod", "../../base", Some("base")),
+            ("a", "./b/c.yaml", Some("a/b/c.yaml")),
+            ("a", "../../x", None),
+            ("a", "https://example.com/x.yaml", None),
+            ("", "/abs/x", Some("abs/x")),
+        ];
+        for (dir, rel, want) in cases {
+            assert_eq!(join(dir, rel).as_deref(), want, "{dir} + {rel}");
+        }
+    }
+
+    #[test]
+    fn generator_and_patch_files_count_as_used() {
+        let k = json!({
+            "resources": ["a.yaml", "../base"],
+            "patches": [{"path": "p.yaml"}, {"patch": "inline"}],
+            "configMapGenerator": [{"files": ["key=conf/app.properties"], "envs": ["e.env"]}],
+        });
+        assert_eq!(
+            references(&k),
+            [
+                "a.yaml",
+                "../base",
+                "p.yaml",
+                "conf/app.properties",
+                "e.env"
+            ]
+        );
+    }
+}

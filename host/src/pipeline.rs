@@ -1,0 +1,346 @@
+//! The repository pipeline: every target rendered (or read) on rayon's pool,
+//! through the render cache, into objects that keep the file (and, where it
+//! can be found, the line) they came from. A target that fails, fails alone.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use serde_json::Value;
+
+use crate::cache::{Cache, Entry};
+use crate::discover::{Target, TargetKind};
+use crate::manifest::{self, Inputs, Object};
+use crate::registry::Registry;
+use crate::render;
+use crate::report::{Diagnostic, Severity};
+use crate::runtime::{LogLine, ReadSet};
+
+/// The plugin that rendered a target.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PluginUse {
+    pub name: String,
+    pub version: String,
+    pub digest: String,
+}
+
+/// What became of one target.
+#[derive(Debug)]
+pub struct TargetResult {
+    pub target: Target,
+    pub objects: Vec<Object>,
+    /// Findings about the target's inputs, and its failure if it failed.
+    pub problems: Vec<Diagnostic>,
+    pub failed: bool,
+    pub cached: bool,
+    pub reads: ReadSet,
+    pub plugin: Option<PluginUse>,
+    pub logs: Vec<(String, LogLine)>,
+    /// Manifest files read (plain-manifest targets).
+    pub files: usize,
+}
+
+/// Renders or reads every target, in parallel; results in the targets' order.
+pub fn run(
+    registry: &Registry,
+    root: &Path,
+    targets: Vec<Target>,
+    cache: Option<&Cache>,
+) -> Vec<TargetResult> {
+    targets
+        .into_par_iter()
+        .map(|target| match target.kind {
+            TargetKind::Manifests => read_manifests(root, target),
+            TargetKind::Kustomization | TargetKind::Chart => {
+                render_target(registry, root, target, cache)
+            }
+        })
+        .collect()
+}
+
+fn read_manifests(root: &Path, target: Target) -> TargetResult {
+    let mut files = Vec::new();
+    list_manifests(root, &target.path, target.recurse, &mut files);
+    let mut inputs = Inputs::default();
+    let mut reads = ReadSet::default();
+    for file in &files {
+        match std::fs::read(root.join(file)) {
+            Ok(bytes) => {
+                reads.files.insert(
+                    file.clone(),
+                    Some(blake3::hash(&bytes).to_hex().to_string()),
+                );
+                manifest::parse_into(file, &bytes, &mut inputs);
+            }
+            Err(e) => inputs.problems.push(Diagnostic::input(
+                "read",
+                file,
+                None,
+                format!("cannot read the file: {e}"),
+            )),
+        }
+    }
+    let name: Arc<str> = Arc::from(target.name.as_str());
+    for object in &mut inputs.objects {
+        object.target = Some(name.clone());
+    }
+    TargetResult {
+        objects: inputs.objects,
+        problems: with_target(inputs.problems, &target.name),
+        failed: false,
+        cached: false,
+        reads,
+        plugin: None,
+        logs: Vec::new(),
+        files: files.len(),
+        target,
+    }
+}
+
+/// Manifest files of a folder (and its sub-folders with `recurse`), sorted.
+fn list_manifests(root: &Path, dir: &str, recurse: bool, out: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+        return;
+    };
+    let mut entries: Vec<(String, bool)> = entries
+        .filter_map(Result::ok)
+        .map(|e| {
+            let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+            (e.file_name().to_string_lossy().into_owned(), is_dir)
+        })
+        .collect();
+    entries.sort();
+    for (name, is_dir) in entries {
+        let path = if dir.is_empty() {
+            name.clone()
+        } else {
+            format!("{dir}/{name}")
+        };
+        if is_dir {
+            if recurse && !name.starts_with('.') {
+                list_manifests(root, &path, recurse, out);
+            }
+        } else if crate::discover::is_manifest_file(&name) {
+            out.push(path);
+        }
+    }
+}
+
+fn render_target(
+    registry: &Registry,
+    root: &Path,
+    target: Target,
+    cache: Option<&Cache>,
+) -> TargetResult {
+    let kind = match target.kind {
+        TargetKind::Chart => render::Kind::Chart,
+        _ => render::Kind::Kustomization,
+    };
+    let mut result = TargetResult {
+        objects: Vec::new(),
+        problems: Vec::new(),
+        failed: false,
+        cached: false,
+        reads: ReadSet::default(),
+        plugin: None,
+        logs: Vec::new(),
+        files: 0,
+        target,
+    };
+    let plugin = match registry.get(kind.plugin()) {
+        Ok(plugin) => plugin,
+        Err(e) => return failed(result, kind, e.to_string()),
+    };
+    result.plugin = Some(PluginUse {
+        name: plugin.metadata.name.clone(),
+        version: plugin.metadata.version.clone(),
+        digest: plugin.metadata.digest.clone(),
+    });
+    let key = Cache::key(
+        root,
+        &plugin.metadata.digest,
+        &result.target.config,
+        &result.target.path,
+    );
+    let rendered: Vec<(String, Value)> = match cache.and_then(|c| c.get(&key, root)) {
+        Some(entry) => {
+            result.cached = true;
+            result.reads = entry.reads;
+            entry
+                .objects
+                .into_iter()
+                .filter_map(|(file, json)| Some((file, serde_json::from_str(&json).ok()?)))
+                .collect()
+        }
+        None => {
+            let folder = render::Target {
+                root: root.to_owned(),
+                path: result.target.path.clone(),
+                kind,
+            };
+            let out = match render::render(registry, &folder, &result.target.config) {
+                Ok(out) => out,
+                Err(e) => return failed(result, kind, e.to_string()),
+            };
+            let name = kind.plugin();
+            let has_findings = !out.diagnostics.is_empty();
+            for d in out.diagnostics {
+                let severity = match d.severity {
+                    crate::runtime::Severity::Error => Severity::Error,
+                    crate::runtime::Severity::Warning => Severity::Warning,
+                    crate::runtime::Severity::Info => Severity::Info,
+                };
+                result.failed |= severity == Severity::Error;
+                result.problems.push(Diagnostic {
+                    severity,
+                    rule: format!("{name}/{}", d.rule),
+                    plugin: name.into(),
+                    message: d.message,
+                    file: Some(entry_file(root, &result.target.path, kind)),
+                    document: None,
+                    line: None,
+                    column: None,
+                    path: None,
+                    resource: None,
+                    target: Some(result.target.name.clone()),
+                });
+            }
+            result.logs = out.logs;
+            result.reads = out.reads;
+            let objects: Vec<(String, Value)> =
+                out.objects.into_iter().map(|o| (o.file, o.value)).collect();
+            // Findings are not replayed from the cache, so only clean renders are kept.
+            if let (Some(cache), false) = (cache, has_findings) {
+                cache.put(
+                    &key,
+                    &Entry {
+                        reads: result.reads.clone(),
+                        objects: objects
+                            .iter()
+                            .map(|(f, v)| (f.clone(), v.to_string()))
+                            .collect(),
+                    },
+                );
+            }
+            objects
+        }
+    };
+    let name: Arc<str> = Arc::from(result.target.name.as_str());
+    result.objects = locate(root, &name, kind, rendered);
+    result
+}
+
+fn failed(mut result: TargetResult, kind: render::Kind, message: String) -> TargetResult {
+    let root_file = entry_file(Path::new(""), &result.target.path, kind);
+    result.failed = true;
+    result.problems.push(Diagnostic {
+        plugin: kind.plugin().into(),
+        target: Some(result.target.name.clone()),
+        ..Diagnostic::input("render-failed", &root_file, None, message)
+    });
+    result
+}
+
+/// The file that makes a folder a target: where a render failure is reported.
+fn entry_file(root: &Path, dir: &str, kind: render::Kind) -> String {
+    let name = match kind {
+        render::Kind::Chart => "Chart.yaml",
+        render::Kind::Kustomization => render::KUSTOMIZATION_FILES
+            .iter()
+            .find(|f| root.join(dir).join(f).is_file())
+            .copied()
+            .unwrap_or("kustomization.yaml"),
+    };
+    if dir.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+fn with_target(mut problems: Vec<Diagnostic>, target: &str) -> Vec<Diagnostic> {
+    for p in &mut problems {
+        p.target = Some(target.to_owned());
+    }
+    problems
+}
+
+/// Rendered objects as [`Object`]s. A kustomization's objects come from
+/// YAML files, so each is matched to its source document (same kind, a name
+/// the prefix and suffix were added to) and findings get that file's lines.
+/// A chart's sources are templates: their objects carry the file only.
+fn locate(
+    root: &Path,
+    target: &Arc<str>,
+    kind: render::Kind,
+    rendered: Vec<(String, Value)>,
+) -> Vec<Object> {
+    let mut sources: HashMap<String, Vec<Arc<manifold_yaml::Document>>> = HashMap::new();
+    let mut counters: HashMap<String, u32> = HashMap::new();
+    rendered
+        .into_iter()
+        .map(|(file, value)| {
+            let found = if kind == render::Kind::Kustomization {
+                let documents = sources
+                    .entry(file.clone())
+                    .or_insert_with(|| parse_source(&root.join(&file)));
+                best_match(documents, &value)
+            } else {
+                None
+            };
+            let (document, line, source) = match found {
+                Some(doc) => (u32::try_from(doc.index).unwrap_or(u32::MAX), doc.line, doc),
+                None => {
+                    let counter = counters.entry(file.clone()).or_default();
+                    let index = *counter;
+                    *counter += 1;
+                    (
+                        index,
+                        0,
+                        Arc::new(manifold_yaml::Document::new(Value::Null, index as usize, 0)),
+                    )
+                }
+            };
+            Object {
+                file: Arc::from(file.as_str()),
+                document,
+                line,
+                prefix: String::new(),
+                value,
+                source,
+                target: Some(target.clone()),
+            }
+        })
+        .collect()
+}
+
+fn parse_source(path: &Path) -> Vec<Arc<manifold_yaml::Document>> {
+    let Ok(bytes) = std::fs::read(path) else {
+        return Vec::new();
+    };
+    let options = manifold_yaml::ParseOptions {
+        positions: true,
+        ..manifold_yaml::ParseOptions::default()
+    };
+    manifold_yaml::parse_bytes(&bytes, &options)
+        .map(|docs| docs.into_iter().map(Arc::new).collect())
+        .unwrap_or_default()
+}
+
+fn best_match(
+    documents: &[Arc<manifold_yaml::Document>],
+    object: &Value,
+) -> Option<Arc<manifold_yaml::Document>> {
+    let kind = object.get("kind")?;
+    let name = object.pointer("/metadata/name")?.as_str()?;
+    documents
+        .iter()
+        .filter(|d| d.value.get("kind") == Some(kind))
+        .filter_map(|d| {
+            let original = d.value.pointer("/metadata/name")?.as_str()?;
+            name.contains(original).then_some((original.len(), d))
+        })
+        .max_by_key(|(len, _)| *len)
+        .map(|(_, d)| d.clone())
+}

@@ -1,0 +1,327 @@
+//! The repository pipeline: `manifold check` and `manifold render REPO --out`:
+//! discovery, the render cache, the hydrated tree, `--check`, failures that
+//! stay with their target.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::support::Scratch;
+
+const DEPLOYMENT: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels:
+    app: web
+spec:
+  template:
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.25
+";
+
+const CONFIGMAP: &str =
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\n  labels:\n    app: plain\n";
+
+/// A repository with a base and two overlays, a chart with two environments,
+/// a plain folder, an Argo CD Application and a Flux Kustomization.
+fn repository() -> Scratch {
+    Scratch::new()
+        .file("apps/web/base/kustomization.yaml", "resources:\n- deployment.yaml\n")
+        .file("apps/web/base/deployment.yaml", DEPLOYMENT)
+        .file(
+            "apps/web/overlays/dev/kustomization.yaml",
+            "resources:\n- ../../base\nnamePrefix: dev-\n",
+        )
+        .file(
+            "apps/web/overlays/prod/kustomization.yaml",
+            "resources:\n- ../../base\nnamePrefix: prod-\n",
+        )
+        .file("charts/cache/Chart.yaml", "apiVersion: v2\nname: cache\nversion: 1.0.0\n")
+        .file("charts/cache/values.yaml", "size: 1\n")
+        .file("charts/cache/values-dev.yaml", "size: 2\n")
+        .file("charts/cache/values-prod.yaml", "size: 3\n")
+        .file(
+            "charts/cache/templates/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-cache\n  labels:\n    app: cache\ndata:\n  size: {{ .Values.size | quote }}\n",
+        )
+        .file("plain/cm.yaml", CONFIGMAP)
+        .file(
+            "deploy/argocd.yaml",
+            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: web-prod\n  labels:\n    app: argo\nspec:\n  source:\n    path: apps/web/overlays/prod\n  destination:\n    namespace: prod\n",
+        )
+        .file(
+            "deploy/flux.yaml",
+            "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: plain\n  namespace: flux-system\n  labels:\n    app: flux\nspec:\n  path: ./plain\n",
+        )
+}
+
+fn targets(scratch: &Scratch, extra: &[&str]) -> BTreeMap<String, serde_json::Value> {
+    let mut args = vec!["check", ".", "--format", "json"];
+    args.extend(extra);
+    let json = scratch.run(&args).code(0).json();
+    json["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["name"].as_str().unwrap().to_owned(), t.clone()))
+        .collect()
+}
+
+fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let name = path.strip_prefix(dir).unwrap().display().to_string();
+                files.insert(name, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    files
+}
+
+#[test]
+fn discovery_finds_what_the_repository_deploys() {
+    let found = targets(&repository(), &[]);
+    let names: Vec<&str> = found.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "apps/web/overlays/dev",
+            "argocd/web-prod",
+            "charts/cache/dev",
+            "charts/cache/prod",
+            "deploy",
+            "flux/flux-system/plain",
+        ]
+    );
+    assert_eq!(found["argocd/web-prod"]["path"], "apps/web/overlays/prod");
+    assert_eq!(found["charts/cache/prod"]["kind"], "chart");
+    assert_eq!(found["flux/flux-system/plain"]["kind"], "manifests");
+    assert_eq!(found["apps/web/overlays/dev"]["documents"], 1);
+}
+
+#[test]
+fn a_second_run_comes_from_the_cache_and_a_change_re_renders_only_its_readers() {
+    let scratch = repository();
+    let first = targets(&scratch, &[]);
+    assert!(first.values().all(|t| t["cached"] == false), "{first:?}");
+    let second = targets(&scratch, &[]);
+    let cached: Vec<&str> = second
+        .iter()
+        .filter(|(_, t)| t["cached"] == true)
+        .map(|(n, _)| n.as_str())
+        .collect();
+    assert_eq!(
+        cached,
+        [
+            "apps/web/overlays/dev",
+            "argocd/web-prod",
+            "charts/cache/dev",
+            "charts/cache/prod"
+        ]
+    );
+    // Helm loads every file of a chart (templates may read any through
+    // .Files), so a values file re-renders both environments, and nothing else.
+    let scratch = scratch.file("charts/cache/values-prod.yaml", "size: 4\n");
+    let third = targets(&scratch, &[]);
+    let rendered: Vec<&str> = third
+        .iter()
+        .filter(|(_, t)| t["kind"] != "manifests" && t["cached"] == false)
+        .map(|(n, _)| n.as_str())
+        .collect();
+    assert_eq!(rendered, ["charts/cache/dev", "charts/cache/prod"]);
+    // The base feeds both overlays; a file that did not exist (a new
+    // kustomization in the base) counts too.
+    let scratch = scratch.file(
+        "apps/web/base/deployment.yaml",
+        DEPLOYMENT.replace("1.25", "1.26"),
+    );
+    let fourth = targets(&scratch, &[]);
+    let rendered: Vec<&str> = fourth
+        .iter()
+        .filter(|(_, t)| t["kind"] != "manifests" && t["cached"] == false)
+        .map(|(n, _)| n.as_str())
+        .collect();
+    assert_eq!(rendered, ["apps/web/overlays/dev", "argocd/web-prod"]);
+}
+
+/// A cache folder of the test's own, with the shared compiled plugins copied in.
+fn own_cache(scratch: &Scratch) -> std::path::PathBuf {
+    let cache = scratch.dir.join("own-cache");
+    let plugins = crate::support::cache_dir().join("plugins");
+    std::fs::create_dir_all(cache.join("plugins")).unwrap();
+    for entry in std::fs::read_dir(&plugins).into_iter().flatten() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), cache.join("plugins").join(entry.file_name())).unwrap();
+    }
+    cache
+}
+
+#[test]
+fn a_corrupt_cache_entry_is_a_miss_not_a_wrong_answer() {
+    let scratch = repository();
+    let cache = own_cache(&scratch);
+    let out = scratch.dir.join("out-a");
+    scratch
+        .run_with_cache(&["render", ".", "--out", out.to_str().unwrap()], &cache)
+        .code(0);
+    for (name, _) in tree(&cache.join("renders")) {
+        let path = cache.join("renders").join(name);
+        let mut bytes = std::fs::read(&path).unwrap();
+        let last = bytes.len() - 2;
+        bytes[last] ^= 0x20;
+        std::fs::write(&path, bytes).unwrap();
+    }
+    let again = scratch.dir.join("out-b");
+    let json = scratch
+        .run_with_cache(
+            &[
+                "render",
+                ".",
+                "--out",
+                again.to_str().unwrap(),
+                "--format",
+                "json",
+            ],
+            &cache,
+        )
+        .code(0)
+        .json();
+    assert_eq!(json["cache"]["hits"], 0, "{json}");
+    assert_eq!(tree(&out), tree(&again));
+}
+
+#[test]
+fn output_is_the_same_bytes_whatever_the_thread_count() {
+    let scratch = repository();
+    let one = scratch.dir.join("one");
+    let two = scratch.dir.join("two");
+    // Fresh render caches (compiled plugins shared), so both runs render.
+    let cache = own_cache(&scratch);
+    scratch
+        .run_with_cache(
+            &["render", ".", "--out", one.to_str().unwrap(), "-j", "1"],
+            &cache,
+        )
+        .code(0);
+    std::fs::remove_dir_all(cache.join("renders")).unwrap();
+    scratch
+        .run_with_cache(
+            &["render", ".", "--out", two.to_str().unwrap(), "-j", "2"],
+            &cache,
+        )
+        .code(0);
+    let (one, two) = (tree(&one), tree(&two));
+    assert_eq!(one, two);
+    assert!(
+        one.contains_key("charts/cache/prod/manifest.yaml"),
+        "{:?}",
+        one.keys()
+    );
+    assert!(one.contains_key("manifold.index"));
+    let manifest = String::from_utf8(one["argocd/web-prod/manifest.yaml"].clone()).unwrap();
+    assert!(manifest.contains("name: prod-web"), "{manifest}");
+}
+
+#[test]
+fn render_check_lists_stale_targets() {
+    let scratch = repository();
+    scratch.run(&["render", ".", "--out", "hydrated"]).code(0);
+    scratch
+        .run(&["render", ".", "--out", "hydrated", "--check"])
+        .code(0);
+    let scratch = scratch.file("charts/cache/values-dev.yaml", "size: 9\n");
+    scratch
+        .run(&["render", ".", "--out", "hydrated", "--check"])
+        .code(1)
+        .stderr_has("charts/cache/dev");
+    // A removed target is stale too, and a re-render removes its folder.
+    std::fs::remove_dir_all(scratch.dir.join("plain")).unwrap();
+    std::fs::remove_file(scratch.dir.join("deploy/flux.yaml")).unwrap();
+    scratch
+        .run(&["render", ".", "--out", "hydrated", "--check"])
+        .code(1)
+        .stderr_has("flux/flux-system/plain (removed)");
+    scratch.run(&["render", ".", "--out", "hydrated"]).code(0);
+    assert!(!scratch.dir.join("hydrated/flux").exists());
+}
+
+#[test]
+fn a_failing_target_fails_alone_and_keeps_its_last_good_output() {
+    let scratch = repository();
+    scratch.run(&["render", ".", "--out", "hydrated"]).code(0);
+    let before =
+        std::fs::read(scratch.dir.join("hydrated/charts/cache/dev/manifest.yaml")).unwrap();
+    let scratch = scratch.file(
+        "charts/cache/templates/broken.yaml",
+        "{{ required \"size is required\" .Values.nothing }}\n",
+    );
+    let out = scratch.run(&["render", ".", "--out", "hydrated", "--format", "json"]);
+    out.code(1);
+    let json = out.json();
+    let failed: Vec<&str> = json["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["status"] == "failed")
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(failed, ["charts/cache/dev", "charts/cache/prod"]);
+    let finding = &json["diagnostics"][0];
+    assert_eq!(finding["rule"], "manifold/render-failed");
+    assert_eq!(finding["file"], "charts/cache/Chart.yaml");
+    assert!(
+        finding["message"]
+            .as_str()
+            .unwrap()
+            .contains("size is required")
+    );
+    let after = std::fs::read(scratch.dir.join("hydrated/charts/cache/dev/manifest.yaml")).unwrap();
+    assert_eq!(before, after);
+    assert!(
+        scratch
+            .dir
+            .join("hydrated/apps/web/overlays/dev/manifest.yaml")
+            .is_file()
+    );
+}
+
+#[test]
+fn an_unwritable_cache_runs_uncached_with_a_warning() {
+    let scratch = repository();
+    let cache = own_cache(&scratch);
+    std::fs::write(cache.join("renders"), "not a folder").unwrap();
+    scratch
+        .run_with_cache(&["check", "."], &cache)
+        .code(0)
+        .stderr_has("running uncached");
+}
+
+#[test]
+fn out_refuses_a_folder_that_is_not_hydrated_output() {
+    let scratch = repository().file("docs/readme.md", "keep me\n");
+    scratch
+        .run(&["render", ".", "--out", "docs"])
+        .code(2)
+        .stderr_has("not hydrated output");
+    assert!(scratch.dir.join("docs/readme.md").is_file());
+}
+
+#[test]
+fn configured_targets_and_ignores_apply() {
+    let scratch = repository().file(
+        "manifold.yaml",
+        "version: 1\nignore: [deploy]\ntargets:\n  - name: cache-staging\n    path: charts/cache\n    config:\n      releaseName: stg\n      set: [size=7]\n",
+    );
+    let found = targets(&scratch, &[]);
+    assert!(found.contains_key("cache-staging"), "{:?}", found.keys());
+    assert!(!found.contains_key("argocd/web-prod"));
+    assert!(found.contains_key("apps/web/overlays/prod"));
+}

@@ -90,6 +90,10 @@ struct CheckArgs {
     /// The repository (default: the current folder).
     #[arg(default_value = ".")]
     repo: PathBuf,
+    /// Check only the targets these changed files can affect (pre-commit
+    /// passes them): found through the read sets recorded in the cache.
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    files: Vec<PathBuf>,
     #[command(flatten)]
     checks: CheckOptions,
 }
@@ -383,7 +387,8 @@ fn check_command(args: CheckArgs, color: bool, verbose: bool) -> Result<i32, Cli
             args.repo.display()
         )));
     }
-    repository_command(&args.repo, &args.checks, None, color, verbose)
+    let scope = (!args.files.is_empty()).then_some(args.files.as_slice());
+    repository_command(&args.repo, &args.checks, None, scope, color, verbose)
 }
 
 /// A whole repository: discover, render (through the cache), validate,
@@ -392,6 +397,7 @@ fn repository_command(
     repo: &Path,
     options: &CheckOptions,
     out: Option<(&PathBuf, bool)>,
+    files: Option<&[PathBuf]>,
     color: bool,
     verbose: bool,
 ) -> Result<i32, CliError> {
@@ -437,6 +443,27 @@ fn repository_command(
             }
             None => None,
         }
+    };
+    let targets = match files {
+        Some(files) => {
+            // pre-commit runs hooks from the repository root with root-relative names.
+            let changed: Vec<String> = files
+                .iter()
+                .map(|f| {
+                    std::path::absolute(f)
+                        .ok()
+                        .and_then(|abs| {
+                            let abs = std::fs::canonicalize(&abs).unwrap_or(abs);
+                            abs.strip_prefix(&root).ok().map(Path::to_path_buf)
+                        })
+                        .unwrap_or_else(|| f.clone())
+                        .to_string_lossy()
+                        .replace('\\', "/")
+                })
+                .collect();
+            crate::pipeline::affected(&registry, &root, targets, cache.as_ref(), &changed)
+        }
+        None => targets,
     };
     let results = crate::pipeline::run(&registry, &root, targets, cache.as_ref());
 
@@ -692,6 +719,7 @@ fn render_command(args: RenderArgs, color: bool, verbose: bool) -> Result<i32, C
             &args.path,
             &args.checks,
             Some((out, args.check)),
+            None,
             color,
             verbose,
         );

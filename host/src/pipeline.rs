@@ -59,6 +59,55 @@ pub fn run(
         .collect()
 }
 
+/// The targets a change to `files` (repository paths) can affect: a plain
+/// folder holding one of them; a rendered target whose recorded read set
+/// holds one (or lists the folder a new file appeared in), or that has no
+/// record yet. A change to `manifold.yaml` affects every target.
+pub fn affected(
+    registry: &Registry,
+    root: &Path,
+    targets: Vec<Target>,
+    cache: Option<&Cache>,
+    files: &[String],
+) -> Vec<Target> {
+    if files.iter().any(|f| f == crate::config::FILE_NAME) {
+        return targets;
+    }
+    let inside = |file: &str, dir: &str, recurse: bool| {
+        let parent = file.rsplit_once('/').map_or("", |(p, _)| p);
+        parent == dir || (recurse && (dir.is_empty() || parent.starts_with(&format!("{dir}/"))))
+    };
+    targets
+        .into_iter()
+        .filter(|target| match target.kind {
+            TargetKind::Manifests => files
+                .iter()
+                .any(|f| inside(f, &target.path, target.recurse)),
+            TargetKind::Kustomization | TargetKind::Chart => {
+                let plugin = match target.kind {
+                    TargetKind::Chart => "helm",
+                    _ => "kustomize",
+                };
+                let recorded = registry.get(plugin).ok().and_then(|p| {
+                    cache?.peek(&Cache::key(
+                        root,
+                        &p.metadata.digest,
+                        &target.config,
+                        &target.path,
+                    ))
+                });
+                match recorded {
+                    None => true,
+                    Some(entry) => files.iter().any(|f| {
+                        let parent = f.rsplit_once('/').map_or("", |(p, _)| p);
+                        entry.reads.files.contains_key(f) || entry.reads.dirs.contains_key(parent)
+                    }),
+                }
+            }
+        })
+        .collect()
+}
+
 fn read_manifests(root: &Path, target: Target) -> TargetResult {
     let mut files = Vec::new();
     list_manifests(root, &target.path, target.recurse, &mut files);

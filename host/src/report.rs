@@ -142,8 +142,8 @@ pub struct Report {
     pub diagnostics: Vec<Diagnostic>,
     pub summary: Summary,
     /// Repository runs: the targets, in name order.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub targets: Vec<TargetSummary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub targets: Option<Vec<TargetSummary>>,
     /// Repository runs: render cache hits and misses.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cache: Option<crate::cache::Stats>,
@@ -165,7 +165,7 @@ impl Report {
             version: 1,
             diagnostics,
             summary,
-            targets: Vec::new(),
+            targets: None,
             cache: None,
         }
     }
@@ -176,7 +176,7 @@ impl Report {
         targets: Vec<TargetSummary>,
         cache: crate::cache::Stats,
     ) -> Report {
-        self.targets = targets;
+        self.targets = Some(targets);
         self.cache = Some(cache);
         self
     }
@@ -262,12 +262,10 @@ impl Report {
         } else {
             paint("1;32", &verdict)
         };
-        let scope = if self.targets.is_empty() {
-            plural(s.files, "file")
-        } else {
-            let failed = self.targets.iter().filter(|t| t.status != "ok").count();
+        let scope = if let Some(targets) = &self.targets {
+            let failed = targets.iter().filter(|t| t.status != "ok").count();
             let cache = self.cache.unwrap_or_default();
-            let mut scope = plural(self.targets.len(), "target");
+            let mut scope = plural(targets.len(), "target");
             if failed > 0 {
                 let _ = write!(scope, " ({failed} failed)");
             }
@@ -275,6 +273,8 @@ impl Report {
                 let _ = write!(scope, ", {} from cache", cache.hits);
             }
             scope
+        } else {
+            plural(s.files, "file")
         };
         let _ = writeln!(
             out,

@@ -325,3 +325,31 @@ fn configured_targets_and_ignores_apply() {
     assert!(!found.contains_key("argocd/web-prod"));
     assert!(found.contains_key("apps/web/overlays/prod"));
 }
+
+#[test]
+fn files_limit_the_check_to_the_targets_they_affect() {
+    let scratch = repository();
+    targets(&scratch, &[]);
+    let only = |files: &[&str]| -> Vec<String> {
+        let mut args = vec!["--files"];
+        args.extend(files);
+        targets(&scratch, &args).into_keys().collect()
+    };
+    assert_eq!(
+        only(&["apps/web/base/deployment.yaml"]),
+        ["apps/web/overlays/dev", "argocd/web-prod"]
+    );
+    assert_eq!(only(&["plain/cm.yaml"]), ["flux/flux-system/plain"]);
+    // A new file in a folder a renderer listed may change its output; one
+    // beside a kustomization that does not name it cannot.
+    assert_eq!(
+        only(&["charts/cache/templates/new.yaml"]),
+        ["charts/cache/dev", "charts/cache/prod"]
+    );
+    assert_eq!(
+        only(&["apps/web/overlays/dev/extra.yaml"]),
+        Vec::<String>::new()
+    );
+    assert_eq!(only(&["README.md"]), Vec::<String>::new());
+    assert_eq!(only(&["manifold.yaml"]).len(), 6);
+}

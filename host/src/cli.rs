@@ -131,6 +131,10 @@ struct RenderArgs {
     /// from what the sources produce now, listing the stale targets.
     #[arg(long)]
     check: bool,
+    /// With a repository: commit the hydrated tree to this branch (work tree
+    /// and index untouched; no commit when nothing changed).
+    #[arg(long = "git-branch", value_name = "BRANCH")]
+    git_branch: Option<String>,
     #[command(flatten)]
     kustomize: KustomizeArgs,
     #[command(flatten)]
@@ -709,20 +713,57 @@ fn render_command(args: RenderArgs, color: bool, verbose: bool) -> Result<i32, C
             "kustomize",
             &args.kustomize.given(),
         )?;
-        let Some(out) = &args.out else {
-            return Err(CliError::Usage(format!(
-                "{} is a repository, not a kustomization or chart: give --out DIR to write its hydrated state (or --out DIR --check to compare with it)",
-                args.path.display()
-            )));
+        let scratch =
+            std::env::temp_dir().join(format!("manifold-hydrated-{}", std::process::id()));
+        let out = match (&args.out, &args.git_branch) {
+            (Some(out), _) => out.clone(),
+            (None, Some(_)) => scratch.clone(),
+            (None, None) => {
+                return Err(CliError::Usage(format!(
+                    "{} is a repository, not a kustomization or chart: give --out DIR to write its hydrated state (or --out DIR --check to compare with it, or --git-branch BRANCH to commit it)",
+                    args.path.display()
+                )));
+            }
         };
-        return repository_command(
+        let code = repository_command(
             &args.path,
             &args.checks,
-            Some((out, args.check)),
+            Some((&out, args.check)),
             None,
             color,
             verbose,
         );
+        let result = match (&args.git_branch, code) {
+            // A failed target or an error finding must not reach the branch a
+            // sync agent deploys (with pruning, a missing target is deleted).
+            (Some(branch), Ok(code)) if !args.check && code != EXIT_OK => {
+                eprintln!("manifold: the run found errors; nothing committed to {branch}");
+                Ok(code)
+            }
+            (Some(branch), Ok(code)) if !args.check => {
+                let root = std::fs::canonicalize(&args.path)
+                    .map_err(|e| CliError::Usage(format!("{}: {e}", args.path.display())))?;
+                let (source, _) = git_source(&root);
+                match crate::gitbranch::commit(&root, &out, branch, source.as_deref()) {
+                    Ok(crate::gitbranch::Committed::Commit(sha)) => {
+                        eprintln!("manifold: committed the hydrated tree to {branch} ({sha})");
+                        Ok(code)
+                    }
+                    Ok(crate::gitbranch::Committed::Unchanged) => {
+                        eprintln!(
+                            "manifold: {branch} already holds this hydrated tree; nothing committed"
+                        );
+                        Ok(code)
+                    }
+                    Err(e) => Err(CliError::Usage(e.to_string())),
+                }
+            }
+            (_, result) => result,
+        };
+        if args.out.is_none() {
+            let _ = std::fs::remove_dir_all(&scratch);
+        }
+        return result;
     }
     if args.check {
         return Err(CliError::Usage(

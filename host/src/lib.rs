@@ -10,6 +10,7 @@ pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod discover;
+pub mod gitbranch;
 pub mod manifest;
 pub mod output;
 pub mod pipeline;

@@ -353,3 +353,53 @@ fn files_limit_the_check_to_the_targets_they_affect() {
     assert_eq!(only(&["README.md"]), Vec::<String>::new());
     assert_eq!(only(&["manifold.yaml"]).len(), 6);
 }
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+#[test]
+fn git_branch_commits_the_tree_without_touching_the_work_tree() {
+    let scratch = repository();
+    std::fs::remove_dir_all(scratch.dir.join(".git")).unwrap();
+    git(&scratch.dir, &["init", "-q", "-b", "main"]);
+    git(&scratch.dir, &["add", "-A"]);
+    git(&scratch.dir, &["commit", "-q", "-m", "sources"]);
+    let source = git(&scratch.dir, &["rev-parse", "HEAD"]);
+
+    scratch
+        .run(&["render", ".", "--git-branch", "hydrated"])
+        .code(0)
+        .stderr_has("committed the hydrated tree to hydrated");
+    let files = git(&scratch.dir, &["ls-tree", "-r", "--name-only", "hydrated"]);
+    assert!(
+        files.lines().any(|f| f == "argocd/web-prod/manifest.yaml"),
+        "{files}"
+    );
+    assert!(files.lines().any(|f| f == "manifold.index"), "{files}");
+    let message = git(&scratch.dir, &["log", "-1", "--format=%s", "hydrated"]);
+    assert_eq!(message, format!("manifold: hydrate {source}"));
+    assert_eq!(git(&scratch.dir, &["status", "--porcelain"]), "");
+    assert_eq!(
+        git(&scratch.dir, &["rev-parse", "--abbrev-ref", "HEAD"]),
+        "main"
+    );
+
+    let first = git(&scratch.dir, &["rev-parse", "hydrated"]);
+    scratch
+        .run(&["render", ".", "--git-branch", "hydrated"])
+        .code(0)
+        .stderr_has("nothing committed");
+    assert_eq!(git(&scratch.dir, &["rev-parse", "hydrated"]), first);
+}

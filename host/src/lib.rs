@@ -2,9 +2,13 @@
 //!
 //! The library behind the `manifold` binary. Layers, bottom up:
 //! [`runtime`] runs sandboxed Wasm plugins; [`registry`] knows the built-in
-//! and external plugins; [`manifest`] reads manifest files; [`config`] reads
-//! `manifold.yaml`; [`render`] runs a renderer on a target; [`validate`] runs validators over objects; [`report`]
-//! shows findings; [`cli`] ties them to the command line.
+//! and external plugins; [`config`] reads `manifold.yaml`; [`discover`]
+//! finds a repository's targets; [`render`] runs a renderer on one target;
+//! [`cache`] keeps renders by content; [`pipeline`] renders or reads every
+//! target in parallel; [`manifest`] reads manifest files; [`validate`] runs
+//! validators over objects; [`report`] shows findings; [`output`] writes
+//! the hydrated tree and [`gitbranch`] commits it; [`cli`] ties them to the
+//! command line.
 
 pub mod cache;
 pub mod cli;

@@ -114,6 +114,30 @@ fn read_manifests(root: &Path, target: Target) -> TargetResult {
     let mut inputs = Inputs::default();
     let mut reads = ReadSet::default();
     for file in &files {
+        // Plain files get the same confinement as plugins' reads: a symlink
+        // leaving the repository is refused, a dangling one is unreadable.
+        match std::fs::canonicalize(root.join(file)) {
+            Ok(real) if !real.starts_with(root) => {
+                inputs.problems.push(Diagnostic::input(
+                    "read",
+                    file,
+                    None,
+                    "a symlink leading outside the repository; manifold reads only files inside it"
+                        .into(),
+                ));
+                continue;
+            }
+            Err(e) => {
+                inputs.problems.push(Diagnostic::input(
+                    "read",
+                    file,
+                    None,
+                    format!("cannot read the file ({e}); a dangling symlink?"),
+                ));
+                continue;
+            }
+            Ok(_) => {}
+        }
         match std::fs::read(root.join(file)) {
             Ok(bytes) => {
                 reads.files.insert(

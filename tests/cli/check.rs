@@ -403,3 +403,76 @@ fn git_branch_commits_the_tree_without_touching_the_work_tree() {
         .stderr_has("nothing committed");
     assert_eq!(git(&scratch.dir, &["rev-parse", "hydrated"]), first);
 }
+
+#[test]
+fn symlinks_leaving_the_repository_and_dangling_ones_are_findings() {
+    let outside = Scratch::new().file("secret.yaml", CONFIGMAP);
+    let scratch = Scratch::new().file("plain/cm.yaml", CONFIGMAP);
+    std::os::unix::fs::symlink(
+        outside.dir.join("secret.yaml"),
+        scratch.dir.join("plain/escape.yaml"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(
+        scratch.dir.join("nowhere.yaml"),
+        scratch.dir.join("plain/dangling.yaml"),
+    )
+    .unwrap();
+    let out = scratch.run(&["check", ".", "--format", "json"]);
+    out.code(1);
+    let json = out.json();
+    let found: Vec<String> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            format!(
+                "{} {}",
+                d["file"].as_str().unwrap(),
+                d["rule"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            "plain/dangling.yaml manifold/read",
+            "plain/escape.yaml manifold/read"
+        ]
+    );
+    assert_eq!(json["summary"]["documents"], 1);
+}
+
+#[test]
+fn a_killed_run_leaves_a_whole_tree() {
+    let scratch = repository();
+    scratch.run(&["render", ".", "--out", "hydrated"]).code(0);
+    let before = tree(&scratch.dir.join("hydrated"));
+    let scratch = scratch.file("plain/cm.yaml", CONFIGMAP.replace("plain", "changed"));
+    // Kills land at different phases: start-up, rendering, writing.
+    for delay in [5u64, 40, 80, 120, 160, 240, 400] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_manifold"))
+            .args(["render", ".", "--out", "hydrated", "--cache-dir"])
+            .arg(crate::support::cache_dir())
+            .current_dir(&scratch.dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay));
+        let _ = child.kill();
+        let _ = child.wait();
+        // Either the old tree or a complete new one; never a mix.
+        let now = tree(&scratch.dir.join("hydrated"));
+        let changed = String::from_utf8_lossy(&now["flux/flux-system/plain/manifest.yaml"])
+            .contains("changed");
+        if !changed {
+            assert_eq!(now, before);
+        } else {
+            assert_eq!(
+                now.keys().collect::<Vec<_>>(),
+                before.keys().collect::<Vec<_>>()
+            );
+        }
+    }
+}

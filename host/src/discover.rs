@@ -431,6 +431,17 @@ fn sync_agent_targets(root: &Path, tree: &Tree) -> Vec<Target> {
                 ("argoproj.io", "Application") => {
                     out.extend(argo_application(root, object, name, &place));
                 }
+                ("argoproj.io", "ApplicationSet") => {
+                    for app in application_set(root, object) {
+                        let app_name = app
+                            .pointer("/metadata/name")
+                            .and_then(Value::as_str)
+                            .unwrap_or(name)
+                            .to_owned();
+                        let from = format!("{place}, ApplicationSet {name}");
+                        out.extend(argo_application(root, &app, &app_name, &from));
+                    }
+                }
                 ("kustomize.toolkit.fluxcd.io", "Kustomization") => {
                     out.extend(flux_kustomization(root, object, name, &place));
                 }
@@ -487,6 +498,191 @@ fn argo_application(root: &Path, app: &Value, name: &str, place: &str) -> Vec<Ta
         });
     }
     out
+}
+
+/// The Applications an ApplicationSet generates from its `list` and git
+/// `directories` generators (other generators need a cluster or a remote).
+fn application_set(root: &Path, set: &Value) -> Vec<Value> {
+    let Some(template) = set.pointer("/spec/template") else {
+        return Vec::new();
+    };
+    let go = set.pointer("/spec/goTemplate").and_then(Value::as_bool) == Some(true);
+    let mut params: Vec<Map<String, Value>> = Vec::new();
+    for generator in set
+        .pointer("/spec/generators")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(elements) = generator
+            .pointer("/list/elements")
+            .and_then(Value::as_array)
+        {
+            params.extend(elements.iter().filter_map(|e| e.as_object().cloned()));
+        }
+        if let Some(directories) = generator
+            .pointer("/git/directories")
+            .and_then(Value::as_array)
+        {
+            params.extend(git_directories(root, directories).into_iter().map(|dir| {
+                let mut p = Map::new();
+                let base = dir.rsplit('/').next().unwrap_or(&dir).to_owned();
+                let segments: Vec<Value> = dir.split('/').map(|s| json!(s)).collect();
+                if go {
+                    p.insert(
+                        "path".into(),
+                        json!({"path": dir, "basename": base, "basenameNormalized": normalized(&base), "segments": segments}),
+                    );
+                } else {
+                    p.insert("path".into(), json!(dir));
+                    p.insert("path.basename".into(), json!(base));
+                    p.insert("path.basenameNormalized".into(), json!(normalized(&base)));
+                    for (i, segment) in dir.split('/').enumerate() {
+                        p.insert(format!("path[{i}]"), json!(segment));
+                    }
+                }
+                p
+            }));
+        }
+    }
+    params.iter().map(|p| substitute(template, p, go)).collect()
+}
+
+fn normalized(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+/// Folders matching the generator's `path` globs, minus its `exclude: true` ones.
+fn git_directories(root: &Path, patterns: &[Value]) -> Vec<String> {
+    let mut all = Vec::new();
+    list_dirs(root, "", &mut all);
+    let (exclude, include): (Vec<&Value>, Vec<&Value>) = patterns
+        .iter()
+        .partition(|p| p.get("exclude").and_then(Value::as_bool) == Some(true));
+    let matches = |list: &[&Value], dir: &str| {
+        list.iter()
+            .filter_map(|p| p.get("path").and_then(Value::as_str))
+            .any(|glob| glob_match(glob, dir))
+    };
+    all.into_iter()
+        .filter(|d| matches(&include, d) && !matches(&exclude, d))
+        .collect()
+}
+
+fn list_dirs(root: &Path, dir: &str, out: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+        return;
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    names.sort();
+    for name in names {
+        let path = if dir.is_empty() {
+            name
+        } else {
+            format!("{dir}/{name}")
+        };
+        out.push(path.clone());
+        list_dirs(root, &path, out);
+    }
+}
+
+/// Argo CD's directory globs: `*` within one segment, `**` across segments.
+fn glob_match(glob: &str, path: &str) -> bool {
+    fn matches(glob: &[&str], path: &[&str]) -> bool {
+        match (glob.split_first(), path.split_first()) {
+            (None, None) => true,
+            (Some((&"**", rest)), _) => {
+                matches(rest, path)
+                    || path
+                        .split_first()
+                        .is_some_and(|(_, tail)| matches(glob, tail))
+            }
+            (Some((g, grest)), Some((p, prest))) => segment_match(g, p) && matches(grest, prest),
+            _ => false,
+        }
+    }
+    fn segment_match(glob: &str, name: &str) -> bool {
+        match glob.split_once('*') {
+            None => glob == name,
+            Some((head, tail)) => {
+                name.starts_with(head)
+                    && (0..=name.len().saturating_sub(head.len())).any(|i| {
+                        name.get(head.len() + i..)
+                            .is_some_and(|rest| segment_match(tail, rest))
+                    })
+            }
+        }
+    }
+    let glob: Vec<&str> = glob.trim_matches('/').split('/').collect();
+    let path: Vec<&str> = path.split('/').collect();
+    matches(&glob, &path)
+}
+
+/// The template with `{{param}}` (or, with goTemplate, `{{.param.field}}`) filled in.
+fn substitute(template: &Value, params: &Map<String, Value>, go: bool) -> Value {
+    match template {
+        Value::String(text) => {
+            let mut out = text.clone();
+            if go {
+                let mut flat = Vec::new();
+                flatten("", &Value::Object(params.clone()), &mut flat);
+                for (key, value) in flat {
+                    for pattern in [format!("{{{{.{key}}}}}"), format!("{{{{ .{key} }}}}")] {
+                        out = out.replace(&pattern, &value);
+                    }
+                }
+            } else {
+                for (key, value) in params {
+                    let value = value
+                        .as_str()
+                        .map_or_else(|| value.to_string(), str::to_owned);
+                    for pattern in [format!("{{{{{key}}}}}"), format!("{{{{ {key} }}}}")] {
+                        out = out.replace(&pattern, &value);
+                    }
+                }
+            }
+            Value::String(out)
+        }
+        Value::Array(items) => {
+            Value::Array(items.iter().map(|i| substitute(i, params, go)).collect())
+        }
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), substitute(v, params, go)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+fn flatten(prefix: &str, value: &Value, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten(&key, v, out);
+            }
+        }
+        Value::String(s) => out.push((prefix.to_owned(), s.clone())),
+        other => out.push((prefix.to_owned(), other.to_string())),
+    }
 }
 
 /// Argo CD's Helm source options as the helm plugin's configuration.
@@ -675,6 +871,36 @@ mod tests {
         for (dir, rel, want) in cases {
             assert_eq!(join(dir, rel).as_deref(), want, "{dir} + {rel}");
         }
+    }
+
+    #[test]
+    fn argo_cd_globs() {
+        let cases = [
+            ("apps/*", "apps/web", true),
+            ("apps/*", "apps/web/base", false),
+            ("apps/**", "apps/web/base", true),
+            ("apps/web-*", "apps/web-prod", true),
+            ("apps/web-*", "apps/api", false),
+            ("*/overlays/prod", "web/overlays/prod", true),
+        ];
+        for (glob, path, want) in cases {
+            assert_eq!(glob_match(glob, path), want, "{glob} ~ {path}");
+        }
+    }
+
+    #[test]
+    fn application_set_templates_fill_in() {
+        let params = json!({"name": "web", "path": "apps/web"});
+        let template = json!({"metadata": {"name": "{{name}}-prod"}, "spec": {"source": {"path": "{{path}}/overlays/prod"}}});
+        let got = substitute(&template, params.as_object().unwrap(), false);
+        assert_eq!(
+            got,
+            json!({"metadata": {"name": "web-prod"}, "spec": {"source": {"path": "apps/web/overlays/prod"}}})
+        );
+        let params = json!({"path": {"path": "apps/web", "basename": "web"}});
+        let template = json!({"metadata": {"name": "{{.path.basename}}"}});
+        let got = substitute(&template, params.as_object().unwrap(), true);
+        assert_eq!(got, json!({"metadata": {"name": "web"}}));
     }
 
     #[test]

@@ -476,3 +476,42 @@ fn a_killed_run_leaves_a_whole_tree() {
         }
     }
 }
+
+#[test]
+fn application_sets_expand_their_list_and_git_directory_generators() {
+    let scratch = repository().file(
+        "deploy/argocd.yaml",
+        "apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata:
+  name: web
+  labels:
+    app: argo
+spec:
+  generators:
+  - git:
+      directories:
+      - path: apps/web/overlays/*
+      - path: apps/web/overlays/prod
+        exclude: true
+  - list:
+      elements:
+      - env: prod
+        ns: production
+  template:
+    metadata:
+      name: 'web-{{path.basename}}'
+    spec:
+      source:
+        path: '{{path}}'
+      destination:
+        namespace: '{{ns}}'
+",
+    );
+    // The list element has no path of its own: `{{path}}` stays a literal and is skipped.
+    let found = targets(&scratch, &[]);
+    let names: Vec<&str> = found.keys().map(String::as_str).collect();
+    assert!(names.contains(&"argocd/web-dev"), "{names:?}");
+    assert!(!names.contains(&"argocd/web-prod"), "{names:?}");
+    assert_eq!(found["argocd/web-dev"]["path"], "apps/web/overlays/dev");
+}

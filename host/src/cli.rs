@@ -469,7 +469,20 @@ fn repository_command(
         }
         None => targets,
     };
-    let results = crate::pipeline::run(&registry, &root, targets, cache.as_ref());
+    // A progress line on a terminal once a run is more than a glance.
+    let total = targets.len();
+    let finished = std::sync::atomic::AtomicUsize::new(0);
+    let progress = std::io::stderr().is_terminal() && total > 8;
+    let tick = || {
+        let n = finished.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        if progress {
+            eprint!("\rrendering targets: {n}/{total}");
+        }
+    };
+    let results = crate::pipeline::run(&registry, &root, targets, cache.as_ref(), &tick);
+    if progress {
+        eprint!("\r\x1b[2K");
+    }
 
     let mut diagnostics = Vec::new();
     let mut objects = Vec::new();

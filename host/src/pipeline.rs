@@ -41,20 +41,26 @@ pub struct TargetResult {
     pub files: usize,
 }
 
-/// Renders or reads every target, in parallel; results in the targets' order.
+/// Renders or reads every target, in parallel; results in the targets'
+/// order. `done` is told each time a target finishes (a progress bar).
 pub fn run(
     registry: &Registry,
     root: &Path,
     targets: Vec<Target>,
     cache: Option<&Cache>,
+    done: &(dyn Fn() + Sync),
 ) -> Vec<TargetResult> {
     targets
         .into_par_iter()
-        .map(|target| match target.kind {
-            TargetKind::Manifests => read_manifests(root, target),
-            TargetKind::Kustomization | TargetKind::Chart => {
-                render_target(registry, root, target, cache)
-            }
+        .map(|target| {
+            let result = match target.kind {
+                TargetKind::Manifests => read_manifests(root, target),
+                TargetKind::Kustomization | TargetKind::Chart => {
+                    render_target(registry, root, target, cache)
+                }
+            };
+            done();
+            result
         })
         .collect()
 }

@@ -62,6 +62,14 @@ enum Command {
     /// List and inspect plugins.
     #[command(subcommand)]
     Plugin(PluginCommand),
+    /// Show or empty the cache of compiled plugins and renders.
+    Cache {
+        #[command(subcommand)]
+        action: CacheCommand,
+        /// The cache folder (default: $XDG_CACHE_HOME/manifold).
+        #[arg(long, value_name = "DIR", global = true)]
+        cache_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -256,6 +264,14 @@ struct RuntimeArgs {
     jobs: Option<usize>,
 }
 
+#[derive(Debug, Clone, Copy, Subcommand)]
+enum CacheCommand {
+    /// Entries and bytes on disk.
+    Stats,
+    /// Remove every entry (the next run compiles and renders again).
+    Clean,
+}
+
 #[derive(Debug, Subcommand)]
 enum PluginCommand {
     /// List the built-in plugins and those loaded with --plugin.
@@ -311,6 +327,7 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32 {
         Command::Validate(args) => validate_command(args, color, cli.verbose),
         Command::Render(args) => render_command(args, color, cli.verbose),
         Command::Check(args) => check_command(args, color, cli.verbose),
+        Command::Cache { action, cache_dir } => cache_command(action, cache_dir),
         Command::Plugin(PluginCommand::List {
             plugins,
             format,
@@ -382,6 +399,49 @@ fn registry(args: &RuntimeArgs, config: Option<&Config>) -> Result<Arc<Registry>
         );
     }
     Ok(Registry::new(runtime))
+}
+
+fn cache_command(action: CacheCommand, dir: Option<PathBuf>) -> Result<i32, CliError> {
+    let Some(dir) = dir.or_else(default_cache_dir) else {
+        return Err(CliError::Usage(
+            "no cache folder: set XDG_CACHE_HOME or HOME, or give --cache-dir".into(),
+        ));
+    };
+    let (renders, render_bytes) = crate::cache::Cache::usage(&dir);
+    let (plugins, plugin_bytes) = std::fs::read_dir(dir.join("plugins"))
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .fold((0usize, 0u64), |(n, b), e| {
+            (n + 1, b + e.metadata().map_or(0, |m| m.len()))
+        });
+    match action {
+        CacheCommand::Stats => {
+            println!("cache:    {}", dir.display());
+            println!("renders:  {renders} entries, {} KiB", render_bytes / 1024);
+            println!("plugins:  {plugins} compiled, {} KiB", plugin_bytes / 1024);
+        }
+        CacheCommand::Clean => {
+            for sub in ["renders", "plugins"] {
+                match std::fs::remove_dir_all(dir.join(sub)) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => {
+                        return Err(CliError::Usage(format!(
+                            "{}: cannot remove: {e}",
+                            dir.join(sub).display()
+                        )));
+                    }
+                }
+            }
+            println!(
+                "removed {renders} renders and {plugins} compiled plugins ({} KiB) from {}",
+                (render_bytes + plugin_bytes) / 1024,
+                dir.display()
+            );
+        }
+    }
+    Ok(EXIT_OK)
 }
 
 fn check_command(args: CheckArgs, color: bool, verbose: bool) -> Result<i32, CliError> {

@@ -515,3 +515,21 @@ spec:
     assert!(!names.contains(&"argocd/web-prod"), "{names:?}");
     assert_eq!(found["argocd/web-dev"]["path"], "apps/web/overlays/dev");
 }
+
+#[test]
+fn cache_stats_and_clean() {
+    let scratch = repository();
+    let cache = own_cache(&scratch);
+    scratch.run_with_cache(&["check", "."], &cache).code(0);
+    let stats = scratch.run_with_cache(&["cache", "stats"], &cache);
+    stats.code(0).stdout_has("renders:  4 entries");
+    scratch
+        .run_with_cache(&["cache", "clean"], &cache)
+        .code(0)
+        .stdout_has("removed 4 renders");
+    assert!(!cache.join("renders").exists());
+    scratch
+        .run_with_cache(&["cache", "stats"], &cache)
+        .code(0)
+        .stdout_has("renders:  0 entries");
+}

@@ -1,11 +1,19 @@
-//! Findings and how they are shown: the human report and the JSON report
-//! (`{"version": 1, ...}`, a contract for CI users).
+//! Findings and how they are shown. One [`Report`] holds the findings in one
+//! deterministic order; each format module writes that same order:
+//! [`human`] for people, [`json`] (`{"version": 1, ...}`, a contract for CI
+//! users), [`junit`] for CI test-report views, [`sarif`] for code scanning,
+//! [`github`] for GitHub Actions annotations.
 
-use std::fmt::Write as _;
+mod github;
+mod human;
+mod json;
+mod junit;
+mod sarif;
 
 use serde::Serialize;
 
-/// How bad a finding is.
+/// How bad a finding is. The order (error first) is the order of gravity:
+/// `a <= b` means `a` is at least as bad as `b`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -25,7 +33,7 @@ impl Severity {
 }
 
 /// The object a finding is about.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Resource {
     #[serde(rename = "apiVersion")]
     pub api_version: String,
@@ -47,6 +55,7 @@ impl Resource {
         })
     }
 
+    /// `Kind namespace/name`, as `kubectl` users name objects.
     fn describe(&self) -> String {
         match (&self.namespace, &self.name) {
             (Some(ns), Some(name)) => format!("{} {ns}/{name}", self.kind),
@@ -93,7 +102,8 @@ impl Diagnostic {
     }
 
     /// Sort key: by file, then position, then rule, so reports are stable
-    /// whatever order the parallel work finished in.
+    /// whatever order the parallel work finished in. Every format lists
+    /// findings in this order.
     fn key(&self) -> impl Ord + '_ {
         (
             &self.file,
@@ -105,6 +115,50 @@ impl Diagnostic {
             &self.message,
         )
     }
+
+    /// `file:line:column`, as far as known; empty without a file.
+    fn place(&self) -> String {
+        let mut place = String::new();
+        if let Some(file) = &self.file {
+            place.push_str(file);
+            if let Some(line) = self.line {
+                place.push_str(&format!(":{line}"));
+                if let Some(column) = self.column {
+                    place.push_str(&format!(":{column}"));
+                }
+            }
+        }
+        place
+    }
+
+    /// `(Kind namespace/name, /json/pointer)` with a leading space, or empty:
+    /// the object and field, which a line alone does not name.
+    fn context(&self) -> String {
+        let mut context = Vec::new();
+        if let Some(resource) = &self.resource {
+            context.push(resource.describe());
+        }
+        if let Some(path) = &self.path {
+            context.push(path.clone());
+        }
+        if context.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", context.join(", "))
+        }
+    }
+}
+
+/// An object that was checked, found or not: a JUnit test case needs the
+/// objects that passed as well as those with findings.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Checked {
+    pub file: String,
+    /// 0-based index of the document in its file.
+    pub document: u32,
+    /// 1-based line the document starts on.
+    pub line: u32,
+    pub resource: Option<Resource>,
 }
 
 /// Counts for the summary line.
@@ -122,6 +176,10 @@ pub struct Report {
     pub version: u32,
     pub diagnostics: Vec<Diagnostic>,
     pub summary: Summary,
+    /// Not part of JSON report version 1 (whose shape is a contract); the
+    /// JUnit report lists these objects as test cases.
+    #[serde(skip)]
+    pub checked: Vec<Checked>,
 }
 
 impl Report {
@@ -140,98 +198,186 @@ impl Report {
             version: 1,
             diagnostics,
             summary,
+            checked: Vec::new(),
         }
     }
 
-    pub fn has_errors(&self) -> bool {
-        self.summary.errors > 0
+    /// Adds the objects that were checked, in a stable order.
+    pub fn with_checked(mut self, mut checked: Vec<Checked>) -> Report {
+        checked.sort();
+        checked.dedup();
+        self.checked = checked;
+        self
     }
 
-    pub fn to_json(&self) -> String {
-        let mut text = serde_json::to_string_pretty(self)
-            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-        text.push('\n');
-        text
+    /// Whether any finding is at `threshold` or worse (`--fail-on`).
+    pub fn fails(&self, threshold: Severity) -> bool {
+        self.diagnostics.iter().any(|d| d.severity <= threshold)
     }
 
-    /// The report for people: one block per finding, then a summary line.
-    pub fn to_human(&self, color: bool) -> String {
-        let paint = |code: &str, text: &str| {
-            if color {
-                format!("\x1b[{code}m{text}\x1b[0m")
-            } else {
-                text.to_owned()
-            }
-        };
-        let mut out = String::new();
-        for d in &self.diagnostics {
-            let (code, label) = match d.severity {
-                Severity::Error => ("1;31", "error"),
-                Severity::Warning => ("1;33", "warning"),
-                Severity::Info => ("1;36", "info"),
-            };
-            let _ = writeln!(
-                out,
-                "{}{} {}",
-                paint(code, &format!("{label}[{}]", d.rule)),
-                paint("1", ":"),
-                d.message
-            );
-            let mut place = String::new();
-            if let Some(file) = &d.file {
-                place.push_str(file);
-                if let Some(line) = d.line {
-                    let _ = write!(place, ":{line}");
-                    if let Some(column) = d.column {
-                        let _ = write!(place, ":{column}");
-                    }
-                }
-            }
-            let mut context = Vec::new();
-            if let Some(resource) = &d.resource {
-                context.push(resource.describe());
-            }
-            if let Some(path) = &d.path {
-                context.push(path.clone());
-            }
-            if !place.is_empty() || !context.is_empty() {
-                let context = if context.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({})", context.join(", "))
-                };
-                let _ = writeln!(out, "  {} {place}{context}", paint("34", "-->"));
-            }
-        }
+    /// `checked 3 files and 4 documents: 0 errors, 1 warning`, uncoloured;
+    /// the human report paints its parts.
+    fn counts(&self) -> (String, String) {
         let s = &self.summary;
-        let plural = |n: usize, word: &str| {
-            if n == 1 {
-                format!("{n} {word}")
-            } else {
-                format!("{n} {word}s")
-            }
-        };
+        let checked = format!(
+            "checked {} and {}",
+            plural(s.files, "file"),
+            plural(s.documents, "document")
+        );
         let verdict = format!(
             "{}, {}",
             plural(s.errors, "error"),
             plural(s.warnings, "warning")
         );
-        let verdict = if s.errors > 0 {
-            paint("1;31", &verdict)
-        } else {
-            paint("1;32", &verdict)
+        (checked, verdict)
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// The fixed findings every format's tests render: an error with a
+/// resource and field, a warning with a column, an info without a line, a
+/// finding without a file, and messages full of characters that need
+/// escaping in XML, JSON and workflow commands.
+#[cfg(test)]
+pub(crate) mod fixture {
+    use super::*;
+
+    pub fn report() -> Report {
+        let web = Resource {
+            api_version: "apps/v1".into(),
+            kind: "Deployment".into(),
+            namespace: Some("prod".into()),
+            name: Some("web".into()),
         };
-        let _ = writeln!(
-            out,
-            "{}checked {} and {}: {verdict}",
-            if self.diagnostics.is_empty() {
-                ""
-            } else {
-                "\n"
+        let diagnostics = vec![
+            Diagnostic {
+                severity: Severity::Warning,
+                rule: "policy/deny".into(),
+                plugin: "policy".into(),
+                message: "50% of <replicas> & \"more\":\nsecond line\r\u{1b}[31m".into(),
+                file: Some("policy/deny.rego".into()),
+                document: None,
+                line: Some(3),
+                column: Some(7),
+                path: None,
+                resource: None,
             },
-            plural(s.files, "file"),
-            plural(s.documents, "document")
+            Diagnostic {
+                severity: Severity::Error,
+                rule: "labels/required".into(),
+                plugin: "labels".into(),
+                message: "missing required label \"team\"".into(),
+                file: Some("apps/web/deploy.yaml".into()),
+                document: Some(0),
+                line: Some(6),
+                column: None,
+                path: Some("/metadata/labels".into()),
+                resource: Some(web.clone()),
+            },
+            Diagnostic {
+                severity: Severity::Info,
+                rule: "labels/note".into(),
+                plugin: "labels".into(),
+                message: "looks fine".into(),
+                file: Some("apps/web/deploy.yaml".into()),
+                document: Some(0),
+                line: None,
+                column: None,
+                path: None,
+                resource: Some(web.clone()),
+            },
+            Diagnostic {
+                plugin: "image-tag".into(),
+                file: None,
+                ..Diagnostic::input("plugin-failed", "", None, "timed out".into())
+            },
+            Diagnostic::input(
+                "yaml",
+                "apps/a b,c:d.yaml",
+                Some(2),
+                "not valid YAML".into(),
+            ),
+        ];
+        let checked = vec![
+            Checked {
+                file: "apps/web/deploy.yaml".into(),
+                document: 0,
+                line: 1,
+                resource: Some(web),
+            },
+            Checked {
+                file: "apps/web/deploy.yaml".into(),
+                document: 1,
+                line: 20,
+                resource: Some(Resource {
+                    api_version: "v1".into(),
+                    kind: "Service".into(),
+                    namespace: None,
+                    name: Some("web".into()),
+                }),
+            },
+        ];
+        Report::new(diagnostics, 3, 3).with_checked(checked)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_is_by_file_then_position_whatever_the_input_order() {
+        let report = fixture::report();
+        let mut reversed = report.diagnostics.clone();
+        reversed.reverse();
+        let again = Report::new(reversed, 3, 3);
+        assert_eq!(again.diagnostics, report.diagnostics);
+        let rules: Vec<&str> = report.diagnostics.iter().map(|d| &*d.rule).collect();
+        assert_eq!(
+            rules,
+            [
+                "manifold/plugin-failed",
+                "manifold/yaml",
+                "labels/note",
+                "labels/required",
+                "policy/deny"
+            ]
         );
-        out
+    }
+
+    #[test]
+    fn fail_on_threshold() {
+        let report = fixture::report();
+        assert!(report.fails(Severity::Error));
+        let warnings_only = Report::new(
+            report
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity != Severity::Error)
+                .cloned()
+                .collect(),
+            1,
+            1,
+        );
+        assert!(!warnings_only.fails(Severity::Error));
+        assert!(warnings_only.fails(Severity::Warning));
+        let info_only = Report::new(
+            report
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity == Severity::Info)
+                .cloned()
+                .collect(),
+            1,
+            1,
+        );
+        assert!(!info_only.fails(Severity::Warning));
     }
 }

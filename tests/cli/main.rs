@@ -6,4 +6,5 @@ mod bad_input;
 mod example_plugin;
 mod hostile;
 mod plugin_commands;
+mod reports;
 mod validate;

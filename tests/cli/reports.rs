@@ -35,7 +35,7 @@ fn junit_has_a_failing_case_for_the_object() {
         .stdout_has("<testcase name=\"ConfigMap c\" classname=\"apps/cm.yaml\" file=\"apps/cm.yaml\" line=\"1\" time=\"0\"/>")
         .stdout_has("<testsuite name=\"apps/web/deploy.yaml\" tests=\"1\" failures=\"1\" errors=\"0\"")
         .stdout_has("<testcase name=\"Deployment prod/web\" classname=\"apps/web/deploy.yaml\" file=\"apps/web/deploy.yaml\" line=\"1\" time=\"0\">")
-        .stdout_has("<failure message=\"missing required label &quot;team&quot;\" type=\"labels/required\">error[labels/required]: missing required label &quot;team&quot;\n  --> apps/web/deploy.yaml:6 (Deployment prod/web, /metadata/labels)");
+        .stdout_has("<failure message=\"missing required label &quot;team&quot;\" type=\"labels/required\">error[labels/required]: missing required label &quot;team&quot;\n  --&gt; apps/web/deploy.yaml:6 (Deployment prod/web, /metadata/labels)");
     // Suites follow the report's file order.
     let cm = out.stdout.find("apps/cm.yaml").unwrap();
     let web = out.stdout.find("apps/web/deploy.yaml").unwrap();

@@ -2,6 +2,9 @@
 //! file and line of a finding reach each CI format, and the exit code
 //! follows the chosen threshold.
 
+// In tests a panic is a failing test, which is what unwrapping means there.
+#![allow(clippy::unwrap_used)]
+
 use crate::support::{DEPLOYMENT, Scratch};
 
 const MISSING_TEAM: [&str; 4] = ["validate", "apps", "--require-label", "team"];

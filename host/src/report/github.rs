@@ -56,7 +56,9 @@ fn property(s: &str) -> String {
     data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
+// In tests a panic is a failing test, which is what unwrapping means there.
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::super::fixture;
     use super::*;

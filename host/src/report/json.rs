@@ -12,7 +12,9 @@ impl Report {
     }
 }
 
+// In tests a panic is a failing test, which is what unwrapping means there.
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::super::fixture;
 

@@ -235,7 +235,9 @@ fn escape(s: &str, attribute: bool) -> String {
     out
 }
 
+// In tests a panic is a failing test, which is what unwrapping means there.
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::super::fixture;
     use super::*;

@@ -201,7 +201,9 @@ fn descriptor(rule: &str, plugin: &str) -> Value {
     })
 }
 
+// In tests a panic is a failing test, which is what unwrapping means there.
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use serde_json::Value;
 

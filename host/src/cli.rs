@@ -1,6 +1,6 @@
 //! The command line: parses arguments, runs a command, and turns the
-//! outcome into an exit code (0 clean, 1 findings at error severity,
-//! 2 usage or internal error).
+//! outcome into an exit code (0 clean, 1 findings at the `--fail-on`
+//! severity or worse, 2 usage or internal error).
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -13,13 +13,13 @@ use serde_json::{Value, json};
 use crate::config::{Config, ConfigError, ValidatorSetting};
 use crate::registry::{self, Registry, RegistryError};
 use crate::render::{self as rendering, Kind, RenderError, Target};
-use crate::report::Report;
+use crate::report::{Report, Severity};
 use crate::runtime::{Limits, LogLevel, Runtime, RuntimeOptions, default_cache_dir};
 use crate::{manifest, output, validate};
 
-/// Exit code: nothing at error severity.
+/// Exit code: nothing at the `--fail-on` severity or worse.
 pub const EXIT_OK: i32 = 0;
-/// Exit code: at least one finding at error severity.
+/// Exit code: at least one finding at the `--fail-on` severity or worse.
 pub const EXIT_FINDINGS: i32 = 1;
 /// Exit code: bad usage, bad configuration, or an internal error.
 pub const EXIT_USAGE: i32 = 2;
@@ -50,9 +50,61 @@ enum Format {
     Json,
 }
 
+/// Formats of `manifold validate`'s report (the plugin commands have only
+/// human and JSON output).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ReportFormat {
+    /// For people, coloured on a terminal.
+    Human,
+    /// The JSON report, `{"version": 1, ...}`.
+    Json,
+    /// JUnit XML for CI test views: a suite per file, a test case per object.
+    Junit,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
+    /// GitHub Actions annotations (workflow commands).
+    Github,
+}
+
+/// The least severe finding that fails the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FailOn {
+    /// Exit 1 on errors only.
+    Error,
+    /// Exit 1 on errors and warnings.
+    Warning,
+}
+
+impl FailOn {
+    fn severity(self) -> Severity {
+        match self {
+            FailOn::Error => Severity::Error,
+            FailOn::Warning => Severity::Warning,
+        }
+    }
+}
+
+fn print_report(report: &Report, format: ReportFormat, fail_on: Severity, color: bool) {
+    let text = match format {
+        ReportFormat::Human => report.to_human(color),
+        ReportFormat::Json => report.to_json(),
+        ReportFormat::Junit => report.to_junit(fail_on),
+        ReportFormat::Sarif => report.to_sarif(),
+        ReportFormat::Github => report.to_github(),
+    };
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+}
+
+/// The end of `manifold validate --help`: CI scripts branch on these.
+const VALIDATE_EXIT_CODES: &str = "Exit codes: 0 no finding at the --fail-on severity or worse, \
+     1 at least one, 2 usage, configuration or internal error.";
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Check manifest files and folders with the configured validators.
+    #[command(after_help = VALIDATE_EXIT_CODES)]
     Validate(ValidateArgs),
     /// Render a kustomization (as `kustomize build`) or a Helm chart (as
     /// `helm template`); on a repository, render every target and write the hydrated state.
@@ -87,8 +139,12 @@ struct ValidateArgs {
     #[arg(long = "plugin", value_name = "PATH")]
     plugins: Vec<PathBuf>,
     /// Report format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    format: Format,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    format: ReportFormat,
+    /// Exit with 1 when a finding is at this severity or worse (infos never
+    /// fail); in the JUnit report such findings are the failures.
+    #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = FailOn::Error)]
+    fail_on: FailOn,
     #[command(flatten)]
     runtime: RuntimeArgs,
 }
@@ -119,8 +175,12 @@ struct CheckOptions {
     #[arg(long = "plugin", value_name = "PATH")]
     plugins: Vec<PathBuf>,
     /// Report format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    format: Format,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    format: ReportFormat,
+    /// Exit with 1 when a finding is at this severity or worse (a target
+    /// that fails to render is an error).
+    #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = FailOn::Error)]
+    fail_on: FailOn,
     #[command(flatten)]
     runtime: RuntimeArgs,
 }
@@ -575,10 +635,11 @@ fn repository_command(
     }
     diagnostics.extend(outcome.diagnostics);
     let stats = cache.as_ref().map(|c| c.stats()).unwrap_or_default();
-    let report =
-        Report::new(diagnostics, files.len(), objects.len()).with_targets(summaries, stats);
-
-    let mut code = if report.has_errors() {
+    let report = Report::new(diagnostics, files.len(), objects.len())
+        .with_targets(summaries, stats)
+        .with_checked(objects.iter().map(manifest::Object::checked).collect());
+    let fail_on = options.fail_on.severity();
+    let mut code = if report.fails(fail_on) {
         EXIT_FINDINGS
     } else {
         EXIT_OK
@@ -609,13 +670,7 @@ fn repository_command(
             })?;
         }
     }
-    let text = match options.format {
-        Format::Human => report.to_human(color),
-        Format::Json => report.to_json(),
-    };
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(text.as_bytes());
-    let _ = stdout.flush();
+    print_report(&report, options.format, fail_on, color);
     Ok(code)
 }
 
@@ -757,20 +812,21 @@ fn validate_command(args: ValidateArgs, color: bool, verbose: bool) -> Result<i3
     }
     let mut diagnostics = inputs.problems;
     diagnostics.extend(outcome.diagnostics);
-    let report = Report::new(diagnostics, inputs.files, inputs.documents);
-    let text = match args.format {
-        Format::Human => report.to_human(color),
-        Format::Json => report.to_json(),
-    };
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(text.as_bytes());
-    let _ = stdout.flush();
+    let report = Report::new(diagnostics, inputs.files, inputs.documents).with_checked(
+        inputs
+            .objects
+            .iter()
+            .map(manifest::Object::checked)
+            .collect(),
+    );
+    let fail_on = args.fail_on.severity();
+    print_report(&report, args.format, fail_on, color);
     for path in &inputs.missing {
         eprintln!("manifold: {}: no such file or folder", path.display());
     }
     Ok(if !inputs.missing.is_empty() {
         EXIT_USAGE
-    } else if report.has_errors() {
+    } else if report.fails(fail_on) {
         EXIT_FINDINGS
     } else {
         EXIT_OK

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use manifold_yaml::{Duplicates, ParseOptions};
 use serde_json::Value;
 
-use crate::report::{Diagnostic, Resource};
+use crate::report::{Checked, Diagnostic, Resource};
 
 /// Manifest files larger than this are refused rather than parsed.
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
@@ -43,6 +43,16 @@ impl Object {
 
     pub fn resource(&self) -> Option<Resource> {
         Resource::of(&self.value)
+    }
+
+    /// What the report needs to list this object, found or not.
+    pub fn checked(&self) -> Checked {
+        Checked {
+            file: self.file.to_string(),
+            document: self.document,
+            line: self.line,
+            resource: self.resource(),
+        }
     }
 }
 

@@ -8,4 +8,5 @@ mod example_plugin;
 mod hostile;
 mod plugin_commands;
 mod render;
+mod reports;
 mod validate;

@@ -176,7 +176,7 @@ const FAILURES: &[(&str, &[(&str, &str)], &[&str], i32, &str)] = &[
         &[("plain/cm.yaml", CONFIGMAP)],
         &["render", "plain"],
         2,
-        "not a kustomization (kustomization.yaml) or a Helm chart",
+        "plain is a repository, not a kustomization or chart: give --out DIR",
     ),
     (
         "a missing folder",

@@ -19,6 +19,12 @@ const BUILTIN: &[(&str, &str, &str)] = &[
     ("helm", "manifold-plugin-helm", "manifold_plugin_helm"),
     ("labels", "manifold-plugin-labels", "manifold_plugin_labels"),
     ("policy", "manifold-plugin-policy", "manifold_plugin_policy"),
+    ("schema", "manifold-plugin-schema", "manifold_plugin_schema"),
+    (
+        "secrets",
+        "manifold-plugin-secrets",
+        "manifold_plugin_secrets",
+    ),
 ];
 
 /// Plugins built for the tests, loaded from their paths, never embedded.

@@ -11,9 +11,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::{Value, json};
 
 use crate::config::{Config, ConfigError, ValidatorSetting};
+use crate::flags::{self, FlagError, PolicyFlags, SchemaFlags};
 use crate::registry::{self, Registry, RegistryError};
 use crate::report::Report;
-use crate::runtime::{Limits, LogLevel, Runtime, RuntimeOptions, default_cache_dir};
+use crate::runtime::{Limits, LogLevel, RepoFs, Runtime, RuntimeOptions, default_cache_dir};
 use crate::{manifest, validate};
 
 /// Exit code: nothing at error severity.
@@ -76,6 +77,10 @@ struct ValidateArgs {
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
     #[command(flatten)]
+    schema: SchemaFlags,
+    #[command(flatten)]
+    policy: PolicyFlags,
+    #[command(flatten)]
     runtime: RuntimeArgs,
 }
 
@@ -129,6 +134,8 @@ enum CliError {
     Registry(#[from] RegistryError),
     #[error(transparent)]
     Runtime(#[from] crate::runtime::RuntimeError),
+    #[error(transparent)]
+    Flags(#[from] FlagError),
     #[error("{0}")]
     Usage(String),
 }
@@ -236,16 +243,34 @@ fn validate_command(args: ValidateArgs, color: bool, verbose: bool) -> Result<i3
         None => Config::default(),
     };
     add_required_labels(&mut config, &args.require_label)?;
+    let cwd = std::env::current_dir()
+        .and_then(std::fs::canonicalize)
+        .map_err(|e| CliError::Usage(format!("cannot read the working folder: {e}")))?;
+    let root = flags::repository_root(config_path.as_deref(), &args.paths, &cwd);
+    let applied = flags::apply(&mut config, &args.schema, &args.policy, &root, &cwd)?;
     let registry = registry(&args.runtime, Some(&config))?;
     let mut plugin_paths = config.plugins.clone();
     plugin_paths.extend(args.plugins.iter().cloned());
     let validators = select_validators(&registry, &config, &plugin_paths)?;
 
-    let inputs = manifest::read(&args.paths);
-    let outcome = validate::run(registry.runtime(), &validators, &inputs.objects);
+    let read_options = manifest::ReadOptions {
+        duplicate_keys: applied.duplicate_keys,
+        exclude: applied.exclude,
+    };
+    let inputs = manifest::read(&args.paths, &read_options);
+    let fs = RepoFs::new(&root)
+        .ok()
+        .map(|fs| fs.with_grants(&applied.grants));
+    let outcome = validate::run(registry.runtime(), &validators, &inputs.objects, fs);
     for (plugin, line) in &outcome.logs {
         if verbose || line.level >= LogLevel::Info {
             eprintln!("{plugin}: {}", line.message);
+        }
+    }
+    if verbose {
+        for (path, hash) in &outcome.reads.files {
+            let state = if hash.is_some() { "" } else { " (absent)" };
+            eprintln!("manifold: validators read {path}{state}");
         }
     }
     let mut diagnostics = inputs.problems;

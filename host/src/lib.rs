@@ -3,11 +3,13 @@
 //! The library behind the `manifold` binary. Layers, bottom up:
 //! [`runtime`] runs sandboxed Wasm plugins; [`registry`] knows the built-in
 //! and external plugins; [`manifest`] reads manifest files; [`config`] reads
-//! `manifold.yaml`; [`validate`] runs validators over objects; [`report`]
+//! `manifold.yaml`; [`flags`] turns the validators' flags into
+//! configuration; [`validate`] runs validators over objects; [`report`]
 //! shows findings; [`cli`] ties them to the command line.
 
 pub mod cli;
 pub mod config;
+pub mod flags;
 pub mod manifest;
 pub mod registry;
 pub mod report;

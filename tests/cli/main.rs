@@ -7,3 +7,4 @@ mod example_plugin;
 mod hostile;
 mod plugin_commands;
 mod validate;
+mod validators;

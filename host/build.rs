@@ -8,22 +8,55 @@
 //! `wasm32-wasip2` target is installed through rustup when it is missing, so
 //! a fresh checkout needs no manual step.
 
+// A build script reports failure by panicking; cargo shows the message.
+#![allow(clippy::expect_used, clippy::panic)]
+
 use std::env;
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// (plugin name, package, library name) of the plugins embedded in `manifold`.
-const BUILTIN: &[(&str, &str, &str)] = &[
-    ("helm", "manifold-plugin-helm", "manifold_plugin_helm"),
-    ("labels", "manifold-plugin-labels", "manifold_plugin_labels"),
-    ("policy", "manifold-plugin-policy", "manifold_plugin_policy"),
-    ("schema", "manifold-plugin-schema", "manifold_plugin_schema"),
+/// (plugin name, package, library name, kind) of the plugins embedded in
+/// `manifold`. The kind lets a command compile only the plugins it runs (a
+/// `validate` never pays for the renderers); loading checks it against the
+/// plugin's own metadata.
+const BUILTIN: &[(&str, &str, &str, &str)] = &[
+    (
+        "helm",
+        "manifold-plugin-helm",
+        "manifold_plugin_helm",
+        "Render",
+    ),
+    (
+        "kustomize",
+        "manifold-plugin-kustomize",
+        "manifold_plugin_kustomize",
+        "Render",
+    ),
+    (
+        "labels",
+        "manifold-plugin-labels",
+        "manifold_plugin_labels",
+        "Validate",
+    ),
+    (
+        "policy",
+        "manifold-plugin-policy",
+        "manifold_plugin_policy",
+        "Validate",
+    ),
+    (
+        "schema",
+        "manifold-plugin-schema",
+        "manifold_plugin_schema",
+        "Validate",
+    ),
     (
         "secrets",
         "manifold-plugin-secrets",
         "manifold_plugin_secrets",
+        "Validate",
     ),
 ];
 
@@ -73,7 +106,7 @@ fn main() {
             "--target-dir",
         ])
         .arg(&target_dir);
-    for (_, package, _) in BUILTIN {
+    for (_, package, _, _) in BUILTIN {
         command.args(["-p", package]);
     }
     for (_, package) in EXTRA {
@@ -98,16 +131,16 @@ fn main() {
 
     let artifacts = target_dir.join(TARGET).join(&profile);
     let mut generated = String::from(
-        "/// The built-in plugins: (name, component bytes).\npub const BUILTIN: &[(&str, &[u8])] = &[\n",
+        "/// The built-in plugins: (name, kind, component bytes).\npub const BUILTIN: &[(&str, Kind, &[u8])] = &[\n",
     );
-    for (name, _, lib) in BUILTIN {
+    for (name, _, lib, kind) in BUILTIN {
         let built = artifacts.join(format!("{lib}.wasm"));
         let embedded = out_dir.join(format!("{name}.wasm"));
         fs::copy(&built, &embedded)
             .unwrap_or_else(|e| panic!("cannot copy {}: {e}", built.display()));
         writeln!(
             generated,
-            "    ({name:?}, include_bytes!({:?})),",
+            "    ({name:?}, Kind::{kind}, include_bytes!({:?})),",
             embedded.display().to_string()
         )
         .expect("write to String");

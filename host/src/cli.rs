@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use crate::config::{Config, ConfigError, ValidatorSetting};
 use crate::flags::{self, FlagError, PolicyFlags, SchemaFlags};
 use crate::registry::{self, Registry, RegistryError};
+use crate::render::{self as rendering, Kind, RenderError, Target};
 use crate::report::Report;
 use crate::runtime::{Limits, LogLevel, RepoFs, Runtime, RuntimeOptions, default_cache_dir};
 use crate::{manifest, validate};
@@ -54,6 +55,8 @@ enum Format {
 enum Command {
     /// Check manifest files and folders with the configured validators.
     Validate(ValidateArgs),
+    /// Render a kustomization (as `kustomize build`) or a Helm chart (as `helm template`).
+    Render(RenderArgs),
     /// List and inspect plugins.
     #[command(subcommand)]
     Plugin(PluginCommand),
@@ -82,6 +85,115 @@ struct ValidateArgs {
     policy: PolicyFlags,
     #[command(flatten)]
     runtime: RuntimeArgs,
+}
+
+#[derive(Debug, Args)]
+struct RenderArgs {
+    /// A folder holding a kustomization.yaml or a Chart.yaml.
+    path: PathBuf,
+    /// Write the stream to DIR/manifest.yaml (atomically) instead of stdout.
+    #[arg(short = 'o', long = "out", value_name = "DIR")]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    kustomize: KustomizeArgs,
+    #[command(flatten)]
+    helm: HelmArgs,
+    #[command(flatten)]
+    runtime: RuntimeArgs,
+}
+
+/// `kustomize build`'s flags, with their names and meaning.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Kustomize")]
+struct KustomizeArgs {
+    /// Output order: kustomize's legacy kind order, or input order (sortOptions in the kustomization win).
+    #[arg(long, value_enum, value_name = "ORDER")]
+    reorder: Option<Reorder>,
+    /// Whether a kustomization may read files outside its folder (never outside the repository).
+    #[arg(long = "load-restrictor", value_enum, value_name = "RESTRICTOR")]
+    load_restrictor: Option<LoadRestrictor>,
+    /// Render helmCharts with the Helm plugin.
+    #[arg(long = "enable-helm")]
+    enable_helm: bool,
+    /// Add the app.kubernetes.io/managed-by label to every object.
+    #[arg(long = "enable-managedby-label")]
+    enable_managedby_label: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Reorder {
+    Legacy,
+    None,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LoadRestrictor {
+    #[value(name = "LoadRestrictionsRootOnly")]
+    RootOnly,
+    #[value(name = "LoadRestrictionsNone")]
+    None,
+}
+
+/// `helm template`'s flags, with their names and meaning.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Helm")]
+struct HelmArgs {
+    /// Release name.
+    #[arg(long = "release", value_name = "NAME")]
+    release: Option<String>,
+    /// Release namespace.
+    #[arg(short = 'n', long = "namespace", value_name = "NAMESPACE")]
+    namespace: Option<String>,
+    /// Values file (repeatable; later files win).
+    #[arg(short = 'f', long = "values", value_name = "FILE")]
+    values: Vec<String>,
+    /// Set a value: a.b=v, list={a,b}, a[0]=v (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// Set a value as a string (repeatable).
+    #[arg(long = "set-string", value_name = "KEY=VALUE")]
+    set_string: Vec<String>,
+    /// Set a value from JSON (repeatable).
+    #[arg(long = "set-json", value_name = "KEY=JSON")]
+    set_json: Vec<String>,
+    /// Set a value from a file's content (repeatable).
+    #[arg(long = "set-file", value_name = "KEY=PATH")]
+    set_file: Vec<String>,
+    /// Set a value literally, no parsing of commas or brackets (repeatable).
+    #[arg(long = "set-literal", value_name = "KEY=VALUE")]
+    set_literal: Vec<String>,
+    /// Kubernetes version for .Capabilities.KubeVersion.
+    #[arg(long = "kube-version", value_name = "VERSION")]
+    kube_version: Option<String>,
+    /// API versions for .Capabilities.APIVersions (repeatable, comma-separated).
+    #[arg(
+        short = 'a',
+        long = "api-versions",
+        value_name = "VERSION",
+        value_delimiter = ','
+    )]
+    api_versions: Vec<String>,
+    /// Include the chart's crds/ in the output.
+    #[arg(long = "include-crds")]
+    include_crds: bool,
+    /// Only these templates (repeatable).
+    #[arg(short = 's', long = "show-only", value_name = "TEMPLATE")]
+    show_only: Vec<String>,
+    /// Leave out test hooks.
+    #[arg(long = "skip-tests")]
+    skip_tests: bool,
+    /// Leave out hooks.
+    #[arg(long = "no-hooks")]
+    no_hooks: bool,
+    /// Set .Release.IsUpgrade instead of .Release.IsInstall.
+    #[arg(long = "is-upgrade")]
+    is_upgrade: bool,
+    /// Template for the release name.
+    #[arg(long = "name-template", value_name = "TEMPLATE")]
+    name_template: Option<String>,
+    /// Do not check values against values.schema.json.
+    #[arg(long = "skip-schema-validation")]
+    skip_schema_validation: bool,
 }
 
 #[derive(Debug, Args)]
@@ -136,6 +248,8 @@ enum CliError {
     Runtime(#[from] crate::runtime::RuntimeError),
     #[error(transparent)]
     Flags(#[from] FlagError),
+    #[error(transparent)]
+    Render(#[from] RenderError),
     #[error("{0}")]
     Usage(String),
 }
@@ -156,6 +270,7 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32 {
     };
     let result = match cli.command {
         Command::Validate(args) => validate_command(args, color, cli.verbose),
+        Command::Render(args) => render_command(args, cli.verbose),
         Command::Plugin(PluginCommand::List {
             plugins,
             format,
@@ -256,6 +371,7 @@ fn validate_command(args: ValidateArgs, color: bool, verbose: bool) -> Result<i3
     let read_options = manifest::ReadOptions {
         duplicate_keys: applied.duplicate_keys,
         exclude: applied.exclude,
+        ignore: applied.ignore,
     };
     let inputs = manifest::read(&args.paths, &read_options);
     let fs = RepoFs::new(&root)
@@ -293,6 +409,198 @@ fn validate_command(args: ValidateArgs, color: bool, verbose: bool) -> Result<i3
     } else {
         EXIT_OK
     })
+}
+
+fn render_command(args: RenderArgs, verbose: bool) -> Result<i32, CliError> {
+    let target = Target::locate(&args.path)?;
+    let config = match target.kind {
+        Kind::Kustomization => {
+            refuse_flags(&args.path, "a kustomization", "Helm", &args.helm.given())?;
+            kustomize_config(&args.kustomize)
+        }
+        Kind::Chart => {
+            refuse_flags(
+                &args.path,
+                "a Helm chart",
+                "kustomize",
+                &args.kustomize.given(),
+            )?;
+            helm_config(&args.helm, &target)?
+        }
+    };
+    let registry = registry(&args.runtime, None)?;
+    let rendered = rendering::render(&registry, &target, &config);
+    let rendered = match rendered {
+        Ok(rendered) => rendered,
+        Err(RenderError::Plugin(e)) => {
+            eprintln!("manifold: {e}");
+            return Ok(EXIT_FINDINGS);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    for (plugin, line) in &rendered.logs {
+        if verbose || line.level >= LogLevel::Info {
+            eprintln!("{plugin}: {}", line.message);
+        }
+    }
+    let mut failed = false;
+    for d in &rendered.diagnostics {
+        failed |= d.severity == crate::runtime::Severity::Error;
+        eprintln!(
+            "manifold: {}: {}: {}",
+            target.kind.plugin(),
+            d.rule,
+            d.message
+        );
+    }
+    let stream = rendering::to_stream(&target, &rendered.objects);
+    match &args.out {
+        Some(dir) => write_atomically(&dir.join("manifest.yaml"), stream.as_bytes())
+            .map_err(|e| CliError::Usage(format!("{}: cannot write: {e}", dir.display())))?,
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout.write_all(stream.as_bytes());
+            let _ = stdout.flush();
+        }
+    }
+    Ok(if failed { EXIT_FINDINGS } else { EXIT_OK })
+}
+
+/// Flags of the other tool are a mistake worth stopping for, not ignoring.
+fn refuse_flags(path: &Path, what: &str, tool: &str, given: &[&str]) -> Result<(), CliError> {
+    match given.first() {
+        Some(flag) => Err(CliError::Usage(format!(
+            "{flag} is a {tool} flag, but {} is {what}",
+            path.display()
+        ))),
+        None => Ok(()),
+    }
+}
+
+impl KustomizeArgs {
+    fn given(&self) -> Vec<&'static str> {
+        let mut given = Vec::new();
+        let flags = [
+            (self.reorder.is_some(), "--reorder"),
+            (self.load_restrictor.is_some(), "--load-restrictor"),
+            (self.enable_helm, "--enable-helm"),
+            (self.enable_managedby_label, "--enable-managedby-label"),
+        ];
+        given.extend(flags.iter().filter(|(set, _)| *set).map(|(_, f)| *f));
+        given
+    }
+}
+
+impl HelmArgs {
+    fn given(&self) -> Vec<&'static str> {
+        let flags = [
+            (self.release.is_some(), "--release"),
+            (self.namespace.is_some(), "--namespace"),
+            (!self.values.is_empty(), "--values"),
+            (!self.set.is_empty(), "--set"),
+            (!self.set_string.is_empty(), "--set-string"),
+            (!self.set_json.is_empty(), "--set-json"),
+            (!self.set_file.is_empty(), "--set-file"),
+            (!self.set_literal.is_empty(), "--set-literal"),
+            (self.kube_version.is_some(), "--kube-version"),
+            (!self.api_versions.is_empty(), "--api-versions"),
+            (self.include_crds, "--include-crds"),
+            (!self.show_only.is_empty(), "--show-only"),
+            (self.skip_tests, "--skip-tests"),
+            (self.no_hooks, "--no-hooks"),
+            (self.is_upgrade, "--is-upgrade"),
+            (self.name_template.is_some(), "--name-template"),
+            (self.skip_schema_validation, "--skip-schema-validation"),
+        ];
+        flags
+            .iter()
+            .filter(|(set, _)| *set)
+            .map(|(_, f)| *f)
+            .collect()
+    }
+}
+
+fn kustomize_config(args: &KustomizeArgs) -> Value {
+    let mut config = json!({
+        "enableHelm": args.enable_helm,
+        "enableManagedbyLabel": args.enable_managedby_label,
+    });
+    if let Some(reorder) = args.reorder {
+        config["reorder"] = json!(match reorder {
+            Reorder::Legacy => "legacy",
+            Reorder::None => "none",
+        });
+    }
+    if let Some(restrictor) = args.load_restrictor {
+        config["loadRestrictor"] = json!(match restrictor {
+            LoadRestrictor::RootOnly => "LoadRestrictionsRootOnly",
+            LoadRestrictor::None => "LoadRestrictionsNone",
+        });
+    }
+    config
+}
+
+/// The helm plugin's configuration. Files named on the command line are
+/// relative to the current folder; the plugin reads repository paths.
+fn helm_config(args: &HelmArgs, target: &Target) -> Result<Value, CliError> {
+    let values_files = args
+        .values
+        .iter()
+        .map(|f| target.repository_path(f))
+        .collect::<Result<Vec<_>, _>>()?;
+    let set_file = args
+        .set_file
+        .iter()
+        .map(|entry| match entry.split_once('=') {
+            Some((key, path)) => Ok(format!("{key}={}", target.repository_path(path)?)),
+            None => Err(CliError::Usage(format!(
+                "--set-file {entry:?}: expected KEY=PATH"
+            ))),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut config = json!({
+        "valuesFiles": values_files,
+        "set": args.set,
+        "setString": args.set_string,
+        "setJson": args.set_json,
+        "setFile": set_file,
+        "setLiteral": args.set_literal,
+        "apiVersions": args.api_versions,
+        "includeCrds": args.include_crds,
+        "showOnly": args.show_only,
+        "skipTests": args.skip_tests,
+        "noHooks": args.no_hooks,
+        "isUpgrade": args.is_upgrade,
+        "skipSchemaValidation": args.skip_schema_validation,
+    });
+    for (key, value) in [
+        ("releaseName", &args.release),
+        ("namespace", &args.namespace),
+        ("kubeVersion", &args.kube_version),
+        ("nameTemplate", &args.name_template),
+    ] {
+        if let Some(value) = value {
+            config[key] = Value::String(value.clone());
+        }
+    }
+    Ok(config)
+}
+
+/// Writes through a temporary file in the same folder and a rename, so a
+/// reader never sees half a file.
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = std::fs::write(&temporary, bytes).and_then(|()| std::fs::rename(&temporary, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    result
 }
 
 /// Adds `--require-label KEY[=REGEX]` rules to the labels configuration.
@@ -342,11 +650,8 @@ fn select_validators(
     plugin_paths: &[PathBuf],
 ) -> Result<Vec<validate::Validator>, CliError> {
     let mut chosen: Vec<Arc<crate::runtime::Plugin>> = Vec::new();
-    for result in registry.builtins() {
-        let plugin = result?;
-        if !plugin.is_renderer() {
-            chosen.push(plugin);
-        }
+    for result in registry.builtins(Some(registry::Kind::Validate)) {
+        chosen.push(result?);
     }
     for path in plugin_paths {
         let plugin = registry.load_file(path)?;
@@ -388,7 +693,7 @@ fn select_validators(
 fn list_command(paths: &[PathBuf], format: Format, args: &RuntimeArgs) -> Result<i32, CliError> {
     let registry = registry(args, None)?;
     let mut plugins = Vec::new();
-    for result in registry.builtins() {
+    for result in registry.builtins(None) {
         plugins.push(result?);
     }
     for path in paths {

@@ -49,6 +49,9 @@ pub struct SchemaFlags {
     /// What a resource without a schema gets [default: warn].
     #[arg(long = "missing-schemas", value_enum, value_name = "WHAT")]
     pub missing_schemas: Option<MissingSchemas>,
+    /// Leave out files whose path matches this regular expression (repeatable).
+    #[arg(long = "ignore-filename-pattern", value_name = "REGEX")]
+    pub ignore_filename_patterns: Vec<String>,
 }
 
 /// What a resource without a schema gets.
@@ -81,6 +84,8 @@ pub struct Applied {
     pub grants: Vec<PathBuf>,
     /// Policy and data paths: not manifests to check.
     pub exclude: Vec<PathBuf>,
+    /// Files whose path matches one of these are not read.
+    pub ignore: Vec<regex::Regex>,
     /// Duplicate YAML keys: errors unless schema validation is not strict.
     pub duplicate_keys: Duplicates,
 }
@@ -121,6 +126,14 @@ pub fn apply(
         .and_then(|p| p.parent().map(Path::to_owned))
         .unwrap_or_else(|| root.to_owned());
     let mut applied = Applied::default();
+    for pattern in &schema.ignore_filename_patterns {
+        let regex = regex::Regex::new(pattern).map_err(|e| {
+            FlagError(format!(
+                "--ignore-filename-pattern {pattern:?}: not a regular expression: {e}"
+            ))
+        })?;
+        applied.ignore.push(regex);
+    }
 
     let schema_flags = schema.kube_version.is_some()
         || schema.strict

@@ -4,7 +4,8 @@
 //! [`runtime`] runs sandboxed Wasm plugins; [`registry`] knows the built-in
 //! and external plugins; [`manifest`] reads manifest files; [`config`] reads
 //! `manifold.yaml`; [`flags`] turns the validators' flags into
-//! configuration; [`validate`] runs validators over objects; [`report`]
+//! configuration; [`render`] runs a renderer on a target; [`validate`]
+//! runs validators over objects; [`report`]
 //! shows findings; [`cli`] ties them to the command line.
 
 pub mod cli;
@@ -12,6 +13,7 @@ pub mod config;
 pub mod flags;
 pub mod manifest;
 pub mod registry;
+pub mod render;
 pub mod report;
 pub mod runtime;
 pub mod validate;

@@ -80,6 +80,9 @@ pub struct ReadOptions {
     /// Files and folders that are not manifests to check (policies, data:
     /// cluster state), left out of folder walks.
     pub exclude: Vec<PathBuf>,
+    /// Files whose path (as shown in reports) matches one of these are left
+    /// out (kubeconform `--ignore-filename-pattern`).
+    pub ignore: Vec<regex::Regex>,
 }
 
 /// Lists the manifest files under `paths`, in a stable order, leaving out
@@ -138,7 +141,11 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) {
 
 /// Reads and parses every file under `paths`.
 pub fn read(paths: &[PathBuf], options: &ReadOptions) -> Inputs {
-    let (files, missing) = discover(paths, &options.exclude);
+    let (mut files, missing) = discover(paths, &options.exclude);
+    files.retain(|f| {
+        let shown = display(f);
+        !options.ignore.iter().any(|re| re.is_match(&shown))
+    });
     let mut inputs = Inputs {
         missing,
         files: files.len(),

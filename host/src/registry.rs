@@ -11,12 +11,20 @@ use crate::runtime::{
 };
 
 mod embedded {
+    use super::Kind;
     include!(concat!(env!("OUT_DIR"), "/builtin.rs"));
+}
+
+/// What a built-in plugin is, known before it is compiled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Render,
+    Validate,
 }
 
 /// Names of the built-in plugins, in a stable order.
 pub fn builtin_names() -> impl Iterator<Item = &'static str> {
-    embedded::BUILTIN.iter().map(|(name, _)| *name)
+    embedded::BUILTIN.iter().map(|(name, _, _)| *name)
 }
 
 /// A plugin could not be found or loaded.
@@ -26,6 +34,10 @@ pub enum RegistryError {
     Unknown { name: String },
     #[error(transparent)]
     Load(#[from] LoadError),
+    #[error(
+        "built-in plugin `{name}` is not the kind of plugin this build of manifold says it is; rebuild manifold"
+    )]
+    KindMismatch { name: String },
     #[error(
         "{path}: its plugin is named `{name}`, like a plugin already loaded; plugin names must be unique"
     )]
@@ -64,9 +76,9 @@ impl Registry {
         if let Some(plugin) = self.cached(name) {
             return Ok(plugin);
         }
-        let (builtin, bytes) = embedded::BUILTIN
+        let (builtin, kind, bytes) = embedded::BUILTIN
             .iter()
-            .find(|(builtin, _)| *builtin == name)
+            .find(|(builtin, _, _)| *builtin == name)
             .ok_or_else(|| RegistryError::Unknown {
                 name: name.to_owned(),
             })?;
@@ -74,6 +86,11 @@ impl Registry {
             name: builtin,
             bytes,
         })?);
+        if plugin.is_renderer() != (*kind == Kind::Render) {
+            return Err(RegistryError::KindMismatch {
+                name: name.to_owned(),
+            });
+        }
         if let Ok(mut loaded) = self.loaded.lock() {
             loaded
                 .entry(name.to_owned())
@@ -98,10 +115,14 @@ impl Registry {
         Ok(plugin)
     }
 
-    /// Every built-in plugin, compiled in parallel on first use.
-    pub fn builtins(&self) -> Vec<Result<Arc<Plugin>, RegistryError>> {
+    /// The built-in plugins of one kind, or all of them, compiled in parallel on first use.
+    pub fn builtins(&self, kind: Option<Kind>) -> Vec<Result<Arc<Plugin>, RegistryError>> {
         use rayon::prelude::*;
-        let names: Vec<&str> = builtin_names().collect();
+        let names: Vec<&str> = embedded::BUILTIN
+            .iter()
+            .filter(|(_, k, _)| kind.is_none_or(|kind| kind == *k))
+            .map(|(name, _, _)| *name)
+            .collect();
         names.par_iter().map(|name| self.get(name)).collect()
     }
 

@@ -6,5 +6,6 @@ mod bad_input;
 mod example_plugin;
 mod hostile;
 mod plugin_commands;
+mod render;
 mod validate;
 mod validators;

@@ -295,10 +295,11 @@ pub fn helm(ldr: &Loader<'_>, k: &Kustomization, opts: &Options) -> Result<Vec<R
         }
         let req = helm_request(ldr, chart, &globals, namespace)
             .map_err(|e| e.context(format!("helm chart '{name}'")))?;
-        let text = renderer
+        let objects = renderer
             .render(ldr.fs, &req)
             .map_err(|m| Error::invalid(&ldr.kfile, format!("helm chart '{name}': {m}")))?;
-        for v in crate::yaml::resources_from(&text, &ldr.kfile)? {
+        let documents = objects.into_iter().map(|v| (v, 0)).collect();
+        for v in crate::yaml::resources_of(documents, &ldr.kfile)? {
             let mut r = Res::new(v, &ldr.kfile);
             r.generated_by = Some(("HelmChartInflationGenerator".into(), String::new()));
             r.helm_generated = true;

@@ -19,6 +19,7 @@ mod kustomization;
 mod nameref;
 mod order;
 mod patches;
+pub mod plugin;
 mod replacements;
 mod resid;
 mod resource;
@@ -84,8 +85,8 @@ pub struct HelmRequest {
 
 /// Renders Helm charts for `helmCharts` (the host plugs in its Helm renderer).
 pub trait HelmRenderer {
-    /// Returns the rendered manifests as a YAML stream, or a message saying what went wrong.
-    fn render(&self, fs: &dyn FileSystem, request: &HelmRequest) -> Result<String, String>;
+    /// Returns the rendered objects in Helm's order, or a message saying what went wrong.
+    fn render(&self, fs: &dyn FileSystem, request: &HelmRequest) -> Result<Vec<Value>, String>;
 }
 
 /// Build options (the `kustomize build` flags).

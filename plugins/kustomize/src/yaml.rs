@@ -52,8 +52,13 @@ pub fn parse_one(text: &str, file: &str) -> Result<Value, Error> {
 /// Reads the objects of a resource file: `kind: *List` documents contribute their items.
 /// Every object must be a mapping with a `kind`, as kustomize requires.
 pub fn resources_from(text: &str, file: &str) -> Result<Vec<Value>, Error> {
+    resources_of(parse_stream(text, file)?, file)
+}
+
+/// The objects of already parsed documents (with their lines), by the rules of [`resources_from`].
+pub fn resources_of(docs: Vec<(Value, u32)>, file: &str) -> Result<Vec<Value>, Error> {
     let mut out = Vec::new();
-    for (doc, line) in parse_stream(text, file)? {
+    for (doc, line) in docs {
         let Value::Object(map) = &doc else {
             return Err(Error::Yaml {
                 file: crate::fs::display(file).to_string(),

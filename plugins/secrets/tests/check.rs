@@ -188,7 +188,7 @@ fn check_table() {
         let findings = Checker::new(options).unwrap().check(&doc);
         let got: Vec<(&str, Severity, &str)> = findings
             .iter()
-            .map(|f| (f.rule, f.severity, f.path.as_deref().unwrap_or("")))
+            .map(|f| (f.rule.as_str(), f.severity, f.path.as_deref().unwrap_or("")))
             .collect();
         if got != expected {
             failures.push(format!("{name}: got {got:?}"));

@@ -46,6 +46,18 @@ const BUILTIN: &[(&str, &str, &str, &str)] = &[
         "manifold_plugin_policy",
         "Validate",
     ),
+    (
+        "schema",
+        "manifold-plugin-schema",
+        "manifold_plugin_schema",
+        "Validate",
+    ),
+    (
+        "secrets",
+        "manifold-plugin-secrets",
+        "manifold_plugin_secrets",
+        "Validate",
+    ),
 ];
 
 /// Plugins built for the tests, loaded from their paths, never embedded.

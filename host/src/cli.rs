@@ -11,10 +11,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::{Value, json};
 
 use crate::config::{Config, ConfigError, ValidatorSetting};
+use crate::flags::{self, FlagError, PolicyFlags, SchemaFlags};
 use crate::registry::{self, Registry, RegistryError};
 use crate::render::{self as rendering, Kind, RenderError, Target};
 use crate::report::{Report, Severity};
-use crate::runtime::{Limits, LogLevel, Runtime, RuntimeOptions, default_cache_dir};
+use crate::runtime::{Limits, LogLevel, RepoFs, Runtime, RuntimeOptions, default_cache_dir};
 use crate::{manifest, output, validate};
 
 /// Exit code: nothing at the `--fail-on` severity or worse.
@@ -129,24 +130,8 @@ struct ValidateArgs {
     /// Files and folders of manifests (folders are walked for .yaml, .yml and .json).
     #[arg(required = true)]
     paths: Vec<PathBuf>,
-    /// The configuration file (default: manifold.yaml found from the first path up to the repository root).
-    #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
-    /// Require a label on every object: KEY, or KEY=REGEX for its value (repeatable).
-    #[arg(long = "require-label", value_name = "KEY[=REGEX]")]
-    require_label: Vec<String>,
-    /// Load an extra plugin from a .wasm file (repeatable).
-    #[arg(long = "plugin", value_name = "PATH")]
-    plugins: Vec<PathBuf>,
-    /// Report format.
-    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
-    format: ReportFormat,
-    /// Exit with 1 when a finding is at this severity or worse (infos never
-    /// fail); in the JUnit report such findings are the failures.
-    #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = FailOn::Error)]
-    fail_on: FailOn,
     #[command(flatten)]
-    runtime: RuntimeArgs,
+    checks: CheckOptions,
 }
 
 #[derive(Debug, Args)]
@@ -162,10 +147,11 @@ struct CheckArgs {
     checks: CheckOptions,
 }
 
-/// How a repository run validates and reports.
+/// How a run validates and reports.
 #[derive(Debug, Args)]
 struct CheckOptions {
-    /// The configuration file (default: manifold.yaml at the repository root).
+    /// The configuration file (default: manifold.yaml at the repository
+    /// root, or found from the first path upwards).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Require a label on every object: KEY, or KEY=REGEX for its value (repeatable).
@@ -181,6 +167,10 @@ struct CheckOptions {
     /// that fails to render is an error).
     #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = FailOn::Error)]
     fail_on: FailOn,
+    #[command(flatten)]
+    schema: SchemaFlags,
+    #[command(flatten)]
+    policy: PolicyFlags,
     #[command(flatten)]
     runtime: RuntimeArgs,
 }
@@ -364,6 +354,8 @@ enum CliError {
     #[error(transparent)]
     Runtime(#[from] crate::runtime::RuntimeError),
     #[error(transparent)]
+    Flags(#[from] FlagError),
+    #[error(transparent)]
     Render(#[from] RenderError),
     #[error("{0}")]
     Usage(String),
@@ -536,11 +528,28 @@ fn repository_command(
         None => Config::default(),
     };
     add_required_labels(&mut config, &options.require_label)?;
+    let cwd = std::env::current_dir()
+        .and_then(std::fs::canonicalize)
+        .map_err(|e| CliError::Usage(format!("cannot read the working folder: {e}")))?;
+    let applied = flags::apply(&mut config, &options.schema, &options.policy, &root, &cwd)?;
     let registry = registry(&options.runtime, Some(&config))?;
     let mut plugin_paths = config.plugins.clone();
     plugin_paths.extend(options.plugins.iter().cloned());
     let validators = select_validators(&registry, &config, &plugin_paths)?;
     let mut ignore = config.ignore.clone();
+    // Policy and data files are context, not targets.
+    ignore.extend(
+        applied
+            .exclude
+            .iter()
+            .filter_map(|p| std::fs::canonicalize(p).ok())
+            .filter_map(|p| {
+                p.strip_prefix(&root)
+                    .ok()
+                    .map(|r| r.to_string_lossy().replace('\\', "/"))
+            })
+            .filter(|r| !r.is_empty()),
+    );
     if let Some((dir, _)) = out
         && let Ok(relative) = std::fs::canonicalize(dir)
             .or_else(|_| std::path::absolute(dir))
@@ -599,7 +608,14 @@ fn repository_command(
             eprint!("\rrendering targets: {n}/{total}");
         }
     };
-    let results = crate::pipeline::run(&registry, &root, targets, cache.as_ref(), &tick);
+    let results = crate::pipeline::run(
+        &registry,
+        &root,
+        targets,
+        cache.as_ref(),
+        applied.duplicate_keys,
+        &tick,
+    );
     if progress {
         eprint!("\r\x1b[2K");
     }
@@ -627,7 +643,10 @@ fn repository_command(
             cached: result.cached,
         });
     }
-    let outcome = validate::run(registry.runtime(), &validators, &objects);
+    let fs = RepoFs::new(&root)
+        .ok()
+        .map(|fs| fs.with_grants(&applied.grants));
+    let outcome = validate::run(registry.runtime(), &validators, &objects, fs);
     for (plugin, line) in &outcome.logs {
         if verbose || line.level >= LogLevel::Info {
             eprintln!("{plugin}: {}", line.message);
@@ -785,7 +804,7 @@ fn hydrated_index(root: &Path, results: &[crate::pipeline::TargetResult]) -> Val
 }
 
 fn validate_command(args: ValidateArgs, color: bool, verbose: bool) -> Result<i32, CliError> {
-    let config_path = match &args.config {
+    let config_path = match &args.checks.config {
         Some(path) => Some(path.clone()),
         None => args
             .paths
@@ -797,17 +816,42 @@ fn validate_command(args: ValidateArgs, color: bool, verbose: bool) -> Result<i3
         Some(path) => Config::load(path)?,
         None => Config::default(),
     };
-    add_required_labels(&mut config, &args.require_label)?;
-    let registry = registry(&args.runtime, Some(&config))?;
+    add_required_labels(&mut config, &args.checks.require_label)?;
+    let cwd = std::env::current_dir()
+        .and_then(std::fs::canonicalize)
+        .map_err(|e| CliError::Usage(format!("cannot read the working folder: {e}")))?;
+    let root = flags::repository_root(config_path.as_deref(), &args.paths, &cwd);
+    let applied = flags::apply(
+        &mut config,
+        &args.checks.schema,
+        &args.checks.policy,
+        &root,
+        &cwd,
+    )?;
+    let registry = registry(&args.checks.runtime, Some(&config))?;
     let mut plugin_paths = config.plugins.clone();
-    plugin_paths.extend(args.plugins.iter().cloned());
+    plugin_paths.extend(args.checks.plugins.iter().cloned());
     let validators = select_validators(&registry, &config, &plugin_paths)?;
 
-    let inputs = manifest::read(&args.paths);
-    let outcome = validate::run(registry.runtime(), &validators, &inputs.objects);
+    let read_options = manifest::ReadOptions {
+        duplicate_keys: applied.duplicate_keys,
+        exclude: applied.exclude,
+        ignore: applied.ignore,
+    };
+    let inputs = manifest::read(&args.paths, &read_options);
+    let fs = RepoFs::new(&root)
+        .ok()
+        .map(|fs| fs.with_grants(&applied.grants));
+    let outcome = validate::run(registry.runtime(), &validators, &inputs.objects, fs);
     for (plugin, line) in &outcome.logs {
         if verbose || line.level >= LogLevel::Info {
             eprintln!("{plugin}: {}", line.message);
+        }
+    }
+    if verbose {
+        for (path, hash) in &outcome.reads.files {
+            let state = if hash.is_some() { "" } else { " (absent)" };
+            eprintln!("manifold: validators read {path}{state}");
         }
     }
     let mut diagnostics = inputs.problems;
@@ -819,8 +863,8 @@ fn validate_command(args: ValidateArgs, color: bool, verbose: bool) -> Result<i3
             .map(manifest::Object::checked)
             .collect(),
     );
-    let fail_on = args.fail_on.severity();
-    print_report(&report, args.format, fail_on, color);
+    let fail_on = args.checks.fail_on.severity();
+    print_report(&report, args.checks.format, fail_on, color);
     for path in &inputs.missing {
         eprintln!("manifold: {}: no such file or folder", path.display());
     }

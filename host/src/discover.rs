@@ -334,9 +334,15 @@ fn join(dir: &str, rel: &str) -> Option<String> {
 }
 
 /// A chart's targets: one per `values-<env>.yaml` (or `values.<env>.yaml`)
-/// beside its `values.yaml`, else one with the defaults.
+/// beside its `values.yaml`, else one with the defaults. The release is
+/// named after the chart's folder (Helm's `release-name` placeholder would
+/// end up in the hydrated objects' names).
 fn chart_targets(root: &Path, dir: &str) -> Vec<Target> {
     let full = root.join(dir);
+    let release = full.file_name().map_or_else(
+        || "release".to_owned(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     let mut environments: Vec<(String, String)> = std::fs::read_dir(&full)
         .into_iter()
         .flatten()
@@ -358,7 +364,7 @@ fn chart_targets(root: &Path, dir: &str) -> Vec<Target> {
             name: display_name(dir),
             path: dir.to_owned(),
             kind: TargetKind::Chart,
-            config: json!({}),
+            config: json!({ "releaseName": release }),
             recurse: false,
             source: "chart".into(),
         }];
@@ -373,7 +379,10 @@ fn chart_targets(root: &Path, dir: &str) -> Vec<Target> {
             },
             path: dir.to_owned(),
             kind: TargetKind::Chart,
-            config: json!({ "valuesFiles": [join(dir, &file).unwrap_or(file.clone())] }),
+            config: json!({
+                "releaseName": release,
+                "valuesFiles": [join(dir, &file).unwrap_or(file.clone())],
+            }),
             recurse: false,
             source: format!("chart with {file}"),
         })

@@ -2,8 +2,9 @@
 //!
 //! The library behind the `manifold` binary. Layers, bottom up:
 //! [`runtime`] runs sandboxed Wasm plugins; [`registry`] knows the built-in
-//! and external plugins; [`config`] reads `manifold.yaml`; [`discover`]
-//! finds a repository's targets; [`render`] runs a renderer on one target;
+//! and external plugins; [`config`] reads `manifold.yaml`; [`flags`] turns
+//! the validators' flags into configuration; [`discover`] finds a
+//! repository's targets; [`render`] runs a renderer on one target;
 //! [`cache`] keeps renders by content; [`pipeline`] renders or reads every
 //! target in parallel; [`manifest`] reads manifest files; [`validate`] runs
 //! validators over objects; [`report`] shows findings; [`output`] writes
@@ -14,6 +15,7 @@ pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod discover;
+pub mod flags;
 pub mod gitbranch;
 pub mod manifest;
 pub mod output;

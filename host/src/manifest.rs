@@ -83,8 +83,23 @@ fn is_tool_file(name: &str) -> bool {
     )
 }
 
-/// Lists the manifest files under `paths`, in a stable order.
-pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<PathBuf>) {
+/// How inputs are read.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    /// Duplicate mapping keys: an error (kubeconform `-strict`, the
+    /// default) or the last one wins.
+    pub duplicate_keys: Duplicates,
+    /// Files and folders that are not manifests to check (policies, data:
+    /// cluster state), left out of folder walks.
+    pub exclude: Vec<PathBuf>,
+    /// Files whose path (as shown in reports) matches one of these are left
+    /// out (kubeconform `--ignore-filename-pattern`).
+    pub ignore: Vec<regex::Regex>,
+}
+
+/// Lists the manifest files under `paths`, in a stable order, leaving out
+/// those under `exclude`.
+pub fn discover(paths: &[PathBuf], exclude: &[PathBuf]) -> (Vec<PathBuf>, Vec<PathBuf>) {
     let mut files = Vec::new();
     let mut missing = Vec::new();
     for path in paths {
@@ -93,6 +108,15 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<PathBuf>) {
             Ok(_) => files.push(path.clone()),
             Err(_) => missing.push(path.clone()),
         }
+    }
+    let excluded: Vec<PathBuf> = exclude
+        .iter()
+        .filter_map(|p| std::fs::canonicalize(p).ok())
+        .collect();
+    if !excluded.is_empty() {
+        files.retain(|f| {
+            std::fs::canonicalize(f).map_or(true, |f| !excluded.iter().any(|e| f.starts_with(e)))
+        });
     }
     (files, missing)
 }
@@ -128,8 +152,12 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) {
 }
 
 /// Reads and parses every file under `paths`.
-pub fn read(paths: &[PathBuf]) -> Inputs {
-    let (files, missing) = discover(paths);
+pub fn read(paths: &[PathBuf], options: &ReadOptions) -> Inputs {
+    let (mut files, missing) = discover(paths, &options.exclude);
+    files.retain(|f| {
+        let shown = display(f);
+        !options.ignore.iter().any(|re| re.is_match(&shown))
+    });
     let mut inputs = Inputs {
         missing,
         files: files.len(),
@@ -154,7 +182,7 @@ pub fn read(paths: &[PathBuf]) -> Inputs {
             _ => {}
         }
         match std::fs::read(path) {
-            Ok(bytes) => parse_into(&name, &bytes, &mut inputs),
+            Ok(bytes) => parse_into(&name, &bytes, options.duplicate_keys, &mut inputs),
             Err(e) => inputs.problems.push(Diagnostic::input(
                 "read",
                 &name,
@@ -167,9 +195,9 @@ pub fn read(paths: &[PathBuf]) -> Inputs {
 }
 
 /// Parses one file's bytes into objects and problems.
-pub fn parse_into(name: &str, bytes: &[u8], inputs: &mut Inputs) {
+pub fn parse_into(name: &str, bytes: &[u8], duplicate_keys: Duplicates, inputs: &mut Inputs) {
     let options = ParseOptions {
-        duplicate_keys: Duplicates::Error,
+        duplicate_keys,
         positions: true,
         ..ParseOptions::default()
     };
@@ -302,7 +330,7 @@ mod tests {
 
     fn parse(text: &[u8]) -> Inputs {
         let mut inputs = Inputs::default();
-        parse_into("f.yaml", text, &mut inputs);
+        parse_into("f.yaml", text, Duplicates::Error, &mut inputs);
         inputs
     }
 

@@ -48,13 +48,14 @@ pub fn run(
     root: &Path,
     targets: Vec<Target>,
     cache: Option<&Cache>,
+    duplicate_keys: manifold_yaml::Duplicates,
     done: &(dyn Fn() + Sync),
 ) -> Vec<TargetResult> {
     targets
         .into_par_iter()
         .map(|target| {
             let result = match target.kind {
-                TargetKind::Manifests => read_manifests(root, target),
+                TargetKind::Manifests => read_manifests(root, target, duplicate_keys),
                 TargetKind::Kustomization | TargetKind::Chart => {
                     render_target(registry, root, target, cache)
                 }
@@ -114,7 +115,11 @@ pub fn affected(
         .collect()
 }
 
-fn read_manifests(root: &Path, target: Target) -> TargetResult {
+fn read_manifests(
+    root: &Path,
+    target: Target,
+    duplicate_keys: manifold_yaml::Duplicates,
+) -> TargetResult {
     let mut files = Vec::new();
     list_manifests(root, &target.path, target.recurse, &mut files);
     let mut inputs = Inputs::default();
@@ -150,7 +155,7 @@ fn read_manifests(root: &Path, target: Target) -> TargetResult {
                     file.clone(),
                     Some(blake3::hash(&bytes).to_hex().to_string()),
                 );
-                manifest::parse_into(file, &bytes, &mut inputs);
+                manifest::parse_into(file, &bytes, duplicate_keys, &mut inputs);
             }
             Err(e) => inputs.problems.push(Diagnostic::input(
                 "read",

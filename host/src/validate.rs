@@ -1,5 +1,8 @@
 //! Running validators over objects: batches on rayon's pool, findings mapped
-//! back to files and lines.
+//! back to files and lines. Every call can see the whole run through the
+//! `context` import (one shared list), so checks that span batches —
+//! custom resources against CRDs, Gatekeeper's `data.inventory` — do not
+//! depend on where the batches split.
 
 use std::sync::Arc;
 
@@ -7,7 +10,9 @@ use rayon::prelude::*;
 
 use crate::manifest::Object;
 use crate::report::{Diagnostic, Severity};
-use crate::runtime::{self, LogLine, Manifest, Origin, Plugin, Runtime};
+use crate::runtime::{
+    self, LogLine, Manifest, Origin, Plugin, ReadSet, RepoFs, RunManifests, Runtime, Services,
+};
 
 /// Objects per call: large enough to amortise instantiation and a plugin's
 /// set-up (a schema bundle, compiled policies), small enough that a call
@@ -22,16 +27,34 @@ pub struct Validator {
     pub config: String,
 }
 
-/// What the validators said, with the plugins' log lines.
+/// What the validators said, with the plugins' log lines and what they read.
 #[derive(Debug, Default)]
 pub struct Outcome {
     pub diagnostics: Vec<Diagnostic>,
     pub logs: Vec<(String, LogLine)>,
+    pub reads: ReadSet,
 }
 
-/// Runs every validator over every object.
-pub fn run(runtime: &Runtime, validators: &[Validator], objects: &[Object]) -> Outcome {
+/// Runs every validator over every object; `fs` is what they may read.
+pub fn run(
+    runtime: &Runtime,
+    validators: &[Validator],
+    objects: &[Object],
+    fs: Option<RepoFs>,
+) -> Outcome {
     let wire: Vec<Manifest> = objects.par_iter().map(to_wire).collect();
+    let keys = objects
+        .iter()
+        .map(|o| match o.resource() {
+            Some(r) => (format!("{}/{}", r.api_version, r.kind), r.kind),
+            None => (String::new(), String::new()),
+        })
+        .collect();
+    let services = Services {
+        fs,
+        run: Some(Arc::new(RunManifests::new(wire, keys))),
+    };
+    let wire = services.run.as_ref().map_or(&[][..], |r| r.manifests());
     let jobs: Vec<(&Validator, usize)> = validators
         .iter()
         .flat_map(|v| (0..objects.len().div_ceil(BATCH)).map(move |chunk| (v, chunk)))
@@ -43,13 +66,14 @@ pub fn run(runtime: &Runtime, validators: &[Validator], objects: &[Object]) -> O
             let end = (start + BATCH).min(objects.len());
             let batch = objects.get(start..end).unwrap_or_default();
             let wire = wire.get(start..end).unwrap_or_default();
-            call(runtime, validator, batch, wire)
+            call(runtime, validator, batch, wire, &services)
         })
         .collect();
     let mut outcome = Outcome::default();
     for result in results {
         outcome.diagnostics.extend(result.diagnostics);
         outcome.logs.extend(result.logs);
+        outcome.reads.merge(result.reads);
     }
     outcome
 }
@@ -65,10 +89,16 @@ fn to_wire(object: &Object) -> Manifest {
     }
 }
 
-fn call(runtime: &Runtime, validator: &Validator, batch: &[Object], wire: &[Manifest]) -> Outcome {
+fn call(
+    runtime: &Runtime,
+    validator: &Validator,
+    batch: &[Object],
+    wire: &[Manifest],
+    services: &Services,
+) -> Outcome {
     let name = &validator.plugin.metadata.name;
     let input = describe(batch);
-    match runtime.validate(&validator.plugin, wire, &validator.config, &input) {
+    match runtime.validate(&validator.plugin, wire, &validator.config, &input, services) {
         Ok(answer) => Outcome {
             diagnostics: answer
                 .diagnostics
@@ -76,17 +106,33 @@ fn call(runtime: &Runtime, validator: &Validator, batch: &[Object], wire: &[Mani
                 .map(|d| convert(name, batch, d))
                 .collect(),
             logs: answer.logs.into_iter().map(|l| (name.clone(), l)).collect(),
+            reads: answer.reads,
         },
         Err(error) => {
-            let first = batch.first();
+            // A failure the plugin reports itself (bad configuration, a
+            // policy that does not compile) is the same for every batch:
+            // placed at its own location, not at a batch's first file, it
+            // shows once after the report's deduplication.
+            let (file, line, message) = match &error.failure {
+                runtime::CallFailure::Reported(failure) => (
+                    failure.location.as_ref().map(|l| l.file.clone()),
+                    failure.location.as_ref().map(|l| l.line).filter(|l| *l > 0),
+                    format!("plugin `{name}`: {}", error.failure),
+                ),
+                _ => (
+                    batch.first().map(|o| o.file.to_string()),
+                    None,
+                    error.to_string(),
+                ),
+            };
             let diagnostic = Diagnostic {
                 severity: Severity::Error,
                 rule: "manifold/plugin-failed".into(),
                 plugin: name.clone(),
-                message: error.to_string(),
-                file: first.map(|o| o.file.to_string()),
+                message,
+                file,
                 document: None,
-                line: None,
+                line,
                 column: None,
                 path: None,
                 resource: None,
@@ -94,7 +140,7 @@ fn call(runtime: &Runtime, validator: &Validator, batch: &[Object], wire: &[Mani
             };
             Outcome {
                 diagnostics: vec![diagnostic],
-                logs: Vec::new(),
+                ..Outcome::default()
             }
         }
     }
@@ -130,6 +176,14 @@ fn convert(plugin: &str, batch: &[Object], d: runtime::Diagnostic) -> Diagnostic
         format!("{plugin}/{}", d.rule)
     };
     let object = d.manifest.and_then(|i| batch.get(i as usize));
+    // Paths are reported within the document: an item of a `List` is
+    // `/items/N` in its file.
+    let path = match object {
+        Some(o) if !o.prefix.is_empty() => {
+            Some(format!("{}{}", o.prefix, d.path.as_deref().unwrap_or("")))
+        }
+        _ => d.path.clone(),
+    };
     let (file, document, line, column, resource) = match (object, &d.location) {
         (Some(o), _) => (
             Some(o.file.to_string()),
@@ -157,7 +211,7 @@ fn convert(plugin: &str, batch: &[Object], d: runtime::Diagnostic) -> Diagnostic
         document,
         line,
         column,
-        path: d.path,
+        path,
         resource,
         target: object.and_then(|o| o.target.as_deref().map(str::to_owned)),
     }

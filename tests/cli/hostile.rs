@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use manifold::runtime::{CallFailure, Limits, Manifest, Origin, Runtime, RuntimeOptions, Source};
+use manifold::runtime::{
+    CallFailure, Limits, Manifest, Origin, Runtime, RuntimeOptions, Services, Source,
+};
 use rayon::prelude::*;
 
 use crate::support::{DEPLOYMENT, Scratch, cache_dir, test_plugin};
@@ -117,7 +119,8 @@ fn every_misdeed_is_contained_and_others_complete() {
                 "loop" => (&short, &short_plugin),
                 _ => (&roomy, &roomy_plugin),
             };
-            let result = runtime.validate(plugin, &batch, &config, "apps/x.yaml");
+            let result =
+                runtime.validate(plugin, &batch, &config, "apps/x.yaml", &Services::default());
             let result = result
                 .map(|v| v.diagnostics.into_iter().map(|d| d.message).collect())
                 .map_err(|e| {
@@ -134,7 +137,13 @@ fn every_misdeed_is_contained_and_others_complete() {
     // The runtimes are still sound after all that.
     for (runtime, plugin) in [(&short, &short_plugin), (&roomy, &roomy_plugin)] {
         let after = runtime
-            .validate(plugin, &batch, r#"{"mode":"ok"}"#, "again")
+            .validate(
+                plugin,
+                &batch,
+                r#"{"mode":"ok"}"#,
+                "again",
+                &Services::default(),
+            )
             .unwrap();
         assert_eq!(after.diagnostics.len(), 1);
     }
@@ -147,7 +156,13 @@ fn errors_read_well() {
         .load(&Source::File(test_plugin("manifold_test_hostile")))
         .unwrap();
     let err = runtime
-        .validate(&plugin, &batch(), r#"{"mode":"loop"}"#, "apps/x.yaml")
+        .validate(
+            &plugin,
+            &batch(),
+            r#"{"mode":"loop"}"#,
+            "apps/x.yaml",
+            &Services::default(),
+        )
         .unwrap_err();
     assert_eq!(
         err.to_string(),

@@ -10,3 +10,4 @@ mod plugin_commands;
 mod render;
 mod reports;
 mod validate;
+mod validators;

@@ -12,6 +12,8 @@
 mod functions;
 mod helm;
 mod kustomize;
+mod policy;
+mod schema;
 mod support;
 
 use std::process::ExitCode;
@@ -33,11 +35,23 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     support::warm_up();
-    let suites = [
-        kustomize::run(&data),
-        helm::run(&data),
-        functions::run(&data),
+    // `cargo test --test conformance -- schema policy` runs only those suites.
+    let wanted: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let all: [(&str, fn(&std::path::Path) -> support::Results); 5] = [
+        ("kustomize", kustomize::run),
+        ("helm", helm::run),
+        ("functions", functions::run),
+        ("schema", schema::run),
+        ("policy", policy::run),
     ];
+    let suites: Vec<support::Results> = all
+        .iter()
+        .filter(|(name, _)| wanted.is_empty() || wanted.iter().any(|w| w == name))
+        .map(|(_, run)| run(&data))
+        .collect();
     let mut below = Vec::new();
     let floors = support::floors();
     for results in &suites {
@@ -49,7 +63,7 @@ fn main() -> ExitCode {
             }
         }
     }
-    for figure in floors.keys() {
+    for figure in floors.keys().filter(|_| wanted.is_empty()) {
         if !suites.iter().any(|s| s.figures.contains_key(figure)) {
             below.push(format!("{figure}: has a floor but was not measured"));
         }

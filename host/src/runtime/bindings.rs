@@ -1,5 +1,5 @@
 //! The one place that runs `bindgen!` against `wit/`: host-side types for
-//! both plugin worlds, sharing the `types` and `log` interfaces.
+//! both plugin worlds, sharing the `types`, `files` and `log` interfaces.
 
 #![allow(missing_docs, clippy::all)]
 
@@ -17,10 +17,10 @@ pub mod renderer {
         with: {
             "manifold:plugin/types": super::validator::manifold::plugin::types,
             "manifold:plugin/log": super::validator::manifold::plugin::log,
+            "manifold:plugin/files": super::validator::manifold::plugin::files,
         },
     });
 }
 
-pub use renderer::manifold::plugin::{compose, files};
-pub use validator::manifold::plugin::log;
-pub use validator::manifold::plugin::types;
+pub use renderer::manifold::plugin::compose;
+pub use validator::manifold::plugin::{context, files, log, types};

@@ -6,6 +6,9 @@
 //! resolved on disk; a symlink that leads outside the root is refused too.
 //! Every answer — including "not found" — joins the read set, because a file
 //! that appears later changes what a render would produce.
+//!
+//! Folders outside the root can be granted explicitly (a schema folder the
+//! user named on the command line); plugins name paths in them absolutely.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -78,6 +81,8 @@ pub enum EntryKind {
 #[derive(Debug, Clone)]
 pub struct RepoFs {
     root: PathBuf,
+    /// Canonical folders outside the root that the user named explicitly.
+    grants: Vec<PathBuf>,
     reads: ReadSet,
 }
 
@@ -86,8 +91,19 @@ impl RepoFs {
     pub fn new(root: &Path) -> io::Result<RepoFs> {
         Ok(RepoFs {
             root: fs::canonicalize(root)?,
+            grants: Vec::new(),
             reads: ReadSet::default(),
         })
+    }
+
+    /// Also serves absolute paths inside these folders; folders that do not
+    /// exist grant nothing.
+    pub fn with_grants(mut self, folders: &[PathBuf]) -> RepoFs {
+        self.grants = folders
+            .iter()
+            .filter_map(|f| fs::canonicalize(f).ok())
+            .collect();
+        self
     }
 
     pub fn root(&self) -> &Path {
@@ -106,6 +122,7 @@ impl RepoFs {
     pub fn fresh(&self) -> RepoFs {
         RepoFs {
             root: self.root.clone(),
+            grants: self.grants.clone(),
             reads: ReadSet::default(),
         }
     }
@@ -147,6 +164,9 @@ impl RepoFs {
     /// Normalises `path` and checks that it stays inside the root, following
     /// symlinks. Returns the normalised key and the path on disk.
     fn resolve(&self, path: &str) -> Result<(String, PathBuf), FsError> {
+        if path.starts_with('/') && !self.grants.is_empty() {
+            return self.resolve_granted(path);
+        }
         let key = normalize(path)?;
         let full = if key.is_empty() {
             self.root.clone()
@@ -161,6 +181,28 @@ impl RepoFs {
             // Absent (or a dangling symlink): report it as not found, but only
             // if the part that exists does not already leave the root.
             Err(_) => Ok((key, full)),
+        }
+    }
+}
+
+impl RepoFs {
+    /// An absolute path: served only inside a granted folder, symlinks
+    /// followed.
+    fn resolve_granted(&self, path: &str) -> Result<(String, PathBuf), FsError> {
+        let denied = || {
+            FsError::Denied(format!(
+                "{path}: outside the repository and the folders named on the command line"
+            ))
+        };
+        if path.contains('\0') || path.split('/').any(|part| part == "..") {
+            return Err(denied());
+        }
+        let full = PathBuf::from(path);
+        let real = fs::canonicalize(&full).unwrap_or_else(|_| full.clone());
+        if self.grants.iter().any(|g| real.starts_with(g)) {
+            Ok((path.to_owned(), real))
+        } else {
+            Err(denied())
         }
     }
 }
@@ -289,6 +331,31 @@ mod tests {
         assert_eq!(reads.files.get("app/missing.yaml"), Some(&None));
         assert!(!reads.files.contains_key("app/escape"));
         assert!(reads.dirs.contains_key("app"));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn granted_folders_serve_absolute_paths_only_inside_them() {
+        let dir = std::env::temp_dir().join(format!("manifold-grant-{}", std::process::id()));
+        let root = dir.join("repo");
+        let schemas = dir.join("schemas");
+        fs::create_dir_all(&root).unwrap();
+        fs::create_dir_all(&schemas).unwrap();
+        fs::write(schemas.join("a.json"), "{}").unwrap();
+        fs::write(dir.join("secret"), "s").unwrap();
+        let plain = RepoFs::new(&root).unwrap();
+        let mut granted = plain.clone().with_grants(std::slice::from_ref(&schemas));
+        let inside = schemas.join("a.json").display().to_string();
+        let outside = dir.join("secret").display().to_string();
+        let climbing = format!("{}/../secret", schemas.display());
+        assert_eq!(granted.read(&inside).unwrap(), b"{}");
+        assert!(matches!(granted.read(&outside), Err(FsError::Denied(_))));
+        assert!(matches!(granted.read(&climbing), Err(FsError::Denied(_))));
+        assert!(matches!(
+            plain.clone().read(&inside),
+            Err(FsError::Denied(_))
+        ));
+        assert!(granted.into_reads().files.contains_key(&inside));
         fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -1,9 +1,10 @@
-//! The host's side of the imports plugins may call: repository files
-//! (renderers), composition of renderers, and the log.
+//! The host's side of the imports plugins may call: repository files,
+//! composition of renderers (renderers), the run's manifests (validators),
+//! and the log.
 
 use std::sync::Arc;
 
-use super::bindings::{compose, files, log, types};
+use super::bindings::{compose, context, files, log, types};
 use super::fs::{EntryKind, FsError, ReadSet, RepoFs};
 use super::sandbox::State;
 
@@ -41,10 +42,47 @@ pub trait Composer: Send + Sync {
     ) -> Result<(types::RenderOutput, ReadSet), types::Failure>;
 }
 
+/// Every manifest of a run, shared (not copied) by all validator calls; a
+/// call copies out only what it asks for through `context.manifests`.
+#[derive(Debug, Default)]
+pub struct RunManifests {
+    manifests: Vec<types::Manifest>,
+    /// `(apiVersion/kind, kind)` of each manifest, so selecting needs no
+    /// JSON parsing.
+    keys: Vec<(String, String)>,
+}
+
+impl RunManifests {
+    /// `keys[i]` is `(apiVersion/kind, kind)` of `manifests[i]`.
+    pub fn new(manifests: Vec<types::Manifest>, keys: Vec<(String, String)>) -> RunManifests {
+        RunManifests { manifests, keys }
+    }
+
+    pub fn manifests(&self) -> &[types::Manifest] {
+        &self.manifests
+    }
+
+    /// The manifests whose `apiVersion/kind` or `kind` is in `kinds` (`*`
+    /// matches all), in run order.
+    pub fn select(&self, kinds: &[String]) -> Vec<types::Manifest> {
+        if kinds.iter().any(|k| k == "*") {
+            return self.manifests.clone();
+        }
+        self.manifests
+            .iter()
+            .zip(&self.keys)
+            .filter(|(_, (full, kind))| kinds.iter().any(|k| k == full || k == kind))
+            .map(|(m, _)| m.clone())
+            .collect()
+    }
+}
+
 /// Host services of one call.
 #[derive(Default)]
 pub struct Host {
     pub fs: Option<RepoFs>,
+    /// The run's manifests (validators only).
+    pub run: Option<Arc<RunManifests>>,
     pub logs: Vec<LogLine>,
     logs_dropped: usize,
     pub composer: Option<Arc<dyn Composer>>,
@@ -123,6 +161,16 @@ impl files::Host for State {
                 },
             })
             .collect())
+    }
+}
+
+impl context::Host for State {
+    fn manifests(&mut self, kinds: Vec<String>) -> Vec<types::Manifest> {
+        self.host
+            .run
+            .as_ref()
+            .map(|run| run.select(&kinds))
+            .unwrap_or_default()
     }
 }
 

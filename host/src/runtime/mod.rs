@@ -29,7 +29,7 @@ pub use bindings::types::{
     Severity,
 };
 pub use fs::{ReadSet, RepoFs};
-pub use host::{Composer, LogLevel, LogLine};
+pub use host::{Composer, LogLevel, LogLine, RunManifests};
 
 use bindings::renderer::RendererPre;
 use bindings::validator::ValidatorPre;
@@ -250,11 +250,22 @@ pub struct Runtime {
     precompiled: Option<Precompiled>,
 }
 
+/// What a validator call may reach beyond its batch.
+#[derive(Debug, Clone, Default)]
+pub struct Services {
+    /// Files it may read (`files`): the repository and granted folders.
+    pub fs: Option<RepoFs>,
+    /// The run's manifests (`context`).
+    pub run: Option<Arc<RunManifests>>,
+}
+
 /// One answer of a validator.
 #[derive(Debug)]
 pub struct Validated {
     pub diagnostics: Vec<Diagnostic>,
     pub logs: Vec<LogLine>,
+    /// What it read through `files`.
+    pub reads: ReadSet,
 }
 
 /// One answer of a renderer.
@@ -518,6 +529,7 @@ impl Runtime {
         manifests: &[Manifest],
         config: &str,
         input: &str,
+        services: &Services,
     ) -> Result<Validated, CallError> {
         let name = &plugin.metadata.name;
         let Prepared::Validator(pre) = &plugin.prepared else {
@@ -527,7 +539,8 @@ impl Runtime {
                 failure: CallFailure::Malformed("it is a renderer, not a validator".into()),
             });
         };
-        let mut store = self.store(None, None, 0);
+        let mut store = self.store(services.fs.clone(), None, 0);
+        store.data_mut().host.run = services.run.clone();
         let result = pre.instantiate(&mut store).and_then(|p| {
             p.manifold_plugin_validate()
                 .call_validate(&mut store, manifests, config)
@@ -557,8 +570,19 @@ impl Runtime {
                 }
             }
         }
-        let logs = store.data_mut().host.take_logs();
-        Ok(Validated { diagnostics, logs })
+        let state = store.data_mut();
+        let logs = state.host.take_logs();
+        let reads = state
+            .host
+            .fs
+            .take()
+            .map(RepoFs::into_reads)
+            .unwrap_or_default();
+        Ok(Validated {
+            diagnostics,
+            logs,
+            reads,
+        })
     }
 
     /// Runs a renderer on a folder of the repository.

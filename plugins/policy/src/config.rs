@@ -26,6 +26,10 @@ pub struct PolicyConfig {
     /// conftest `--data` files, merged under `data`.
     #[serde(default)]
     pub data: Vec<Source>,
+    /// Existing cluster state (Kubernetes objects given with `--data`): part
+    /// of Gatekeeper's `data.inventory`, never validated themselves.
+    #[serde(default)]
+    pub inventory: Vec<Value>,
     /// conftest namespaces to query; `main` when absent.
     #[serde(default)]
     pub namespaces: Option<Vec<String>>,

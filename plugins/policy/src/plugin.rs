@@ -1,10 +1,11 @@
 //! The Wasm validator plugin `policy`: the library behind manifold's
 //! component interface. The host passes the policy files' contents in the
-//! configuration (the plugin reads no files); the other manifests of the
-//! batch form Gatekeeper's `data.inventory`.
+//! configuration (the plugin reads no files). Gatekeeper's `data.inventory`
+//! is the cluster state given in the configuration plus every manifest of
+//! the run, asked of the host through `context` (batches split the run).
 
 use manifold_plugin_sdk::{
-    Diagnostic, Failure, Manifest, Metadata, Severity as Level, Validator, log,
+    Diagnostic, Failure, Manifest, Metadata, Severity as Level, Validator, context, log,
 };
 use serde_json::Value;
 
@@ -23,6 +24,11 @@ const SCHEMA: &str = r##"{
       "description": "Documents merged under `data` (conftest --data).",
       "type": "array",
       "items": { "$ref": "#/$defs/source" }
+    },
+    "inventory": {
+      "description": "Existing cluster state: Kubernetes objects that join Gatekeeper's data.inventory and are not validated. The host fills this from --data.",
+      "type": "array",
+      "items": { "type": "object" }
     },
     "namespaces": { "description": "conftest packages to query (default: main).", "type": "array", "items": { "type": "string" } },
     "allNamespaces": { "description": "Query every package.", "type": "boolean" },
@@ -65,7 +71,15 @@ impl Validator for Policy {
             .iter()
             .map(Manifest::value)
             .collect::<Result<Vec<_>, _>>()?;
-        set.set_inventory(&objects)
+        // The whole run crosses the boundary only for policies that can
+        // look at it.
+        let mut inventory = config.inventory.clone();
+        if config.policies.iter().any(|p| p.text.contains("inventory")) {
+            for manifest in context::manifests(&["*"]) {
+                inventory.push(manifest.value()?);
+            }
+        }
+        set.set_inventory(&inventory)
             .map_err(|e| Failure::new(e.to_string()))?;
         let mut out = Vec::new();
         for (index, object) in objects.iter().enumerate() {

@@ -1,6 +1,6 @@
 //! Errors of the schema validator's setup: bad options, bad CRDs, bad
 //! schema files. Problems with the manifests being validated are not errors
-//! but [`crate::Finding`]s.
+//! but findings ([`crate::Diagnostic`]s).
 
 /// Why the validator could not be set up or a schema could not be added.
 #[derive(Debug, thiserror::Error)]

@@ -29,14 +29,15 @@ mod duration;
 mod error;
 mod location;
 mod messages;
+pub mod plugin;
 mod strict;
 mod validator;
 
 pub use bundle::shipped_versions;
 pub use error::Error;
+pub use manifold_plugin_sdk::{Diagnostic, Severity};
 pub use validator::{
-    Finding, MissingSchemas, Options, ResourceReport, Severity, Validator, Verdict,
-    expand_schema_location, rules,
+    MissingSchemas, Options, ResourceReport, Validator, Verdict, expand_schema_location, rules,
 };
 
 /// Measuring and inspecting the embedded bundles (benchmarks, diagnostics).

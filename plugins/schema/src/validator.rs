@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use manifold_plugin_sdk::{Diagnostic, Severity};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
@@ -32,31 +33,25 @@ pub mod rules {
     pub const NOT_AN_OBJECT: &str = "schema/not-an-object";
     /// A CustomResourceDefinition in the batch could not be used.
     pub const INVALID_CRD: &str = "schema/invalid-crd";
+    /// The resource was not checked (its kind is in `skip`, or it has no
+    /// schema and missing schemas are skipped); an info finding, so reports
+    /// can tell skipped resources from valid ones.
+    pub const SKIPPED: &str = "schema/skipped";
 }
 
-/// How serious a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// Fails the run.
-    Error,
-    /// Reported, does not fail the run.
-    Warning,
-}
-
-/// One diagnostic about a document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Finding {
-    /// How serious it is.
-    pub severity: Severity,
-    /// Which check produced it, one of [`rules`].
-    pub rule: &'static str,
-    /// What is wrong, worded like kubeconform.
-    pub message: String,
-    /// JSON pointer to the offending value within the document (`""` is the
-    /// whole document); `None` when the finding is about a document as a
-    /// whole (no schema, no kind), `/items/N` when about a whole List item.
-    pub path: Option<String>,
+/// A finding about a document: the plugin interface's own diagnostic, so
+/// the plugin glue passes findings on unchanged. `rule` is one of [`rules`],
+/// the message is worded like kubeconform's, `path` is a JSON pointer to the
+/// offending value within the document (`""` is the whole document), `None`
+/// when the finding is about a document as a whole (no schema, no kind),
+/// `/items/N` when about a whole List item. `manifest` is left for the
+/// caller to set.
+fn finding(severity: Severity, rule: &str, message: String, path: Option<String>) -> Diagnostic {
+    let diagnostic = Diagnostic::new(severity, rule, message);
+    match path {
+        Some(path) => diagnostic.at_path(path),
+        None => diagnostic,
+    }
 }
 
 /// kubeconform's verdict on one resource.
@@ -76,7 +71,7 @@ pub enum Verdict {
 }
 
 /// The outcome for one resource: a document, or one item of a `List`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone)]
 pub struct ResourceReport {
     /// Index within the `List`'s `items`, or `None` for a plain document.
     pub item: Option<usize>,
@@ -89,7 +84,7 @@ pub struct ResourceReport {
     /// The verdict.
     pub verdict: Verdict,
     /// What was found; paths are relative to the whole document.
-    pub findings: Vec<Finding>,
+    pub findings: Vec<Diagnostic>,
 }
 
 /// What to do with a resource for which no schema is found.
@@ -362,7 +357,7 @@ impl Validator {
 
     /// Validate one document and return its findings (for a `List`, those of
     /// every item, with paths into the whole document).
-    pub fn validate(&mut self, doc: &Value) -> Vec<Finding> {
+    pub fn validate(&mut self, doc: &Value) -> Vec<Diagnostic> {
         self.validate_resources(doc)
             .into_iter()
             .flat_map(|r| r.findings)
@@ -372,7 +367,7 @@ impl Validator {
     /// Validate a batch of documents: CustomResourceDefinitions in the batch
     /// are registered first, so custom resources anywhere in it are checked
     /// against them. Returns the findings of each document, in order.
-    pub fn validate_batch(&mut self, docs: &[Value]) -> Vec<Vec<Finding>> {
+    pub fn validate_batch(&mut self, docs: &[Value]) -> Vec<Vec<Diagnostic>> {
         self.validate_batch_resources(docs)
             .into_iter()
             .map(|reports| reports.into_iter().flat_map(|r| r.findings).collect())
@@ -415,20 +410,20 @@ impl Validator {
 
     /// Register every CRD in the batch (also inside `List`s); the findings
     /// of those that cannot be used, by document index.
-    fn register_batch_crds(&mut self, docs: &[Value]) -> HashMap<usize, Vec<Finding>> {
-        let mut crd_errors: HashMap<usize, Vec<Finding>> = HashMap::new();
+    fn register_batch_crds(&mut self, docs: &[Value]) -> HashMap<usize, Vec<Diagnostic>> {
+        let mut crd_errors: HashMap<usize, Vec<Diagnostic>> = HashMap::new();
         for (index, doc) in docs.iter().enumerate() {
             for (item, resource) in resources_of(doc) {
                 if !is_crd(resource) {
                     continue;
                 }
                 if let Err(error) = self.add_crd(resource) {
-                    crd_errors.entry(index).or_default().push(Finding {
-                        severity: Severity::Error,
-                        rule: rules::INVALID_CRD,
-                        message: error.to_string(),
-                        path: item.map(|i| format!("/items/{i}")),
-                    });
+                    crd_errors.entry(index).or_default().push(finding(
+                        Severity::Error,
+                        rules::INVALID_CRD,
+                        error.to_string(),
+                        item.map(|i| format!("/items/{i}")),
+                    ));
                 }
             }
         }
@@ -527,16 +522,22 @@ impl Validator {
         };
         if self.skip.matches(api_version, kind) {
             report.verdict = Verdict::Skipped;
+            report.findings.push(finding(
+                Severity::Info,
+                rules::SKIPPED,
+                format!("skipped {kind} ({api_version}): its kind is in skip"),
+                whole,
+            ));
             return report;
         }
         if self.reject.matches(api_version, kind) {
             report.verdict = Verdict::Error;
-            report.findings.push(Finding {
-                severity: Severity::Error,
-                rule: rules::REJECTED_KIND,
-                message: format!("prohibited resource kind {kind}"),
-                path: whole.clone(),
-            });
+            report.findings.push(finding(
+                Severity::Error,
+                rules::REJECTED_KIND,
+                format!("prohibited resource kind {kind}"),
+                whole.clone(),
+            ));
             return report;
         }
         let key = (api_version.to_owned(), kind.to_owned());
@@ -562,11 +563,13 @@ impl Validator {
                     report.verdict = Verdict::Invalid;
                     report.findings = found
                         .into_iter()
-                        .map(|v| Finding {
-                            severity: Severity::Error,
-                            rule: rules::INVALID,
-                            message: v.message,
-                            path: Some(format!("{prefix}{}", v.path)),
+                        .map(|v| {
+                            finding(
+                                Severity::Error,
+                                rules::INVALID,
+                                v.message,
+                                Some(format!("{prefix}{}", v.path)),
+                            )
                         })
                         .collect();
                 }
@@ -581,7 +584,7 @@ impl Validator {
                     message.push_str(note);
                 }
                 message.push_str(
-                    ": add its CustomResourceDefinition to the batch or the `crds` option, or a `schema_locations` entry that has it",
+                    ": add its CustomResourceDefinition to the repository, or a `schemaLocations` entry (--schema-location) that has it; `skip` (--skip) leaves the kind out",
                 );
                 let severity = match self.missing {
                     MissingSchemas::Error => Some(Severity::Error),
@@ -593,14 +596,15 @@ impl Validator {
                 } else {
                     Verdict::Skipped
                 };
-                if let Some(severity) = severity {
-                    report.findings.push(Finding {
-                        severity,
-                        rule: rules::MISSING_SCHEMA,
-                        message,
-                        path: whole.clone(),
-                    });
-                }
+                report.findings.push(match severity {
+                    Some(severity) => finding(severity, rules::MISSING_SCHEMA, message, whole),
+                    None => finding(
+                        Severity::Info,
+                        rules::SKIPPED,
+                        format!("skipped {kind} ({api_version}): no schema found and missing schemas are skipped"),
+                        whole,
+                    ),
+                });
             }
         }
         report
@@ -785,12 +789,7 @@ fn report_error(
         kind: non_empty_str(resource, "kind").map(str::to_owned),
         name: resource_name(resource),
         verdict: Verdict::Error,
-        findings: vec![Finding {
-            severity: Severity::Error,
-            rule,
-            message,
-            path,
-        }],
+        findings: vec![finding(Severity::Error, rule, message, path)],
     }
 }
 

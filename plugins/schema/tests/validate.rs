@@ -401,7 +401,7 @@ fn validation_table() {
         let got: Vec<(&str, Option<&str>, &str)> = report
             .findings
             .iter()
-            .map(|f| (f.rule, f.path.as_deref(), f.message.as_str()))
+            .map(|f| (f.rule.as_str(), f.path.as_deref(), f.message.as_str()))
             .collect();
         let matches = report.verdict == case.verdict
             && got.len() == case.findings.len()

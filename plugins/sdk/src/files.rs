@@ -1,11 +1,12 @@
-//! Reading the repository from a renderer.
+//! Reading the repository from a renderer or a validator.
 //!
 //! Paths are relative to the repository root and `/`-separated. The host
-//! refuses anything that leaves the root, and records every file read and
-//! every folder listed: that read set decides when a cached render is stale,
-//! so read through these functions only.
+//! refuses anything that leaves the root (validators may also read absolute
+//! paths inside folders the user named on the command line), and records
+//! every file read and every folder listed: that read set decides when a
+//! cached result is stale, so read through these functions only.
 
-use crate::renderer_bindings::manifold::plugin::files as host;
+use crate::validator_bindings::manifold::plugin::files as host;
 
 pub use host::{DirEntry, EntryKind, FileError};
 

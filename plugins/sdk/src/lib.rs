@@ -30,6 +30,7 @@
 // The generated bindings name this crate by its absolute path, also inside it.
 extern crate self as manifold_plugin_sdk;
 
+pub mod context;
 mod diagnostics;
 pub mod files;
 pub mod log;
@@ -52,8 +53,8 @@ pub mod validator_bindings {
     });
 }
 
-/// Bindings generated from the `renderer` world; shares the `types` and
-/// `log` interfaces with the validator bindings.
+/// Bindings generated from the `renderer` world; shares the `types`,
+/// `files` and `log` interfaces with the validator bindings.
 #[doc(hidden)]
 #[allow(missing_docs, clippy::all, unsafe_code)]
 pub mod renderer_bindings {
@@ -67,6 +68,7 @@ pub mod renderer_bindings {
         with: {
             "manifold:plugin/types@0.1.0": crate::validator_bindings::manifold::plugin::types,
             "manifold:plugin/log@0.1.0": crate::validator_bindings::manifold::plugin::log,
+            "manifold:plugin/files@0.1.0": crate::validator_bindings::manifold::plugin::files,
         },
     });
 }

@@ -27,8 +27,10 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod plugin;
 mod shapes;
 
+pub use manifold_plugin_sdk::{Diagnostic, Severity};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -42,27 +44,12 @@ pub mod rules {
     pub const CREDENTIAL_SHAPE: &str = "secrets/credential-shape";
 }
 
-/// How serious a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// Fails the run.
-    Error,
-    /// Reported, does not fail the run.
-    Warning,
-}
-
-/// One diagnostic about a document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Finding {
-    /// How serious it is.
-    pub severity: Severity,
-    /// One of [`rules`].
-    pub rule: &'static str,
-    /// What is wrong and what to do about it (never the secret itself).
-    pub message: String,
-    /// JSON pointer to the offending value within the document.
-    pub path: Option<String>,
+/// A finding about a document: the plugin interface's own diagnostic, so
+/// the plugin glue passes findings on unchanged. `rule` is one of [`rules`];
+/// the message says what is wrong and what to do (never the secret itself);
+/// `path` is the JSON pointer of the offending value.
+fn finding(severity: Severity, rule: &str, message: String, path: String) -> Diagnostic {
+    Diagnostic::new(severity, rule, message).at_path(path)
 }
 
 /// Why the checker could not be set up.
@@ -71,7 +58,7 @@ pub struct Finding {
 pub enum Error {
     /// The plugin configuration JSON does not match [`Options`].
     #[error(
-        "invalid secrets configuration: {reason}; expected {{\"allow\": [{{\"kind\", \"namespace\", \"name\"}}], \"credential_shapes\": true|false}}"
+        "invalid secrets configuration: {reason}; expected {{\"allow\": [{{\"kind\", \"namespace\", \"name\"}}], \"credentialShapes\": true|false}}"
     )]
     InvalidOptions {
         /// What serde said.
@@ -99,9 +86,10 @@ pub struct AllowEntry {
     pub name: Option<String>,
 }
 
-/// Checker options; the JSON form uses the same snake_case names.
+/// Checker options; the JSON form (the plugin's configuration) uses
+/// camelCase names (`credentialShapes`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct Options {
     /// Documents that are never reported.
     pub allow: Vec<AllowEntry>,
@@ -149,13 +137,13 @@ impl Checker {
 
     /// The findings of one document (a `List`'s items are checked one by
     /// one, with paths into the whole document).
-    pub fn check(&self, doc: &Value) -> Vec<Finding> {
+    pub fn check(&self, doc: &Value) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         self.check_at(doc, "", &mut out);
         out
     }
 
-    fn check_at(&self, doc: &Value, prefix: &str, out: &mut Vec<Finding>) {
+    fn check_at(&self, doc: &Value, prefix: &str, out: &mut Vec<Diagnostic>) {
         let Some(map) = doc.as_object() else { return };
         if is_sops_encrypted(map) {
             return;
@@ -188,17 +176,12 @@ impl Checker {
                         .and_then(Value::as_object)
                         .map_or(0, Map::len);
                     if count > 0 {
-                        out.push(Finding {
-                            severity: Severity::Error,
-                            rule: rules::PLAINTEXT,
-                            message: format!(
+                        out.push(finding(Severity::Error, rules::PLAINTEXT, format!(
                                 "{who} has {count} plaintext value{} in {field} (base64 is not encryption): \
                                  commit a SealedSecret, an ExternalSecret or a SOPS-encrypted file instead, \
                                  or add the Secret to the allow-list",
                                 if count == 1 { "" } else { "s" }
-                            ),
-                            path: Some(format!("{prefix}/{field}")),
-                        });
+                            ), format!("{prefix}/{field}")));
                     }
                 }
             }
@@ -221,7 +204,7 @@ impl Checker {
 
     /// Every `env: [{name, value}]` below `node`: pods, pod templates, jobs,
     /// cron jobs and custom resources that embed containers alike.
-    fn check_env(&self, node: &Value, path: String, who: &str, out: &mut Vec<Finding>) {
+    fn check_env(&self, node: &Value, path: String, who: &str, out: &mut Vec<Diagnostic>) {
         match node {
             Value::Object(map) => {
                 for (key, child) in map {
@@ -264,20 +247,20 @@ impl Checker {
         what: &str,
         text: &str,
         path: String,
-        out: &mut Vec<Finding>,
+        out: &mut Vec<Diagnostic>,
     ) {
         if let Some(shape) = find_shape(text) {
-            out.push(Finding {
-                severity: Severity::Warning,
-                rule: rules::CREDENTIAL_SHAPE,
-                message: format!(
+            out.push(finding(
+                Severity::Warning,
+                rules::CREDENTIAL_SHAPE,
+                format!(
                     "{who}: {what} looks like {}: keep credentials in a Secret managed by \
                      SealedSecrets, ExternalSecrets or SOPS and reference it (secretKeyRef), \
                      or add the resource to the allow-list if this is not a credential",
                     shape.description()
                 ),
-                path: Some(path),
-            });
+                path,
+            ));
         }
     }
 

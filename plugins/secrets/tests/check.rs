@@ -188,7 +188,7 @@ fn check_table() {
         let findings = Checker::new(options).unwrap().check(&doc);
         let got: Vec<(&str, Severity, &str)> = findings
             .iter()
-            .map(|f| (f.rule, f.severity, f.path.as_deref().unwrap_or("")))
+            .map(|f| (f.rule.as_str(), f.severity, f.path.as_deref().unwrap_or("")))
             .collect();
         if got != expected {
             failures.push(format!("{name}: got {got:?}"));
@@ -229,7 +229,7 @@ fn messages_say_what_to_do() {
 fn options_table() {
     let options = Options::from_json(&json!({
         "allow": [{"namespace": "kube-system"}],
-        "credential_shapes": false
+        "credentialShapes": false
     }))
     .unwrap();
     assert_eq!(options.allow, vec![allow(None, Some("kube-system"), None)]);
@@ -242,7 +242,7 @@ fn options_table() {
     for (config, needle) in [
         (json!({"allowlist": []}), "allowlist"),
         (json!({"allow": [{"nmae": "x"}]}), "nmae"),
-        (json!({"credential_shapes": "yes"}), "invalid type"),
+        (json!({"credentialShapes": "yes"}), "invalid type"),
     ] {
         let err = Options::from_json(&config).unwrap_err();
         assert!(matches!(err, Error::InvalidOptions { .. }));

@@ -131,7 +131,7 @@ struct ValidateArgs {
     #[arg(required = true)]
     paths: Vec<PathBuf>,
     #[command(flatten)]
-    checks: CheckOptions,
+    flags: ValidationFlags,
 }
 
 #[derive(Debug, Args)]
@@ -144,7 +144,7 @@ struct CheckArgs {
     #[arg(long, value_name = "FILE", num_args = 1..)]
     files: Vec<PathBuf>,
     #[command(flatten)]
-    checks: CheckOptions,
+    flags: ValidationFlags,
 }
 
 /// How a run validates and reports.
@@ -168,11 +168,20 @@ struct CheckOptions {
     #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = FailOn::Error)]
     fail_on: FailOn,
     #[command(flatten)]
+    runtime: RuntimeArgs,
+}
+
+/// [`CheckOptions`] with the validators' own flags: `validate` and `check`.
+/// (`render` has Helm's `--kube-version` and `--namespace`; there the
+/// validators take their settings from manifold.yaml.)
+#[derive(Debug, Args)]
+struct ValidationFlags {
+    #[command(flatten)]
+    checks: CheckOptions,
+    #[command(flatten)]
     schema: SchemaFlags,
     #[command(flatten)]
     policy: PolicyFlags,
-    #[command(flatten)]
-    runtime: RuntimeArgs,
 }
 
 #[derive(Debug, Args)]
@@ -504,19 +513,20 @@ fn check_command(args: CheckArgs, color: bool, verbose: bool) -> Result<i32, Cli
         )));
     }
     let scope = (!args.files.is_empty()).then_some(args.files.as_slice());
-    repository_command(&args.repo, &args.checks, None, scope, color, verbose)
+    repository_command(&args.repo, &args.flags, None, scope, color, verbose)
 }
 
 /// A whole repository: discover, render (through the cache), validate,
 /// report; with `out`, write the hydrated tree (or, checking, compare with it).
 fn repository_command(
     repo: &Path,
-    options: &CheckOptions,
+    validation: &ValidationFlags,
     out: Option<(&PathBuf, bool)>,
     files: Option<&[PathBuf]>,
     color: bool,
     verbose: bool,
 ) -> Result<i32, CliError> {
+    let options = &validation.checks;
     let root = std::fs::canonicalize(repo)
         .map_err(|e| CliError::Usage(format!("{}: {e}", repo.display())))?;
     let config_path = options
@@ -531,7 +541,13 @@ fn repository_command(
     let cwd = std::env::current_dir()
         .and_then(std::fs::canonicalize)
         .map_err(|e| CliError::Usage(format!("cannot read the working folder: {e}")))?;
-    let applied = flags::apply(&mut config, &options.schema, &options.policy, &root, &cwd)?;
+    let applied = flags::apply(
+        &mut config,
+        &validation.schema,
+        &validation.policy,
+        &root,
+        &cwd,
+    )?;
     let registry = registry(&options.runtime, Some(&config))?;
     let mut plugin_paths = config.plugins.clone();
     plugin_paths.extend(options.plugins.iter().cloned());
@@ -804,7 +820,7 @@ fn hydrated_index(root: &Path, results: &[crate::pipeline::TargetResult]) -> Val
 }
 
 fn validate_command(args: ValidateArgs, color: bool, verbose: bool) -> Result<i32, CliError> {
-    let config_path = match &args.checks.config {
+    let config_path = match &args.flags.checks.config {
         Some(path) => Some(path.clone()),
         None => args
             .paths
@@ -816,21 +832,21 @@ fn validate_command(args: ValidateArgs, color: bool, verbose: bool) -> Result<i3
         Some(path) => Config::load(path)?,
         None => Config::default(),
     };
-    add_required_labels(&mut config, &args.checks.require_label)?;
+    add_required_labels(&mut config, &args.flags.checks.require_label)?;
     let cwd = std::env::current_dir()
         .and_then(std::fs::canonicalize)
         .map_err(|e| CliError::Usage(format!("cannot read the working folder: {e}")))?;
     let root = flags::repository_root(config_path.as_deref(), &args.paths, &cwd);
     let applied = flags::apply(
         &mut config,
-        &args.checks.schema,
-        &args.checks.policy,
+        &args.flags.schema,
+        &args.flags.policy,
         &root,
         &cwd,
     )?;
-    let registry = registry(&args.checks.runtime, Some(&config))?;
+    let registry = registry(&args.flags.checks.runtime, Some(&config))?;
     let mut plugin_paths = config.plugins.clone();
-    plugin_paths.extend(args.checks.plugins.iter().cloned());
+    plugin_paths.extend(args.flags.checks.plugins.iter().cloned());
     let validators = select_validators(&registry, &config, &plugin_paths)?;
 
     let read_options = manifest::ReadOptions {
@@ -863,8 +879,8 @@ fn validate_command(args: ValidateArgs, color: bool, verbose: bool) -> Result<i3
             .map(manifest::Object::checked)
             .collect(),
     );
-    let fail_on = args.checks.fail_on.severity();
-    print_report(&report, args.checks.format, fail_on, color);
+    let fail_on = args.flags.checks.fail_on.severity();
+    print_report(&report, args.flags.checks.format, fail_on, color);
     for path in &inputs.missing {
         eprintln!("manifold: {}: no such file or folder", path.display());
     }
@@ -898,9 +914,14 @@ fn render_command(args: RenderArgs, color: bool, verbose: bool) -> Result<i32, C
                 )));
             }
         };
+        let flags = ValidationFlags {
+            checks: args.checks,
+            schema: SchemaFlags::default(),
+            policy: PolicyFlags::default(),
+        };
         let code = repository_command(
             &args.path,
-            &args.checks,
+            &flags,
             Some((&out, args.check)),
             None,
             color,

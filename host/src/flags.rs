@@ -25,7 +25,7 @@ use crate::manifest::display;
 pub struct FlagError(String);
 
 /// kubeconform's flags, for the `schema` validator.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 #[command(next_help_heading = "Schema validation (kubeconform flags)")]
 pub struct SchemaFlags {
     /// Kubernetes version of the schemas: 1.30, v1.30.2 or master (default: the newest embedded).
@@ -63,7 +63,7 @@ pub enum MissingSchemas {
 }
 
 /// conftest's and Gatekeeper's flags, for the `policy` validator.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 #[command(next_help_heading = "Policy (conftest and Gatekeeper)")]
 pub struct PolicyFlags {
     /// A .rego file, a YAML file of ConstraintTemplates and constraints, or a folder of them (repeatable).

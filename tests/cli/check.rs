@@ -14,7 +14,13 @@ metadata:
   labels:
     app: web
 spec:
+  selector:
+    matchLabels:
+      app: web
   template:
+    metadata:
+      labels:
+        app: web
     spec:
       containers:
       - name: web

@@ -59,6 +59,31 @@ enum Command {
     /// List and inspect plugins.
     #[command(subcommand)]
     Plugin(PluginCommand),
+    /// Compare two hydrated trees (from `manifold render --out`): resources added, changed, removed.
+    ///
+    /// Removals that pruning turns into deleting something hard to get back
+    /// (volumes, StatefulSets, Namespaces, CRDs, objects with finalizers) are
+    /// flagged. Exit status, as `git diff --exit-code`: 0 no differences,
+    /// 1 differences, 2 usage error or a tree that cannot be read.
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, Args)]
+struct DiffArgs {
+    /// The hydrated tree before the change.
+    old: PathBuf,
+    /// The hydrated tree after the change.
+    new: PathBuf,
+    /// Output: human, json (versioned, for tools) or markdown (a pull-request comment).
+    #[arg(long, value_enum, default_value_t = DiffFormat::Human)]
+    format: DiffFormat,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum DiffFormat {
+    Human,
+    Json,
+    Markdown,
 }
 
 #[derive(Debug, Args)]
@@ -243,6 +268,8 @@ enum CliError {
     Runtime(#[from] crate::runtime::RuntimeError),
     #[error(transparent)]
     Render(#[from] RenderError),
+    #[error(transparent)]
+    Diff(#[from] crate::diff::DiffError),
     #[error("{0}")]
     Usage(String),
 }
@@ -274,6 +301,7 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32 {
             format,
             runtime,
         }) => inspect_command(&plugin, format, &runtime),
+        Command::Diff(args) => diff_command(&args, color),
     };
     match result {
         Ok(code) => code,
@@ -728,4 +756,22 @@ fn inspect_command(plugin: &str, format: Format, args: &RuntimeArgs) -> Result<i
         }
     }
     Ok(EXIT_OK)
+}
+
+/// Exits 1 when the trees differ, as `git diff --exit-code` does.
+fn diff_command(args: &DiffArgs, color: bool) -> Result<i32, CliError> {
+    let diff = crate::diff::diff_trees(&args.old, &args.new)?;
+    let text = match args.format {
+        DiffFormat::Human => diff.to_human(color),
+        DiffFormat::Json => diff.to_json(),
+        DiffFormat::Markdown => diff.to_markdown(),
+    };
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+    Ok(if diff.has_differences() {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    })
 }

@@ -3,6 +3,7 @@
 mod support;
 
 mod bad_input;
+mod diff;
 mod example_plugin;
 mod hostile;
 mod plugin_commands;

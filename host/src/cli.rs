@@ -301,7 +301,7 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32 {
             format,
             runtime,
         }) => inspect_command(&plugin, format, &runtime),
-        Command::Diff(args) => diff_command(&args, color),
+        Command::Diff(args) => diff_command(&args, color).map_err(CliError::from),
     };
     match result {
         Ok(code) => code,
@@ -759,7 +759,7 @@ fn inspect_command(plugin: &str, format: Format, args: &RuntimeArgs) -> Result<i
 }
 
 /// Exits 1 when the trees differ, as `git diff --exit-code` does.
-fn diff_command(args: &DiffArgs, color: bool) -> Result<i32, CliError> {
+fn diff_command(args: &DiffArgs, color: bool) -> Result<i32, crate::diff::DiffError> {
     let diff = crate::diff::diff_trees(&args.old, &args.new)?;
     let text = match args.format {
         DiffFormat::Human => diff.to_human(color),

@@ -15,7 +15,7 @@ mod fields;
 mod output;
 mod tree;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 use serde::Serialize;
@@ -142,6 +142,12 @@ pub struct ResourceDiff {
     /// For a removal that is dangerous or kept by annotation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub removal: Option<Removal>,
+    /// For a removal, the target that adds the same resource.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moved_to: Option<String>,
+    /// For an addition, the target that removes the same resource.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moved_from: Option<String>,
 }
 
 impl ResourceDiff {
@@ -249,11 +255,48 @@ pub fn diff_trees(old: &Path, new: &Path) -> Result<TreeDiff, DiffError> {
         summary.kept_by_annotation += target.resources.iter().filter(|r| r.is_kept()).count();
         targets.push(target);
     }
+    link_moves(&mut targets);
     Ok(TreeDiff {
         version: FORMAT_VERSION,
         targets,
         summary,
     })
+}
+
+/// Links a resource removed from one target to the target that adds it: a
+/// move between targets (sync agent applications) is a prune on one side
+/// and a creation on the other, and for stateful objects the order matters.
+fn link_moves(targets: &mut [TargetDiff]) {
+    let mut added: HashMap<ResourceId, String> = HashMap::new();
+    let mut removed: HashMap<ResourceId, String> = HashMap::new();
+    for target in targets.iter() {
+        for resource in &target.resources {
+            let side = match resource.change {
+                Change::Added => &mut added,
+                Change::Removed => &mut removed,
+                Change::Changed => continue,
+            };
+            // Targets come sorted, so the first one named is stable.
+            side.entry(resource.id.clone())
+                .or_insert_with(|| target.name.clone());
+        }
+    }
+    for target in targets.iter_mut() {
+        for resource in &mut target.resources {
+            match resource.change {
+                Change::Removed => resource.moved_to = added.get(&resource.id).cloned(),
+                Change::Added => resource.moved_from = removed.get(&resource.id).cloned(),
+                Change::Changed => {}
+            }
+            if let (Some(to), Some(removal)) = (&resource.moved_to, &mut resource.removal)
+                && removal.risk == Risk::Dangerous
+            {
+                removal.reasons.push(format!(
+                    "it moves to target {to}: if this target syncs first, pruning deletes the live object before {to} creates it again"
+                ));
+            }
+        }
+    }
 }
 
 /// The resources of one target that differ, and how many did not.
@@ -275,6 +318,8 @@ fn diff_target(old: &tree::Target, new: &tree::Target) -> (Vec<ResourceDiff>, us
                     api_version: after.api_version.clone(),
                     fields,
                     removal: None,
+                    moved_to: None,
+                    moved_from: None,
                 }
             }
             (None, Some(after)) => ResourceDiff {
@@ -283,6 +328,8 @@ fn diff_target(old: &tree::Target, new: &tree::Target) -> (Vec<ResourceDiff>, us
                 api_version: after.api_version.clone(),
                 fields: Vec::new(),
                 removal: None,
+                moved_to: None,
+                moved_from: None,
             },
             (Some(before), None) => ResourceDiff {
                 change: Change::Removed,
@@ -290,6 +337,8 @@ fn diff_target(old: &tree::Target, new: &tree::Target) -> (Vec<ResourceDiff>, us
                 api_version: before.api_version.clone(),
                 fields: Vec::new(),
                 removal: removal(id, &before.value),
+                moved_to: None,
+                moved_from: None,
             },
             (None, None) => continue,
         };
@@ -305,25 +354,36 @@ fn desired(object: &Value) -> Value {
     let mut object = object.clone();
     if let Some(map) = object.as_object_mut() {
         map.remove("status");
-        if let Some(Value::Object(metadata)) = map.get_mut("metadata") {
-            if metadata.get("creationTimestamp") == Some(&Value::Null) {
-                metadata.remove("creationTimestamp");
-            }
+        if let Some(Value::Object(metadata)) = map.get_mut("metadata")
+            && metadata.get("creationTimestamp") == Some(&Value::Null)
+        {
+            metadata.remove("creationTimestamp");
         }
     }
     object
 }
 
-/// Annotations that stop a sync agent from pruning an object: (annotation,
-/// the agent that honours it, test on its value).
-const KEEP_ANNOTATIONS: [(&str, &str, fn(&str) -> bool); 2] = [
-    // A comma-separated list of options.
-    ("argocd.argoproj.io/sync-options", "Argo CD", |v| {
-        v.split(',').any(|o| o.trim() == "Prune=false")
-    }),
-    ("kustomize.toolkit.fluxcd.io/prune", "Flux", |v| {
-        v.trim() == "disabled"
-    }),
+/// An annotation that stops a sync agent from pruning an object.
+struct KeepAnnotation {
+    key: &'static str,
+    /// The agent that honours it.
+    agent: &'static str,
+    /// Whether a value of the annotation keeps the object.
+    keeps: fn(&str) -> bool,
+}
+
+const KEEP_ANNOTATIONS: [KeepAnnotation; 2] = [
+    KeepAnnotation {
+        key: "argocd.argoproj.io/sync-options",
+        agent: "Argo CD",
+        // A comma-separated list of options.
+        keeps: |v| v.split(',').any(|o| o.trim() == "Prune=false"),
+    },
+    KeepAnnotation {
+        key: "kustomize.toolkit.fluxcd.io/prune",
+        agent: "Flux",
+        keeps: |v| v.trim() == "disabled",
+    },
 ];
 
 /// Helm's own keep annotation. Only Helm honours it when an upgrade drops
@@ -342,10 +402,14 @@ fn removal(id: &ResourceId, object: &Value) -> Option<Removal> {
     let annotation = |key: &str| annotations?.get(key)?.as_str();
     let keeps: Vec<String> = KEEP_ANNOTATIONS
         .iter()
-        .filter_map(|(key, agent, keeps)| {
-            let value = annotation(key)?;
-            keeps(value)
-                .then(|| format!("kept by annotation {key}: {value} ({agent} does not prune it)"))
+        .filter_map(|keep| {
+            let value = annotation(keep.key)?;
+            (keep.keeps)(value).then(|| {
+                format!(
+                    "kept by annotation {}: {value} ({} does not prune it)",
+                    keep.key, keep.agent
+                )
+            })
         })
         .collect();
     // A kept object is not deleted, whatever its kind: what operators need

@@ -8,18 +8,17 @@ use crate::support::{DEPLOYMENT, Output, Scratch};
 
 /// Runs `manifold ARGS` in the scratch folder. `Scratch::run` adds
 /// `--cache-dir`, which `diff` has no use for (it runs no plugin).
-fn run(scratch: &Scratch, args: &[&str]) -> Output {
+fn run(scratch: &Scratch, args: &[&str]) -> std::io::Result<Output> {
     let output = Command::new(env!("CARGO_BIN_EXE_manifold"))
         .args(args)
         .current_dir(&scratch.dir)
         .env_remove("NO_COLOR")
-        .output()
-        .unwrap();
-    Output {
+        .output()?;
+    Ok(Output {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    })
 }
 
 const STATEFULSET: &str = "apiVersion: apps/v1
@@ -56,9 +55,9 @@ fn with_statefulset() -> String {
 }
 
 #[test]
-fn a_removed_statefulset_is_flagged_and_exits_1() {
+fn a_removed_statefulset_is_flagged_and_exits_1() -> std::io::Result<()> {
     let scratch = trees(&with_statefulset(), DEPLOYMENT);
-    let out = run(&scratch, &["diff", "old", "new", "--color", "never"]);
+    let out = run(&scratch, &["diff", "old", "new", "--color", "never"])?;
     out.code(1)
         .stdout_has("~ apps/web\n")
         .stdout_has("  - StatefulSet prod/db (apps/v1)  DANGEROUS\n")
@@ -67,7 +66,7 @@ fn a_removed_statefulset_is_flagged_and_exits_1() {
     // The Deployment did not change, so it is not listed.
     assert!(!out.stdout.contains("Deployment"), "{}", out.stdout);
 
-    let json = run(&scratch, &["diff", "old", "new", "--format", "json"]);
+    let json = run(&scratch, &["diff", "old", "new", "--format", "json"])?;
     let json = json.code(1).json();
     assert_eq!(json["version"], 1);
     assert_eq!(json["summary"]["dangerousRemovals"], 1);
@@ -77,40 +76,43 @@ fn a_removed_statefulset_is_flagged_and_exits_1() {
     assert_eq!(removed["group"], "apps");
     assert_eq!(removed["kind"], "StatefulSet");
     assert_eq!(removed["removal"]["risk"], "dangerous");
+    Ok(())
 }
 
 #[test]
-fn a_changed_image_shows_its_field_path() {
+fn a_changed_image_shows_its_field_path() -> std::io::Result<()> {
     let changed = DEPLOYMENT.replace("nginx:1.27", "nginx:1.28");
     let out = run(
         &trees(DEPLOYMENT, &changed),
         &["diff", "old", "new", "--color", "never"],
-    );
+    )?;
     out.code(1)
         .stdout_has("  ~ Deployment prod/web (apps/v1)\n")
         .stdout_has(
             "      spec.template.spec.containers[name=web].image: \"nginx:1.27\" -> \"nginx:1.28\"\n",
         );
     assert!(!out.stdout.contains("dangerous"), "{}", out.stdout);
+    Ok(())
 }
 
 #[test]
-fn identical_trees_exit_0() {
+fn identical_trees_exit_0() -> std::io::Result<()> {
     // The same objects in another order and with noise that is not desired
     // state: no differences.
     let noisy = format!(
         "{}---\n{DEPLOYMENT}status:\n  replicas: 3\n",
         STATEFULSET.replace("metadata:\n", "metadata:\n  creationTimestamp: null\n")
     );
-    run(&trees(&with_statefulset(), &noisy), &["diff", "old", "new"])
+    run(&trees(&with_statefulset(), &noisy), &["diff", "old", "new"])?
         .code(0)
         .stdout_has("no differences: 1 target and 2 resources compared\n");
+    Ok(())
 }
 
 #[test]
-fn markdown_puts_the_warning_first() {
+fn markdown_puts_the_warning_first() -> std::io::Result<()> {
     let scratch = trees(&with_statefulset(), &DEPLOYMENT.replace("1.27", "1.28"));
-    let out = run(&scratch, &["diff", "old", "new", "--format", "markdown"]);
+    let out = run(&scratch, &["diff", "old", "new", "--format", "markdown"])?;
     out.code(1);
     let caution = out.stdout.find("> [!CAUTION]");
     let table = out.stdout.find("| target |");
@@ -123,10 +125,11 @@ fn markdown_puts_the_warning_first() {
         .stdout_has("> - **StatefulSet** <code>prod/db</code> in <code>apps/web</code>: deleting a StatefulSet")
         .stdout_has("<details><summary><code>apps/web</code>: 1 changed, 1 removed</summary>")
         .stdout_has("| <code>spec.template.spec.containers\\[name=web\\].image</code> | <code>\"nginx:1.27\"</code> | <code>\"nginx:1.28\"</code> |");
+    Ok(())
 }
 
 #[test]
-fn whole_targets_added_and_removed_and_kept_resources() {
+fn whole_targets_added_and_removed_and_kept_resources() -> std::io::Result<()> {
     let kept = "apiVersion: v1
 kind: PersistentVolumeClaim
 metadata:
@@ -144,7 +147,7 @@ metadata:
             "new/apps/cache/cm.yaml",
             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cache\n",
         );
-    let out = run(&scratch, &["diff", "old", "new", "--color", "never"]);
+    let out = run(&scratch, &["diff", "old", "new", "--color", "never"])?;
     out.code(1)
         .stdout_has("+ apps/cache (new target)\n  + ConfigMap cache (v1)\n")
         .stdout_has("- apps/db (target removed)\n  - PersistentVolumeClaim prod/data (v1)  kept by annotation\n")
@@ -152,20 +155,22 @@ metadata:
         .stdout_has("targets: 1 added, 1 removed, 0 changed, 1 unchanged;")
         .stdout_has("; 1 kept by annotation\n");
     assert!(!out.stdout.contains("dangerous"), "{}", out.stdout);
+    Ok(())
 }
 
 #[test]
-fn colour_on_request() {
+fn colour_on_request() -> std::io::Result<()> {
     run(
         &trees(&with_statefulset(), DEPLOYMENT),
         &["diff", "old", "new", "--color", "always"],
-    )
+    )?
     .code(1)
     .stdout_has("\x1b[1;31mDANGEROUS\x1b[0m");
+    Ok(())
 }
 
 #[test]
-fn bad_inputs_exit_2_with_the_place_named() {
+fn bad_inputs_exit_2_with_the_place_named() -> std::io::Result<()> {
     let scratch = trees(DEPLOYMENT, DEPLOYMENT).file(
         "broken/x/manifest.yaml",
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: [\n",
@@ -183,8 +188,24 @@ fn bad_inputs_exit_2_with_the_place_named() {
         (&["diff", "old"], "Usage: manifold diff"),
     ];
     for (args, message) in cases {
-        let out = run(&scratch, args);
+        let out = run(&scratch, args)?;
         out.code(2).stderr_has(message);
         assert!(out.stdout.is_empty(), "{args:?}: {}", out.stdout);
     }
+    Ok(())
+}
+
+#[test]
+fn a_resource_moving_between_targets_is_linked() -> std::io::Result<()> {
+    let scratch = Scratch::new()
+        .file("old/apps/db/manifest.yaml", STATEFULSET)
+        .file("new/apps/data/manifest.yaml", STATEFULSET);
+    let out = run(&scratch, &["diff", "old", "new", "--color", "never"])?;
+    out.code(1)
+        .stdout_has(
+            "+ apps/data (new target)\n  + StatefulSet prod/db (apps/v1) (moved from apps/db)\n",
+        )
+        .stdout_has("  - StatefulSet prod/db (apps/v1)  DANGEROUS (moved to apps/data)\n")
+        .stdout_has("      ! it moves to target apps/data: if this target syncs first");
+    Ok(())
 }

@@ -63,7 +63,7 @@ impl TreeDiff {
                 } else {
                     String::new()
                 };
-                let _ = writeln!(out, "{}{flag}", paint(code, &line));
+                let _ = writeln!(out, "{}{flag}{}", paint(code, &line), moved(resource));
                 for field in &resource.fields {
                     let _ = writeln!(out, "      {}", field_line(field, "->"));
                 }
@@ -181,6 +181,15 @@ fn marks(
         Change::Added => ('+', "32", added),
         Change::Removed => ('-', "31", removed),
         Change::Changed => ('~', "33", ""),
+    }
+}
+
+/// ` (moved to apps/db)`, ` (moved from apps/web)`, or nothing.
+fn moved(resource: &ResourceDiff) -> String {
+    match (&resource.moved_to, &resource.moved_from) {
+        (Some(to), _) => format!(" (moved to {to})"),
+        (_, Some(from)) => format!(" (moved from {from})"),
+        _ => String::new(),
     }
 }
 
@@ -323,15 +332,19 @@ fn details(target: &TargetDiff) -> String {
         };
         let _ = writeln!(
             out,
-            "{} {} ({}){flag}\n",
+            "{} {} ({}){flag}{}\n",
             code(&sign.to_string()),
             resource_name(resource),
-            code(&resource.api_version)
+            code(&resource.api_version),
+            escape(&moved(resource))
         );
         if !resource.fields.is_empty() {
             out.push_str("| field | old | new |\n|---|---|---|\n");
             for field in &resource.fields {
-                let cell = |v: &Option<Value>| v.as_ref().map_or(String::new(), |v| code(&show(v)));
+                let cell = |v: &Option<Value>| {
+                    v.as_ref()
+                        .map_or("<em>absent</em>".to_owned(), |v| code(&show(v)))
+                };
                 let _ = writeln!(
                     out,
                     "| {} | {} | {} |",

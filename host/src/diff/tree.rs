@@ -320,12 +320,14 @@ mod tests {
         })
     }
 
+    /// (what, files, targets or the start of the error)
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, Result<&'a str, &'a str>);
+
     #[test]
     fn layouts_and_bad_trees() -> std::io::Result<()> {
         let twice = format!("{CM}---\n{CM}");
         let two = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n";
-        // (what, files, targets or error)
-        let cases: Vec<(&str, Vec<(&str, &str)>, Result<&str, &str>)> = vec![
+        let cases: Vec<Case<'_>> = vec![
             (
                 "index",
                 vec![

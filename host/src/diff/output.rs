@@ -195,12 +195,43 @@ fn moved(resource: &ResourceDiff) -> String {
 
 /// `path: old -> new`, `path: + new` or `path: - old`.
 fn field_line(field: &FieldChange, arrow: &str) -> String {
-    match (&field.old, &field.new) {
-        (Some(old), Some(new)) => format!("{}: {} {arrow} {}", field.path, show(old), show(new)),
-        (None, Some(new)) => format!("{}: + {}", field.path, show(new)),
-        (Some(old), None) => format!("{}: - {}", field.path, show(old)),
-        (None, None) => field.path.clone(),
+    match shown(field) {
+        (path, Some(old), Some(new)) => format!("{path}: {old} {arrow} {new}"),
+        (path, None, Some(new)) => format!("{path}: + {new}"),
+        (path, Some(old), None) => format!("{path}: - {old}"),
+        (path, None, None) => path,
     }
+}
+
+/// How a field change is shown: its path and the two values, cut when
+/// long. Two multi-line strings (a configuration file in a ConfigMap) are
+/// shown by their first differing line, as their cut beginnings would
+/// look the same.
+fn shown(field: &FieldChange) -> (String, Option<String>, Option<String>) {
+    if let (Some(Value::String(old)), Some(Value::String(new))) = (&field.old, &field.new)
+        && (old.contains('\n') || new.contains('\n'))
+    {
+        let (old, new): (Vec<&str>, Vec<&str>) = (old.lines().collect(), new.lines().collect());
+        if let Some(first) = (0..old.len().max(new.len())).find(|&i| old.get(i) != new.get(i)) {
+            let line = |lines: &[&str]| {
+                lines
+                    .get(first)
+                    .map(|l| show(&Value::String((*l).to_owned())))
+            };
+            let counts = if old.len() == new.len() {
+                String::new()
+            } else {
+                format!("; {} -> {} lines", old.len(), new.len())
+            };
+            let path = format!("{} (line {}{counts})", field.path, first + 1);
+            return (path, line(&old), line(&new));
+        }
+    }
+    (
+        field.path.clone(),
+        field.old.as_ref().map(show),
+        field.new.as_ref().map(show),
+    )
 }
 
 /// A value as compact JSON (so `"1"` and `1` differ), cut when long.
@@ -341,17 +372,9 @@ fn details(target: &TargetDiff) -> String {
         if !resource.fields.is_empty() {
             out.push_str("| field | old | new |\n|---|---|---|\n");
             for field in &resource.fields {
-                let cell = |v: &Option<Value>| {
-                    v.as_ref()
-                        .map_or("<em>absent</em>".to_owned(), |v| code(&show(v)))
-                };
-                let _ = writeln!(
-                    out,
-                    "| {} | {} | {} |",
-                    code(&field.path),
-                    cell(&field.old),
-                    cell(&field.new)
-                );
+                let (path, old, new) = shown(field);
+                let cell = |v: Option<String>| v.map_or("<em>absent</em>".to_owned(), |v| code(&v));
+                let _ = writeln!(out, "| {} | {} | {} |", code(&path), cell(old), cell(new));
             }
             out.push('\n');
         }
@@ -383,4 +406,92 @@ fn escape(text: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn markdown_stays_within_a_github_comment() {
+        let resource = |i: usize| ResourceDiff {
+            change: Change::Changed,
+            id: super::super::ResourceId {
+                group: String::new(),
+                kind: "ConfigMap".into(),
+                namespace: None,
+                name: Some(format!("c{i}")),
+            },
+            api_version: "v1".into(),
+            fields: (0..20)
+                .map(|f| FieldChange {
+                    path: format!("data.k{f}"),
+                    old: Some(json!("o".repeat(200))),
+                    new: Some(json!("n".repeat(200))),
+                })
+                .collect(),
+            removal: None,
+            moved_to: None,
+            moved_from: None,
+        };
+        let targets: Vec<TargetDiff> = (0..100)
+            .map(|t| TargetDiff {
+                name: format!("apps/t{t:03}"),
+                change: Change::Changed,
+                resources: (0..5).map(resource).collect(),
+            })
+            .collect();
+        let diff = TreeDiff {
+            version: 1,
+            summary: Summary {
+                targets_changed: targets.len(),
+                resources_changed: 500,
+                ..Summary::default()
+            },
+            targets,
+        };
+        let text = diff.to_markdown();
+        assert!(text.chars().count() < 65536, "{} characters", text.len());
+        assert!(text.contains("| <code>apps/t099</code> | changed | 0 | 5 | 0 | 0 |"));
+        assert!(text.contains("<details><summary><code>apps/t000</code>"));
+        assert!(text.contains("more targets are left out"), "{text}");
+        assert!(text.ends_with("0 unchanged\n"));
+    }
+
+    #[test]
+    fn field_lines() {
+        let long = "x".repeat(200);
+        // (old, new, line)
+        let cases = [
+            (Some(json!(1)), Some(json!(2)), "f: 1 -> 2"),
+            (None, Some(json!("a")), r#"f: + "a""#),
+            (Some(json!(null)), None, "f: - null"),
+            (
+                Some(json!("a: 1\nb: 2\nc: 3\n")),
+                Some(json!("a: 1\nb: 5\nc: 3\n")),
+                r#"f (line 2): "b: 2" -> "b: 5""#,
+            ),
+            (
+                Some(json!("a: 1\n")),
+                Some(json!("a: 1\nb: 2\n")),
+                r#"f (line 2; 1 -> 2 lines): + "b: 2""#,
+            ),
+            // Only the final line end differs: the whole values.
+            (Some(json!("a\n")), Some(json!("a")), r#"f: "a\n" -> "a""#),
+            (
+                Some(json!(long)),
+                Some(json!(1)),
+                &format!("f: \"{}... -> 1", "x".repeat(VALUE_CHARS - 1)),
+            ),
+        ];
+        for (old, new, want) in cases {
+            let field = FieldChange {
+                path: "f".into(),
+                old,
+                new,
+            };
+            assert_eq!(field_line(&field, "->"), want);
+        }
+    }
 }

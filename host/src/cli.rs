@@ -123,6 +123,39 @@ enum Command {
         #[arg(long, value_name = "DIR", global = true)]
         cache_dir: Option<PathBuf>,
     },
+    /// Compare two hydrated trees (from `manifold render --out`): resources added, changed, removed.
+    ///
+    /// Removals that pruning turns into deleting something hard to get back
+    /// (volumes, StatefulSets, Namespaces, CRDs, objects with finalizers) are
+    /// flagged. Exit status, as `git diff --exit-code`: 0 no differences,
+    /// 1 differences, 2 usage error or a tree that cannot be read.
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, Args)]
+struct DiffArgs {
+    /// The hydrated tree before the change (with --git: a revision).
+    old: String,
+    /// The hydrated tree after the change (with --git: a revision; default:
+    /// the work tree as it is).
+    new: Option<String>,
+    /// Compare the sources at two git revisions of the repository in the
+    /// current folder: each is rendered into a temporary hydrated tree.
+    #[arg(long)]
+    git: bool,
+    /// With --git: where compiled plugins are kept (default: $XDG_CACHE_HOME/manifold).
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Output: human, json (versioned, for tools) or markdown (a pull-request comment).
+    #[arg(long, value_enum, default_value_t = DiffFormat::Human)]
+    format: DiffFormat,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum DiffFormat {
+    Human,
+    Json,
+    Markdown,
 }
 
 #[derive(Debug, Args)]
@@ -366,6 +399,8 @@ enum CliError {
     Flags(#[from] FlagError),
     #[error(transparent)]
     Render(#[from] RenderError),
+    #[error(transparent)]
+    Diff(#[from] crate::diff::DiffError),
     #[error("{0}")]
     Usage(String),
 }
@@ -399,6 +434,7 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32 {
             format,
             runtime,
         }) => inspect_command(&plugin, format, &runtime),
+        Command::Diff(args) => diff_command(&args, color),
     };
     match result {
         Ok(code) => code,
@@ -1138,6 +1174,90 @@ fn helm_config(args: &HelmArgs, target: &Target) -> Result<Value, CliError> {
     Ok(config)
 }
 
+/// Renders the repository in the current folder at two revisions (the
+/// second defaulting to the work tree) into hydrated trees under `scratch`
+/// and compares them.
+fn diff_revisions(
+    scratch: &Path,
+    old: &str,
+    new: Option<&str>,
+    cache_dir: Option<&Path>,
+) -> Result<crate::diff::TreeDiff, CliError> {
+    let root = std::env::current_dir()
+        .and_then(std::fs::canonicalize)
+        .map_err(|e| CliError::Usage(format!("cannot read the working folder: {e}")))?;
+    let hydrate = |side: &str, revision: Option<&str>| -> Result<PathBuf, CliError> {
+        let sources = match revision {
+            Some(revision) => {
+                let dir = scratch.join(format!("{side}-sources"));
+                export_revision(&root, revision, &dir)?;
+                dir
+            }
+            None => root.clone(),
+        };
+        let out = scratch.join(side);
+        // The same binary renders each side, quietly, with the user's cache.
+        let exe = std::env::current_exe()
+            .map_err(|e| CliError::Usage(format!("cannot find the manifold binary: {e}")))?;
+        let mut command = std::process::Command::new(exe);
+        command
+            .arg("render")
+            .arg(&sources)
+            .arg("--out")
+            .arg(&out)
+            .args(["--format", "json"]);
+        if let Some(dir) = cache_dir {
+            command.arg("--cache-dir").arg(dir);
+        }
+        let run = command
+            .output()
+            .map_err(|e| CliError::Usage(format!("cannot run manifold render: {e}")))?;
+        if run.status.code() == Some(EXIT_USAGE) || !out.join(output::INDEX).is_file() {
+            return Err(CliError::Usage(format!(
+                "rendering {} failed: {}",
+                revision.unwrap_or("the work tree"),
+                String::from_utf8_lossy(&run.stderr).trim()
+            )));
+        }
+        Ok(out)
+    };
+    let old_tree = hydrate("old", Some(old))?;
+    let new_tree = hydrate("new", new)?;
+    Ok(crate::diff::diff_trees(&old_tree, &new_tree)?)
+}
+
+/// The files of `revision` in a folder, through `git archive` (the
+/// repository and its work tree are not touched).
+fn export_revision(root: &Path, revision: &str, dir: &Path) -> Result<(), CliError> {
+    std::fs::create_dir_all(dir).map_err(|e| CliError::Usage(format!("{}: {e}", dir.display())))?;
+    let archive = std::process::Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["archive", "--format=tar", revision])
+        .output()
+        .map_err(|e| CliError::Usage(format!("cannot run git: {e}")))?;
+    if !archive.status.success() {
+        return Err(CliError::Usage(format!(
+            "git archive {revision}: {}",
+            String::from_utf8_lossy(&archive.stderr).trim()
+        )));
+    }
+    let mut tar = std::process::Command::new("tar")
+        .arg("-x")
+        .arg("-C")
+        .arg(dir)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| CliError::Usage(format!("cannot run tar: {e}")))?;
+    if let Some(mut stdin) = tar.stdin.take() {
+        let _ = stdin.write_all(&archive.stdout);
+    }
+    match tar.wait() {
+        Ok(status) if status.success() => Ok(()),
+        _ => Err(CliError::Usage(format!("cannot unpack {revision}"))),
+    }
+}
+
 /// Adds `--require-label KEY[=REGEX]` rules to the labels configuration.
 fn add_required_labels(config: &mut Config, flags: &[String]) -> Result<(), CliError> {
     if flags.is_empty() {
@@ -1289,4 +1409,40 @@ fn inspect_command(plugin: &str, format: Format, args: &RuntimeArgs) -> Result<i
         }
     }
     Ok(EXIT_OK)
+}
+
+/// Exits 1 when the trees differ, as `git diff --exit-code` does.
+fn diff_command(args: &DiffArgs, color: bool) -> Result<i32, CliError> {
+    let diff = if args.git {
+        let scratch = std::env::temp_dir().join(format!("manifold-diff-{}", std::process::id()));
+        let result = diff_revisions(
+            &scratch,
+            &args.old,
+            args.new.as_deref(),
+            args.cache_dir.as_deref(),
+        );
+        let _ = std::fs::remove_dir_all(&scratch);
+        result?
+    } else {
+        let Some(new) = &args.new else {
+            return Err(CliError::Usage(
+                "give two hydrated trees (manifold diff OLD NEW), or --git OLD_REV [NEW_REV]"
+                    .into(),
+            ));
+        };
+        crate::diff::diff_trees(Path::new(&args.old), Path::new(new))?
+    };
+    let text = match args.format {
+        DiffFormat::Human => diff.to_human(color),
+        DiffFormat::Json => diff.to_json(),
+        DiffFormat::Markdown => diff.to_markdown(),
+    };
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+    Ok(if diff.has_differences() {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    })
 }

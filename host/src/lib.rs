@@ -8,12 +8,13 @@
 //! [`cache`] keeps renders by content; [`pipeline`] renders or reads every
 //! target in parallel; [`manifest`] reads manifest files; [`validate`] runs
 //! validators over objects; [`report`] shows findings; [`output`] writes
-//! the hydrated tree and [`gitbranch`] commits it; [`cli`] ties them to the
-//! command line.
+//! the hydrated tree and [`gitbranch`] commits it; [`diff`] compares
+//! hydrated trees; [`cli`] ties them to the command line.
 
 pub mod cache;
 pub mod cli;
 pub mod config;
+pub mod diff;
 pub mod discover;
 pub mod flags;
 pub mod gitbranch;

@@ -4,6 +4,7 @@ mod support;
 
 mod bad_input;
 mod check;
+mod diff;
 mod example_plugin;
 mod hostile;
 mod plugin_commands;

@@ -190,12 +190,12 @@ pub fn apply(
         let mut configured_data = Vec::new();
         for (key, out) in [("policies", &mut policies), ("data", &mut configured_data)] {
             if let Some(Value::Array(entries)) = section.get(key) {
-                for entry in entries {
-                    match entry {
-                        Value::String(path) => out.push(base.join(path)),
-                        _ => {}
-                    }
-                }
+                out.extend(
+                    entries
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(|p| base.join(p)),
+                );
             }
         }
         if !policy.policies.is_empty() {

@@ -358,6 +358,20 @@ const CASES: &[Case] = &[
         findings: &["error policy/main.deny@apps/deploy.yaml:1"],
     },
     Case {
+        name: "policy paths in manifold.yaml are relative to it",
+        files: &[
+            ("apps/deploy.yaml", DEPLOYMENT),
+            ("checks/labels.rego", REGO_DENY),
+            (
+                "manifold.yaml",
+                "validators:\n  policy:\n    policies: [checks]\n",
+            ),
+        ],
+        args: &["."],
+        code: 1,
+        findings: &["error policy/main.deny@apps/deploy.yaml:1"],
+    },
+    Case {
         name: "--namespace picks the conftest package",
         files: &[
             (

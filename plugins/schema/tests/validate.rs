@@ -237,14 +237,14 @@ fn validation_table() {
             options: opts(|o| o.skip = vec!["Deployment".into()]),
             doc: deployment(json!({"bogus": 1})),
             verdict: Verdict::Skipped,
-            findings: &[],
+            findings: &[(rules::SKIPPED, None, "its kind is in skip")],
         },
         Case {
             name: "skip by apiVersion/kind",
             options: opts(|o| o.skip = vec!["apps/v1/Deployment".into()]),
             doc: deployment(json!({"bogus": 1})),
             verdict: Verdict::Skipped,
-            findings: &[],
+            findings: &[(rules::SKIPPED, None, "its kind is in skip")],
         },
         Case {
             name: "skip of another version does not apply",
@@ -291,7 +291,7 @@ fn validation_table() {
             options: opts(|o| o.missing_schemas = MissingSchemas::Skip),
             doc: widget(json!({"size": "small"})),
             verdict: Verdict::Skipped,
-            findings: &[],
+            findings: &[(rules::SKIPPED, None, "missing schemas are skipped")],
         },
         Case {
             name: "CRD: valid custom resource",

@@ -1,5 +1,8 @@
 //! Integration tests of the `manifold` binary and its plugin runtime.
 
+// Tests stop at the first surprise.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 mod bad_input;

@@ -18,6 +18,9 @@ mod support;
 
 use std::process::ExitCode;
 
+/// Runs one suite over the data folder.
+type Suite = fn(&std::path::Path) -> support::Results;
+
 fn main() -> ExitCode {
     let data = support::data_dir();
     if !data.is_dir() {
@@ -40,7 +43,7 @@ fn main() -> ExitCode {
         .skip(1)
         .filter(|a| !a.starts_with('-'))
         .collect();
-    let all: [(&str, fn(&std::path::Path) -> support::Results); 5] = [
+    let all: [(&str, Suite); 5] = [
         ("kustomize", kustomize::run),
         ("helm", helm::run),
         ("functions", functions::run),

@@ -275,6 +275,7 @@ fn io_error(e: io::Error, key: &str) -> FsError {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -221,3 +221,41 @@ fn to_wit(e: FsError) -> files::FileError {
         FsError::Io(m) => files::FileError::Io(m),
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_manifests_select_by_kind_or_api_version_and_kind() {
+        let manifest = |file: &str| types::Manifest {
+            origin: types::Origin {
+                file: file.into(),
+                document: 0,
+                line: 1,
+            },
+            json: "{}".into(),
+        };
+        let run = RunManifests::new(
+            vec![manifest("a"), manifest("b"), manifest("c")],
+            vec![
+                ("apps/v1/Deployment".into(), "Deployment".into()),
+                ("v1/ConfigMap".into(), "ConfigMap".into()),
+                ("apps/v1/Deployment".into(), "Deployment".into()),
+            ],
+        );
+        let files = |kinds: &[&str]| -> Vec<String> {
+            let kinds: Vec<String> = kinds.iter().map(|k| (*k).to_owned()).collect();
+            run.select(&kinds)
+                .into_iter()
+                .map(|m| m.origin.file)
+                .collect()
+        };
+        assert_eq!(files(&["Deployment"]), ["a", "c"]);
+        assert_eq!(files(&["v1/ConfigMap"]), ["b"]);
+        assert_eq!(files(&["apps/v1/ConfigMap"]), Vec::<String>::new());
+        assert_eq!(files(&["*"]), ["a", "b", "c"]);
+        assert_eq!(files(&[]), Vec::<String>::new());
+    }
+}

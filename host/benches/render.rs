@@ -5,6 +5,9 @@
 //!
 //! `cargo bench -p manifold --bench render [-- RESOURCES_PER_KIND [ITERATIONS]]`
 
+// A benchmark stops at the first thing that goes wrong.
+#![allow(clippy::expect_used)]
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -157,8 +157,9 @@ pub fn targets(root: &Path, config: &Config) -> Result<Vec<Target>, DiscoverErro
         .map(|t| t.path.as_str())
         .collect();
     found.retain(|t| {
-        !named_paths.contains(t.path.as_str())
-            && !(t.kind == TargetKind::Manifests && recursive.iter().any(|r| within(&t.path, r)))
+        let covered =
+            t.kind == TargetKind::Manifests && recursive.iter().any(|r| within(&t.path, r));
+        !named_paths.contains(t.path.as_str()) && !covered
     });
     found.extend(named);
 
@@ -866,6 +867,8 @@ fn configured_targets(root: &Path, config: &Config) -> Result<Vec<Target>, Disco
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use super::*;
 
     #[test]

@@ -185,7 +185,10 @@ fn bad_inputs_exit_2_with_the_place_named() -> std::io::Result<()> {
             &["diff", "old", "broken"],
             "broken/x/manifest.yaml:4: not valid YAML",
         ),
-        (&["diff", "old"], "give two hydrated trees (manifold diff OLD NEW)"),
+        (
+            &["diff", "old"],
+            "give two hydrated trees (manifold diff OLD NEW)",
+        ),
     ];
     for (args, message) in cases {
         let out = run(&scratch, args)?;

@@ -170,7 +170,15 @@ fn out_writes_the_stream_to_a_file_in_the_folder() {
 }
 
 /// (what, extra files, arguments, exit code, what stderr must say)
-const FAILURES: &[(&str, &[(&str, &str)], &[&str], i32, &str)] = &[
+type Failure = (
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    &'static [&'static str],
+    i32,
+    &'static str,
+);
+
+const FAILURES: &[Failure] = &[
     (
         "a folder that is neither",
         &[("plain/cm.yaml", CONFIGMAP)],

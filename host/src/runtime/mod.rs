@@ -106,7 +106,8 @@ pub enum LoadError {
     #[error("{source_name}: its metadata call failed: {error}")]
     Metadata {
         source_name: String,
-        error: CallError,
+        // Boxed: a call error is large, and every load result carries this type.
+        error: Box<CallError>,
     },
     #[error(
         "{source_name}: the configuration schema in its metadata is not valid JSON Schema: {message}"
@@ -384,7 +385,7 @@ impl Runtime {
             .metadata(&prepared, &source_name)
             .map_err(|error| LoadError::Metadata {
                 source_name: source_name.clone(),
-                error,
+                error: Box::new(error),
             })?;
         let config_schema: serde_json::Value =
             serde_json::from_str(&raw.config_schema).map_err(|e| LoadError::ConfigSchema {
@@ -404,13 +405,13 @@ impl Runtime {
             _ => {
                 return Err(LoadError::Metadata {
                     source_name: source_name.clone(),
-                    error: CallError {
+                    error: Box::new(CallError {
                         plugin: raw.name.clone(),
                         input: "metadata".into(),
                         failure: CallFailure::Malformed(
                             "its metadata names a different kind than the world it exports".into(),
                         ),
-                    },
+                    }),
                 });
             }
         };
@@ -560,14 +561,14 @@ impl Runtime {
             }));
         }
         for d in &diagnostics {
-            if let Some(i) = d.manifest {
-                if i as usize >= manifests.len() {
-                    return Err(error(CallFailure::Malformed(format!(
-                        "a diagnostic ({}) names manifest {i} of a batch of {}",
-                        d.rule,
-                        manifests.len()
-                    ))));
-                }
+            if let Some(i) = d.manifest
+                && i as usize >= manifests.len()
+            {
+                return Err(error(CallFailure::Malformed(format!(
+                    "a diagnostic ({}) names manifest {i} of a batch of {}",
+                    d.rule,
+                    manifests.len()
+                ))));
             }
         }
         let state = store.data_mut();

@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use crate::support::{DEPLOYMENT, Output, Scratch};
+use crate::support::{DEPLOYMENT, Output, Scratch, git};
 
 /// Runs `manifold ARGS` in the scratch folder. `Scratch::run` adds
 /// `--cache-dir`, which `diff` has no use for (it runs no plugin).
@@ -211,20 +211,6 @@ fn a_resource_moving_between_targets_is_linked() -> std::io::Result<()> {
         .stdout_has("  - StatefulSet prod/db (apps/v1)  DANGEROUS (moved to apps/data)\n")
         .stdout_has("      ! it moves to target apps/data: if this target syncs first");
     Ok(())
-}
-
-fn git(dir: &std::path::Path, args: &[&str]) {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 #[test]

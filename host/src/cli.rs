@@ -789,13 +789,7 @@ fn hydrated_outputs(
                     &target.path
                 }
             );
-            if !target.config.is_null() && target.config != json!({}) {
-                command.push_str(&format!(
-                    " # {} configuration {}",
-                    kind_plugin(target.kind),
-                    target.config
-                ));
-            }
+            command.push_str(&command_flags(&target.config));
             let mut metadata = json!({
                 "commands": [command],
                 "manifold": {
@@ -823,12 +817,75 @@ fn hydrated_outputs(
         .collect()
 }
 
-fn kind_plugin(kind: crate::discover::TargetKind) -> &'static str {
-    match kind {
-        crate::discover::TargetKind::Kustomization => "kustomize",
-        crate::discover::TargetKind::Chart => "helm",
-        crate::discover::TargetKind::Manifests => "manifests",
+/// A renderer's configuration as the `manifold render` flags that give it
+/// (the command a person would run to reproduce the output).
+fn command_flags(config: &Value) -> String {
+    let Some(config) = config.as_object() else {
+        return String::new();
+    };
+    let quote = |text: &str| {
+        if !text.is_empty()
+            && text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@".contains(c))
+        {
+            text.to_owned()
+        } else {
+            format!("'{}'", text.replace('\'', r"'\''"))
+        }
+    };
+    let mut flags = String::new();
+    for (key, value) in config {
+        let flag = match key.as_str() {
+            "releaseName" => "--release",
+            "valuesFiles" => "-f",
+            "values" => {
+                for (name, inner) in value.as_object().into_iter().flatten() {
+                    flags.push_str(&format!(
+                        " --set-json {}",
+                        quote(&format!("{name}={inner}"))
+                    ));
+                }
+                continue;
+            }
+            "reorder" => "--reorder",
+            "loadRestrictor" => "--load-restrictor",
+            other => {
+                // camelCase option names are the flags' kebab-case names.
+                let mut flag = String::from("--");
+                for c in other.chars() {
+                    if c.is_ascii_uppercase() {
+                        flag.push('-');
+                        flag.push(c.to_ascii_lowercase());
+                    } else {
+                        flag.push(c);
+                    }
+                }
+                match value {
+                    Value::Bool(true) => flags.push_str(&format!(" {flag}")),
+                    Value::Bool(false) => {}
+                    Value::String(text) => flags.push_str(&format!(" {flag} {}", quote(text))),
+                    Value::Array(items) => {
+                        for item in items.iter().filter_map(Value::as_str) {
+                            flags.push_str(&format!(" {flag} {}", quote(item)));
+                        }
+                    }
+                    other => flags.push_str(&format!(" {flag} {}", quote(&other.to_string()))),
+                }
+                continue;
+            }
+        };
+        match value {
+            Value::Array(items) => {
+                for item in items.iter().filter_map(Value::as_str) {
+                    flags.push_str(&format!(" {flag} {}", quote(item)));
+                }
+            }
+            Value::String(text) => flags.push_str(&format!(" {flag} {}", quote(text))),
+            _ => {}
+        }
     }
+    flags
 }
 
 fn hydrated_index(root: &Path, results: &[crate::pipeline::TargetResult]) -> Value {
@@ -1445,4 +1502,32 @@ fn diff_command(args: &DiffArgs, color: bool) -> Result<i32, CliError> {
     } else {
         EXIT_OK
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn configurations_become_the_flags_that_give_them() {
+        let cases = [
+            (json!({}), ""),
+            (
+                json!({"releaseName": "cache", "valuesFiles": ["a.yaml", "b c.yaml"], "includeCrds": true, "skipTests": false}),
+                " --release cache -f a.yaml -f 'b c.yaml' --include-crds",
+            ),
+            (
+                json!({"values": {"replicas": 3}, "set": ["image.tag=1.2"], "namespace": "shop"}),
+                " --set-json replicas=3 --set image.tag=1.2 --namespace shop",
+            ),
+            (
+                json!({"reorder": "none", "enableHelm": true, "enableManagedbyLabel": true}),
+                " --reorder none --enable-helm --enable-managedby-label",
+            ),
+            (json!({"set": ["msg=it's"]}), r" --set 'msg=it'\''s'"),
+        ];
+        for (config, want) in cases {
+            assert_eq!(super::command_flags(&config), want, "{config}");
+        }
+    }
 }

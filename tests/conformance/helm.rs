@@ -126,16 +126,7 @@ fn run_case(case: &Case) -> Outcome {
     if !out.status.success() {
         return fail(format!("failed: {}", stderr.trim()));
     }
-    let got = match support::documents(&String::from_utf8_lossy(&out.stdout)) {
-        Ok(docs) => docs,
-        Err(e) => return fail(format!("output is not YAML: {e}")),
-    };
-    let expected = std::fs::read_to_string(case.dir.join("expected.yaml")).unwrap_or_default();
-    let want = match support::documents(&expected) {
-        Ok(docs) => docs,
-        Err(e) => return fail(format!("expected.yaml: {e}")),
-    };
-    let comparison = support::compare(&got, &want);
+    let comparison = support::compare_output(case, &out.stdout, |doc| doc);
     Outcome {
         passed: comparison.ordered,
         loosely: comparison.unordered,

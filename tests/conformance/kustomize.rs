@@ -103,17 +103,7 @@ fn run_case(case: &Case) -> Outcome {
     if !out.status.success() {
         return fail(format!("failed: {}", stderr.trim()));
     }
-    let got = match support::documents(&String::from_utf8_lossy(&out.stdout)) {
-        Ok(docs) => docs,
-        Err(e) => return fail(format!("output is not YAML: {e}")),
-    };
-    let expected = std::fs::read_to_string(case.dir.join("expected.yaml")).unwrap_or_default();
-    let want = match support::documents(&expected) {
-        Ok(docs) => docs,
-        Err(e) => return fail(format!("expected.yaml: {e}")),
-    };
-    let version_free = |docs: Vec<Value>| docs.into_iter().map(without_version).collect::<Vec<_>>();
-    let comparison = support::compare(&version_free(got), &version_free(want));
+    let comparison = support::compare_output(case, &out.stdout, without_version);
     Outcome {
         passed: comparison.ordered,
         loosely: comparison.unordered,

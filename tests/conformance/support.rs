@@ -169,6 +169,28 @@ pub fn documents(text: &str) -> Result<Vec<Value>, String> {
         .map_err(|e| format!("line {}: {}", e.line, e.message))
 }
 
+/// A render's stdout against the case's `expected.yaml`, both through
+/// `normalize` (a value the reference tool stamps that is not behaviour).
+pub fn compare_output(case: &Case, stdout: &[u8], normalize: fn(Value) -> Value) -> Comparison {
+    let parse = |text: &str, what: &str| {
+        documents(text)
+            .map(|docs| docs.into_iter().map(normalize).collect::<Vec<_>>())
+            .map_err(|e| format!("{what}: {e}"))
+    };
+    let expected = std::fs::read_to_string(case.dir.join("expected.yaml")).unwrap_or_default();
+    match (
+        parse(&String::from_utf8_lossy(stdout), "output is not YAML"),
+        parse(&expected, "expected.yaml"),
+    ) {
+        (Ok(got), Ok(want)) => compare(&got, &want),
+        (Err(detail), _) | (_, Err(detail)) => Comparison {
+            ordered: false,
+            unordered: false,
+            detail,
+        },
+    }
+}
+
 /// How a rendered stream compares with the expected one.
 pub struct Comparison {
     pub ordered: bool,

@@ -504,7 +504,7 @@ fn cache_command(action: CacheCommand, dir: Option<PathBuf>) -> Result<i32, CliE
             "no cache folder: set XDG_CACHE_HOME or HOME, or give --cache-dir".into(),
         ));
     };
-    let (renders, render_bytes) = crate::cache::Cache::usage(&dir);
+    let results = crate::cache::Cache::usage(&dir);
     let (plugins, plugin_bytes) = std::fs::read_dir(dir.join("plugins"))
         .into_iter()
         .flatten()
@@ -514,12 +514,21 @@ fn cache_command(action: CacheCommand, dir: Option<PathBuf>) -> Result<i32, CliE
         });
     match action {
         CacheCommand::Stats => {
-            println!("cache:    {}", dir.display());
-            println!("renders:  {renders} entries, {} KiB", render_bytes / 1024);
-            println!("plugins:  {plugins} compiled, {} KiB", plugin_bytes / 1024);
+            println!("cache:       {}", dir.display());
+            for (kind, entries, bytes) in &results {
+                println!(
+                    "{:<13}{entries} entries, {} KiB",
+                    format!("{kind}:"),
+                    bytes / 1024
+                );
+            }
+            println!(
+                "plugins:     {plugins} compiled, {} KiB",
+                plugin_bytes / 1024
+            );
         }
         CacheCommand::Clean => {
-            for sub in ["renders", "plugins"] {
+            for sub in ["renders", "validations", "plugins"] {
                 match std::fs::remove_dir_all(dir.join(sub)) {
                     Ok(()) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -531,9 +540,15 @@ fn cache_command(action: CacheCommand, dir: Option<PathBuf>) -> Result<i32, CliE
                     }
                 }
             }
+            let removed: Vec<String> = results
+                .iter()
+                .map(|(kind, entries, _)| format!("{entries} {kind}"))
+                .collect();
+            let bytes: u64 = results.iter().map(|(_, _, b)| b).sum::<u64>() + plugin_bytes;
             println!(
-                "removed {renders} renders and {plugins} compiled plugins ({} KiB) from {}",
-                (render_bytes + plugin_bytes) / 1024,
+                "removed {}, {plugins} compiled plugins ({} KiB) from {}",
+                removed.join(", "),
+                bytes / 1024,
                 dir.display()
             );
         }
@@ -698,7 +713,13 @@ fn repository_command(
     let fs = RepoFs::new(&root)
         .ok()
         .map(|fs| fs.with_grants(&applied.grants));
-    let outcome = validate::run(registry.runtime(), &validators, &objects, fs);
+    let outcome = validate::run(
+        registry.runtime(),
+        &validators,
+        &objects,
+        fs,
+        cache.as_ref(),
+    );
     for (plugin, line) in &outcome.logs {
         if verbose || line.level >= LogLevel::Info {
             eprintln!("{plugin}: {}", line.message);
@@ -951,7 +972,7 @@ fn validate_command(args: ValidateArgs, color: bool, verbose: bool) -> Result<i3
     let fs = RepoFs::new(&root)
         .ok()
         .map(|fs| fs.with_grants(&applied.grants));
-    let outcome = validate::run(registry.runtime(), &validators, &inputs.objects, fs);
+    let outcome = validate::run(registry.runtime(), &validators, &inputs.objects, fs, None);
     for (plugin, line) in &outcome.logs {
         if verbose || line.level >= LogLevel::Info {
             eprintln!("{plugin}: {}", line.message);

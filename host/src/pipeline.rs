@@ -15,7 +15,7 @@ use crate::manifest::{self, Inputs, Object};
 use crate::registry::Registry;
 use crate::render;
 use crate::report::{Diagnostic, Severity};
-use crate::runtime::{LogLine, ReadSet};
+use crate::runtime::{LogLine, ReadSet, RepoFs, Verifier};
 
 /// The plugin that rendered a target.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -51,6 +51,9 @@ pub fn run(
     duplicate_keys: manifold_yaml::Duplicates,
     done: &(dyn Fn() + Sync),
 ) -> Vec<TargetResult> {
+    // One view of the disk for every cache lookup of the run.
+    let verifier = RepoFs::new(root).ok().map(|fs| Verifier::new(&fs));
+    let cache = cache.zip(verifier.as_ref());
     targets
         .into_par_iter()
         .map(|target| {
@@ -215,7 +218,7 @@ fn render_target(
     registry: &Registry,
     root: &Path,
     target: Target,
-    cache: Option<&Cache>,
+    cache: Option<(&Cache, &Verifier)>,
 ) -> TargetResult {
     let kind = match target.kind {
         TargetKind::Chart => render::Kind::Chart,
@@ -247,7 +250,7 @@ fn render_target(
         &result.target.config,
         &result.target.path,
     );
-    let rendered: Vec<(String, Value)> = match cache.and_then(|c| c.get(&key, root)) {
+    let rendered: Vec<(String, Value)> = match cache.and_then(|(c, v)| c.render(&key, v)) {
         Some(entry) => {
             result.cached = true;
             result.reads = entry.reads;
@@ -295,7 +298,7 @@ fn render_target(
             let objects: Vec<(String, Value)> =
                 out.objects.into_iter().map(|o| (o.file, o.value)).collect();
             // Findings are not replayed from the cache, so only clean renders are kept.
-            if let (Some(cache), false) = (cache, has_findings) {
+            if let (Some((cache, _)), false) = (cache, has_findings) {
                 cache.put(
                     &key,
                     &Entry {

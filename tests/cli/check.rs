@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::support::{Scratch, git};
+use crate::support::{Scratch, cache_at, git};
 
 const DEPLOYMENT: &str = "apiVersion: apps/v1
 kind: Deployment
@@ -158,16 +158,114 @@ fn a_second_run_comes_from_the_cache_and_a_change_re_renders_only_its_readers() 
     assert_eq!(rendered, ["apps/web/overlays/dev", "argocd/web-prod"]);
 }
 
+const CRD: &str = "apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: backups.example.com
+  labels:
+    app: plain
+spec:
+  group: example.com
+  names: {kind: Backup, plural: backups}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              schedule: {type: string}
+";
+
+#[test]
+fn verdicts_are_cached_per_document_and_redone_when_what_they_saw_changes() {
+    let scratch = repository().file(
+        "plain/backup.yaml",
+        "apiVersion: example.com/v1\nkind: Backup\nmetadata:\n  name: nightly\n  labels:\n    app: plain\nspec:\n  schedule: 3\n",
+    );
+    let cache = own_cache(&scratch);
+    let check = |scratch: &Scratch| {
+        let json = scratch
+            .run_with_cache(&["check", ".", "--format", "json"], &cache)
+            .json();
+        let fresh = cache_at(&scratch.dir.join("fresh-cache"));
+        let uncached = scratch
+            .run_with_cache(&["check", ".", "--format", "json"], &fresh)
+            .json();
+        assert_eq!(uncached["cache"]["validations"]["hits"], 0);
+        // Whatever came from the cache, the findings are those of a fresh run.
+        assert_eq!(json["diagnostics"], uncached["diagnostics"]);
+        let counts = &json["cache"]["validations"];
+        let rules: Vec<String> = json["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} {}",
+                    d["rule"].as_str().unwrap(),
+                    d["file"].as_str().unwrap()
+                )
+            })
+            .collect();
+        (
+            counts["hits"].as_u64().unwrap(),
+            counts["misses"].as_u64().unwrap(),
+            rules,
+        )
+    };
+    let (hits, cold, rules) = check(&scratch);
+    assert_eq!(hits, 0);
+    let unknown = "schema/missing-schema plain/backup.yaml".to_owned();
+    assert!(rules.contains(&unknown), "{rules:?}");
+    let documents = repository_documents(&scratch, &cache);
+    assert_eq!(cold % documents, 0, "every validator judges every document");
+    let validators = cold / documents;
+
+    let (hits, misses, again) = check(&scratch);
+    assert_eq!((hits, misses), (cold, 0));
+    assert_eq!(again, rules);
+
+    // One document changes: only its verdicts are redone.
+    let scratch = scratch.file(
+        "plain/cm.yaml",
+        CONFIGMAP.replace("app: plain", "app: other"),
+    );
+    let (_, misses, _) = check(&scratch);
+    assert_eq!(misses, validators);
+
+    // A CRD appears: every verdict of the schema validator (which asks the
+    // run for CRDs) is redone, and the custom resource is now checked
+    // against it.
+    let scratch = scratch.file("plain/crd.yaml", CRD);
+    let (_, misses, rules) = check(&scratch);
+    assert_eq!(
+        misses,
+        documents + validators,
+        "schema for each old document, all for the new"
+    );
+    assert!(
+        rules.contains(&"schema/invalid plain/backup.yaml".to_owned()),
+        "{rules:?}"
+    );
+    assert!(!rules.contains(&unknown), "{rules:?}");
+}
+
+fn repository_documents(scratch: &Scratch, cache: &Path) -> u64 {
+    let json = scratch
+        .run_with_cache(&["check", ".", "--format", "json"], cache)
+        .json();
+    json["summary"]["documents"].as_u64().unwrap()
+}
+
 /// A cache folder of the test's own, with the shared compiled plugins copied in.
 fn own_cache(scratch: &Scratch) -> std::path::PathBuf {
-    let cache = scratch.dir.join("own-cache");
-    let plugins = crate::support::cache_dir().join("plugins");
-    std::fs::create_dir_all(cache.join("plugins")).unwrap();
-    for entry in std::fs::read_dir(&plugins).into_iter().flatten() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), cache.join("plugins").join(entry.file_name())).unwrap();
-    }
-    cache
+    cache_at(&scratch.dir.join("own-cache"))
 }
 
 #[test]
@@ -200,7 +298,7 @@ fn a_corrupt_cache_entry_is_a_miss_not_a_wrong_answer() {
         )
         .code(0)
         .json();
-    assert_eq!(json["cache"]["hits"], 0, "{json}");
+    assert_eq!(json["cache"]["renders"]["hits"], 0, "{json}");
     assert_eq!(tree(&out), tree(&again));
 }
 
@@ -513,7 +611,7 @@ fn cache_stats_and_clean() {
     let cache = own_cache(&scratch);
     scratch.run_with_cache(&["check", "."], &cache).code(0);
     let stats = scratch.run_with_cache(&["cache", "stats"], &cache);
-    stats.code(0).stdout_has("renders:  4 entries");
+    stats.code(0).stdout_has("renders:     4 entries");
     scratch
         .run_with_cache(&["cache", "clean"], &cache)
         .code(0)
@@ -522,5 +620,5 @@ fn cache_stats_and_clean() {
     scratch
         .run_with_cache(&["cache", "stats"], &cache)
         .code(0)
-        .stdout_has("renders:  0 entries");
+        .stdout_has("renders:     0 entries");
 }

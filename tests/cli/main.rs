@@ -8,6 +8,7 @@ mod support;
 mod bad_input;
 mod check;
 mod diff;
+mod example;
 mod example_plugin;
 mod hostile;
 mod plugin_commands;

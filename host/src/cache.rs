@@ -8,18 +8,21 @@
 //! the disk, so a change to any file the target used — and only such a
 //! change — re-renders it.
 //!
-//! A validation entry (a verdict) is keyed per document and validator: the
-//! plugin's digest, its configuration, the document's origin and JSON. It
-//! holds the findings about that document, what the call read, and which
-//! kinds of the run it asked for through `context` with a digest of what it
-//! was given; a lookup checks both, so a verdict that looked at the run's
-//! CRDs is redone when a CRD changes.
+//! A verdict (what one validator said about one document) is keyed per
+//! document and validator: the plugin's digest, its configuration, the
+//! document's origin and JSON. It holds the findings about that document,
+//! what the call read, and which kinds of the run it asked for through
+//! `context` with a digest of what it was given; a lookup checks both, so a
+//! verdict that looked at the run's CRDs is redone when a CRD changes.
+//! Verdicts are stored in packs, one per validator and target, so a warm
+//! run reads a file per target rather than one per document.
 //!
 //! Entries carry a blake3 checksum and are verified on read: a corrupt or
 //! truncated entry is a miss, never a wrong answer. They are written through
 //! a temporary file and a rename, so concurrent runs never see half an
 //! entry.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -41,7 +44,7 @@ pub struct Entry {
 }
 
 /// What one validator said about one document.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Verdict {
     pub findings: Vec<Finding>,
     /// What the call that produced it read.
@@ -51,7 +54,7 @@ pub struct Verdict {
 }
 
 /// A validator's finding as the plugin gave it, before the host places it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Finding {
     pub severity: Severity,
     pub rule: String,
@@ -63,8 +66,22 @@ pub struct Finding {
     pub location: Option<(String, u32, u32)>,
 }
 
+/// The verdicts of one validator on one target's documents, as stored.
+#[derive(Deserialize)]
+struct Pack {
+    verdicts: Vec<Verdict>,
+    /// (document key, index into `verdicts`)
+    documents: Vec<(String, usize)>,
+}
+
+#[derive(Serialize)]
+struct PackRef<'a> {
+    verdicts: Vec<&'a Verdict>,
+    documents: Vec<(String, usize)>,
+}
+
 /// One `context.manifests(kinds)` request and a digest of its answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Selection {
     pub kinds: Vec<String>,
     pub digest: String,
@@ -184,15 +201,47 @@ impl Cache {
         self.write(RENDERS, key, entry);
     }
 
-    /// The verdict for `key` if it is intact and `holds` (its read set and
-    /// context are what they were).
-    pub fn verdict(&self, key: &str, holds: impl Fn(&Verdict) -> bool) -> Option<Verdict> {
-        let verdict = self.read::<Verdict>(VALIDATIONS, key).filter(holds);
-        self.validations.count(verdict)
+    /// The verdicts of a pack, by document key; none if it is absent,
+    /// corrupt or truncated.
+    pub fn verdicts(&self, pack: &str) -> HashMap<String, Verdict> {
+        let Some(stored) = self.read::<Pack>(VALIDATIONS, pack) else {
+            return HashMap::new();
+        };
+        stored
+            .documents
+            .into_iter()
+            .filter_map(|(key, index)| Some((key, stored.verdicts.get(index)?.clone())))
+            .collect()
     }
 
-    pub fn put_verdict(&self, key: &str, verdict: &Verdict) {
-        self.write(VALIDATIONS, key, verdict);
+    /// Counts verdicts found (still holding) and not.
+    pub fn count_verdicts(&self, hits: usize, misses: usize) {
+        self.validations.hits.fetch_add(hits, Ordering::Relaxed);
+        self.validations.misses.fetch_add(misses, Ordering::Relaxed);
+    }
+
+    /// Stores a pack of verdicts by document key; a failure to write only
+    /// costs a later re-validation.
+    pub fn put_verdicts(&self, pack: &str, verdicts: &[(&str, &Verdict)]) {
+        // Most documents get the same verdict (nothing found, nothing read):
+        // each distinct one is stored once.
+        let mut distinct: Vec<&Verdict> = Vec::new();
+        let mut index: HashMap<&Verdict, usize> = HashMap::new();
+        let documents = verdicts
+            .iter()
+            .map(|(key, verdict)| {
+                let at = *index.entry(verdict).or_insert_with(|| {
+                    distinct.push(verdict);
+                    distinct.len() - 1
+                });
+                ((*key).to_owned(), at)
+            })
+            .collect();
+        let stored = PackRef {
+            verdicts: distinct,
+            documents,
+        };
+        self.write(VALIDATIONS, pack, &stored);
     }
 
     fn path(&self, kind: &str, key: &str) -> PathBuf {
@@ -318,13 +367,13 @@ mod tests {
     }
 
     #[test]
-    fn a_verdict_is_taken_only_while_it_holds() {
+    fn verdict_packs_keep_each_verdict_once_and_fail_closed() {
         let cache = Cache::open(&scratch("verdicts")).unwrap();
-        let verdict = Verdict {
+        let verdict = |message: &str| Verdict {
             findings: vec![Finding {
                 severity: Severity::Warning,
                 rule: "r".into(),
-                message: "m".into(),
+                message: message.into(),
                 about_document: true,
                 path: Some("/spec".into()),
                 location: None,
@@ -335,19 +384,25 @@ mod tests {
                 digest: "d1".into(),
             }],
         };
-        let key = hash_parts(&["validator", "doc"]);
-        cache.put_verdict(&key, &verdict);
-        let same = |v: &Verdict| v.context[0].digest == "d1";
-        let other = |v: &Verdict| v.context[0].digest == "d2";
-        assert_eq!(cache.verdict(&key, same), Some(verdict.clone()));
-        assert_eq!(cache.verdict(&key, other), None);
-        assert_eq!(
-            cache.verdict(&hash_parts(&["validator", "other doc"]), same),
-            None
-        );
-        assert_eq!(cache.stats().validations, Counts { hits: 1, misses: 2 });
+        let (a, b) = (verdict("a"), verdict("b"));
+        let pack = hash_parts(&["validator", "target"]);
+        cache.put_verdicts(&pack, &[("doc1", &a), ("doc2", &b), ("doc3", &a)]);
+        let stored = cache.verdicts(&pack);
+        assert_eq!(stored.len(), 3);
+        assert_eq!(stored["doc1"], a);
+        assert_eq!(stored["doc2"], b);
+        assert_eq!(stored["doc3"], a);
+        let path = cache.path(VALIDATIONS, &pack);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.matches("\"message\":\"a\"").count(), 1, "{text}");
+
+        // Corrupt or truncated: nothing, never a wrong verdict.
+        std::fs::write(&path, text.replace("\"b\"", "\"c\"")).unwrap();
+        assert!(cache.verdicts(&pack).is_empty());
+        std::fs::write(&path, &text[..text.len() / 2]).unwrap();
+        assert!(cache.verdicts(&pack).is_empty());
         // Renders and verdicts never answer for each other.
-        assert!(cache.peek(&key).is_none());
+        assert!(cache.peek(&pack).is_none());
     }
 
     #[test]

@@ -59,6 +59,7 @@ pub fn run(
         })
         .collect();
     let verifier = fs.as_ref().map(Verifier::new);
+    let root = fs.as_ref().map(|f| f.root().to_string_lossy().into_owned());
     let run = Arc::new(RunManifests::new(wire, keys));
     let services = Services {
         fs,
@@ -67,32 +68,36 @@ pub fn run(
     let wire = run.manifests();
     let mut outcome = Outcome::default();
 
+    let recall = cache.map(|cache| {
+        Recall::load(
+            cache,
+            root.as_deref().unwrap_or(""),
+            validators,
+            objects,
+            wire,
+            |verdict: &Verdict| {
+                verdict
+                    .context
+                    .iter()
+                    .all(|s| run.digest(&s.kinds) == s.digest)
+                    && (is_empty(&verdict.reads)
+                        || verifier
+                            .as_ref()
+                            .is_some_and(|f| f.unchanged(&verdict.reads)))
+            },
+        )
+    });
+
     // Per validator, the documents it still has to look at.
     let mut pending: Vec<(usize, Vec<usize>)> = Vec::new();
-    let mut verdict_keys: Vec<Vec<String>> = Vec::new();
     for (v, validator) in validators.iter().enumerate() {
-        let Some(cache) = cache else {
+        let Some(recall) = &recall else {
             pending.push((v, (0..objects.len()).collect()));
             continue;
         };
-        let keys: Vec<String> = wire.par_iter().map(|m| verdict_key(validator, m)).collect();
-        let holds = |verdict: &Verdict| {
-            verdict
-                .context
-                .iter()
-                .all(|s| run.digest(&s.kinds) == s.digest)
-                && (is_empty(&verdict.reads)
-                    || verifier
-                        .as_ref()
-                        .is_some_and(|f| f.unchanged(&verdict.reads)))
-        };
-        let found: Vec<Option<Verdict>> = keys
-            .par_iter()
-            .map(|key| cache.verdict(key, holds))
-            .collect();
         let mut misses = Vec::new();
         let mut replayed = HashSet::new();
-        for (i, verdict) in found.into_iter().enumerate() {
+        for (i, verdict) in recall.known[v].iter().enumerate() {
             match verdict {
                 Some(verdict) => {
                     replay(validator, &objects[i], verdict, &mut replayed, &mut outcome)
@@ -101,34 +106,168 @@ pub fn run(
             }
         }
         pending.push((v, misses));
-        verdict_keys.push(keys);
     }
 
     let jobs: Vec<(usize, &[usize])> = pending
         .iter()
         .flat_map(|(v, misses)| misses.chunks(BATCH).map(move |chunk| (*v, chunk)))
         .collect();
-    let results: Vec<Outcome> = jobs
+    let results: Vec<(usize, Outcome, Learned)> = jobs
         .par_iter()
         .map(|(v, indices)| {
-            let store = cache.map(|c| (c, &*run, verdict_keys[*v].as_slice()));
-            call(
+            let remember = recall.is_some().then_some(&*run);
+            let (outcome, verdicts) = call(
                 runtime,
                 &validators[*v],
                 objects,
                 wire,
                 indices,
                 &services,
-                store,
-            )
+                remember,
+            );
+            (*v, outcome, verdicts)
         })
         .collect();
-    for result in results {
+    let mut learned: Vec<Learned> = vec![Vec::new(); validators.len()];
+    for (v, result, verdicts) in results {
         outcome.diagnostics.extend(result.diagnostics);
         outcome.logs.extend(result.logs);
         outcome.reads.merge(result.reads);
+        learned[v].extend(verdicts);
+    }
+    if let Some(recall) = recall {
+        recall.store(learned);
     }
     outcome
+}
+
+/// What the cache knows of a run's verdicts. Verdicts are kept in one pack
+/// per validator and target (a warm run of a large repository reads a few
+/// thousand files, not one per document and validator); inside a pack each
+/// is keyed by its document, so a pack answers only for documents that are
+/// unchanged.
+struct Recall<'a> {
+    cache: &'a Cache,
+    /// Per validator: each object's verdict key.
+    keys: Vec<Vec<String>>,
+    /// Per validator: each object's verdict, where one still holds.
+    known: Vec<Vec<Option<Verdict>>>,
+    /// The objects of each target, with their packs.
+    groups: Vec<Group>,
+}
+
+/// Verdicts of a call or replayed, by object index.
+type Learned = Vec<(usize, Verdict)>;
+
+/// The objects of one target.
+struct Group {
+    members: Vec<usize>,
+    /// Per validator: the pack's key, and whether it already holds exactly
+    /// these objects' verdicts.
+    packs: Vec<(String, bool)>,
+}
+
+impl<'a> Recall<'a> {
+    fn load(
+        cache: &'a Cache,
+        root: &str,
+        validators: &[Validator],
+        objects: &[Object],
+        wire: &[Manifest],
+        holds: impl Fn(&Verdict) -> bool + Sync,
+    ) -> Recall<'a> {
+        let mut by_target: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+        for (i, object) in objects.iter().enumerate() {
+            by_target
+                .entry(object.target.as_deref().unwrap_or(""))
+                .or_default()
+                .push(i);
+        }
+        let keys: Vec<Vec<String>> = validators
+            .iter()
+            .map(|validator| wire.par_iter().map(|m| verdict_key(validator, m)).collect())
+            .collect();
+        let jobs: Vec<(usize, &str, &Vec<usize>)> = (0..validators.len())
+            .flat_map(|v| by_target.iter().map(move |(t, members)| (v, *t, members)))
+            .collect();
+        let found: Vec<(String, bool, Learned)> = jobs
+            .par_iter()
+            .map(|(v, target, members)| {
+                let validator = &validators[*v];
+                let pack_key = cache::hash_parts(&[
+                    "verdicts",
+                    root,
+                    &validator.plugin.metadata.digest,
+                    &validator.config,
+                    target,
+                ]);
+                let mut pack = cache.verdicts(&pack_key);
+                let total = pack.len();
+                let hits: Learned = members
+                    .iter()
+                    .filter_map(|i| {
+                        let verdict = pack.remove(&keys[*v][*i]).filter(&holds)?;
+                        Some((*i, verdict))
+                    })
+                    .collect();
+                cache.count_verdicts(hits.len(), members.len() - hits.len());
+                // Every document found, and nothing else in the pack.
+                let exact = hits.len() == total && hits.len() == members.len();
+                (pack_key, exact, hits)
+            })
+            .collect();
+        let mut known: Vec<Vec<Option<Verdict>>> =
+            vec![vec![None; objects.len()]; validators.len()];
+        let mut groups: Vec<Group> = by_target
+            .into_values()
+            .map(|members| Group {
+                members,
+                packs: Vec::new(),
+            })
+            .collect();
+        let count = groups.len();
+        for (job, (pack_key, exact, hits)) in found.into_iter().enumerate() {
+            let (v, g) = (job / count.max(1), job % count.max(1));
+            for (i, verdict) in hits {
+                known[v][i] = Some(verdict);
+            }
+            if let Some(group) = groups.get_mut(g) {
+                group.packs.push((pack_key, exact));
+            }
+        }
+        Recall {
+            cache,
+            keys,
+            known,
+            groups,
+        }
+    }
+
+    /// Writes back every pack that changed: new verdicts, or documents that
+    /// are gone. A document whose call failed has no verdict and is asked
+    /// again next time.
+    fn store(mut self, learned: Vec<Learned>) {
+        for (v, verdicts) in learned.into_iter().enumerate() {
+            for (i, verdict) in verdicts {
+                self.known[v][i] = Some(verdict);
+            }
+        }
+        let writes: Vec<(usize, usize)> = (0..self.known.len())
+            .flat_map(|v| (0..self.groups.len()).map(move |g| (v, g)))
+            .collect();
+        writes.par_iter().for_each(|(v, g)| {
+            let group = &self.groups[*g];
+            let Some((pack_key, false)) = group.packs.get(*v) else {
+                return;
+            };
+            let pack: Vec<(&str, &Verdict)> = group
+                .members
+                .iter()
+                .filter_map(|i| Some((self.keys[*v][*i].as_str(), self.known[*v][*i].as_ref()?)))
+                .collect();
+            self.cache.put_verdicts(pack_key, &pack);
+        });
+    }
 }
 
 /// A verdict's key: the validator (plugin bytes and configuration) and the
@@ -156,14 +295,14 @@ fn is_empty(reads: &ReadSet) -> bool {
 fn replay(
     validator: &Validator,
     object: &Object,
-    verdict: Verdict,
+    verdict: &Verdict,
     replayed: &mut HashSet<String>,
     outcome: &mut Outcome,
 ) {
     let name = &validator.plugin.metadata.name;
-    for finding in verdict.findings {
+    for finding in &verdict.findings {
         if !finding.about_document
-            && !replayed.insert(serde_json::to_string(&finding).unwrap_or_default())
+            && !replayed.insert(serde_json::to_string(finding).unwrap_or_default())
         {
             continue;
         }
@@ -173,19 +312,19 @@ fn replay(
                 Severity::Warning => runtime::Severity::Warning,
                 Severity::Info => runtime::Severity::Info,
             },
-            rule: finding.rule,
-            message: finding.message,
+            rule: finding.rule.clone(),
+            message: finding.message.clone(),
             manifest: finding.about_document.then_some(0),
-            path: finding.path,
+            path: finding.path.clone(),
             location: finding
                 .location
+                .clone()
                 .map(|(file, line, column)| Location { file, line, column }),
         };
         outcome
             .diagnostics
             .push(convert(name, &[object], diagnostic));
     }
-    outcome.reads.merge(verdict.reads);
 }
 
 fn to_wire(object: &Object) -> Manifest {
@@ -199,8 +338,8 @@ fn to_wire(object: &Object) -> Manifest {
     }
 }
 
-/// Validates the objects at `indices`; with `store`, keeps each one's
-/// verdict under its key.
+/// Validates the objects at `indices`; with `remember` (the run, for
+/// digests of what the call asked of it), also returns each one's verdict.
 fn call(
     runtime: &Runtime,
     validator: &Validator,
@@ -208,8 +347,8 @@ fn call(
     wire: &[Manifest],
     indices: &[usize],
     services: &Services,
-    store: Option<(&Cache, &RunManifests, &[String])>,
-) -> Outcome {
+    remember: Option<&RunManifests>,
+) -> (Outcome, Vec<(usize, Verdict)>) {
     let name = &validator.plugin.metadata.name;
     let batch: Vec<&Object> = indices.iter().map(|i| &objects[*i]).collect();
     // A run of consecutive documents (every batch of an uncached run) is
@@ -231,10 +370,10 @@ fn call(
         services,
     ) {
         Ok(answer) => {
-            if let Some((cache, run, keys)) = store {
-                remember(cache, run, keys, indices, &answer);
-            }
-            Outcome {
+            let verdicts = remember
+                .map(|run| verdicts(run, indices, &answer))
+                .unwrap_or_default();
+            let outcome = Outcome {
                 diagnostics: answer
                     .diagnostics
                     .into_iter()
@@ -242,7 +381,8 @@ fn call(
                     .collect(),
                 logs: answer.logs.into_iter().map(|l| (name.clone(), l)).collect(),
                 reads: answer.reads,
-            }
+            };
+            (outcome, verdicts)
         }
         Err(error) => {
             // A failure the plugin reports itself (bad configuration, a
@@ -274,23 +414,22 @@ fn call(
                 resource: None,
                 target: None,
             };
-            Outcome {
+            let outcome = Outcome {
                 diagnostics: vec![diagnostic],
                 ..Outcome::default()
-            }
+            };
+            (outcome, Vec::new())
         }
     }
 }
 
-/// Stores what a call said about each document of its batch. A failed call
-/// stores nothing: failures (a timeout, a memory cap) are retried.
-fn remember(
-    cache: &Cache,
+/// What a call said about each document of its batch. A failed call gives
+/// none: failures (a timeout, a memory cap) are retried next time.
+fn verdicts(
     run: &RunManifests,
-    keys: &[String],
     indices: &[usize],
     answer: &runtime::Validated,
-) {
+) -> Vec<(usize, Verdict)> {
     let context: Vec<Selection> = answer
         .asked
         .iter()
@@ -320,26 +459,25 @@ fn remember(
         .filter(|d| d.manifest.is_none())
         .map(finding)
         .collect();
-    for (position, index) in indices.iter().enumerate() {
-        let Some(key) = keys.get(*index) else {
-            continue;
-        };
-        let mut findings: Vec<Finding> = answer
-            .diagnostics
-            .iter()
-            .filter(|d| d.manifest == u32::try_from(position).ok())
-            .map(finding)
-            .collect();
-        findings.extend(general.iter().cloned());
-        cache.put_verdict(
-            key,
-            &Verdict {
+    indices
+        .iter()
+        .enumerate()
+        .map(|(position, index)| {
+            let mut findings: Vec<Finding> = answer
+                .diagnostics
+                .iter()
+                .filter(|d| d.manifest == u32::try_from(position).ok())
+                .map(finding)
+                .collect();
+            findings.extend(general.iter().cloned());
+            let verdict = Verdict {
                 findings,
                 reads: answer.reads.clone(),
                 context: context.clone(),
-            },
-        );
-    }
+            };
+            (*index, verdict)
+        })
+        .collect()
 }
 
 /// Names a batch in an error: its files.

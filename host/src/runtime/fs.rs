@@ -21,7 +21,7 @@ use std::sync::Mutex;
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// What a render read, with content hashes (`None`: it was absent).
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct ReadSet {
     pub files: BTreeMap<String, Option<String>>,
     pub dirs: BTreeMap<String, Option<String>>,

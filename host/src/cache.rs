@@ -39,8 +39,21 @@ const FORMAT: &str = "manifold-cache 2";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
     pub reads: ReadSet,
-    /// (origin file, object JSON) in the renderer's order.
-    pub objects: Vec<(String, String)>,
+    /// The objects in the renderer's order.
+    pub objects: Vec<Rendered>,
+}
+
+/// A rendered object and where it was found to come from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rendered {
+    /// Its origin file.
+    pub file: String,
+    pub json: String,
+    /// Its source document in `file` and the line that starts on; when
+    /// `located` is false (generated, templated) a running count and 0.
+    pub document: u32,
+    pub line: u32,
+    pub located: bool,
 }
 
 /// What one validator said about one document.
@@ -333,7 +346,13 @@ mod tests {
         let now = || Verifier::new(&RepoFs::new(&root).unwrap());
         let entry = Entry {
             reads: fs.into_reads(),
-            objects: vec![("a.yaml".into(), "{}".into())],
+            objects: vec![Rendered {
+                file: "a.yaml".into(),
+                json: "{}".into(),
+                document: 0,
+                line: 1,
+                located: true,
+            }],
         };
         let cache = Cache::open(&scratch("cache")).unwrap();
         let key = Cache::key(&root, "digest", &serde_json::json!({}), "");

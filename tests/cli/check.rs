@@ -184,10 +184,17 @@ spec:
 
 #[test]
 fn verdicts_are_cached_per_document_and_redone_when_what_they_saw_changes() {
-    let scratch = repository().file(
-        "plain/backup.yaml",
-        "apiVersion: example.com/v1\nkind: Backup\nmetadata:\n  name: nightly\n  labels:\n    app: plain\nspec:\n  schedule: 3\n",
-    );
+    let scratch = repository()
+        .file(
+            "plain/backup.yaml",
+            "apiVersion: example.com/v1\nkind: Backup\nmetadata:\n  name: nightly\n  labels:\n    app: plain\nspec:\n  schedule: 3\n",
+        )
+        // A finding on a field of a rendered object: its line must be the
+        // same whether the render and the verdict come from the cache or not.
+        .file(
+            "apps/web/base/deployment.yaml",
+            DEPLOYMENT.replace("  selector:", "  replicas: two\n  selector:"),
+        );
     let cache = own_cache(&scratch);
     let check = |scratch: &Scratch| {
         let json = scratch
@@ -201,6 +208,17 @@ fn verdicts_are_cached_per_document_and_redone_when_what_they_saw_changes() {
         // Whatever came from the cache, the findings are those of a fresh run.
         assert_eq!(json["diagnostics"], uncached["diagnostics"]);
         let counts = &json["cache"]["validations"];
+        let replicas: Vec<&serde_json::Value> = json["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["path"] == "/spec/replicas")
+            .collect();
+        assert_eq!(replicas.len(), 2, "one per overlay: {json}");
+        for d in replicas {
+            assert_eq!(d["file"], "apps/web/base/deployment.yaml");
+            assert_eq!(d["line"], 8, "{d}");
+        }
         let rules: Vec<String> = json["diagnostics"]
             .as_array()
             .unwrap()

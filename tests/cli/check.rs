@@ -353,6 +353,48 @@ fn output_is_the_same_bytes_whatever_the_thread_count() {
 }
 
 #[test]
+fn concurrent_runs_share_a_cache_safely() {
+    let scratch = repository();
+    let cache = own_cache(&scratch);
+    let reference = scratch.dir.join("reference");
+    scratch
+        .run_with_cache(
+            &["render", ".", "--out", reference.to_str().unwrap()],
+            &cache,
+        )
+        .code(0);
+    std::fs::remove_dir_all(cache.join("renders")).unwrap();
+    std::fs::remove_dir_all(cache.join("validations")).unwrap();
+    // Four runs at once fill the same entries; each gets a whole answer.
+    let runs: Vec<(std::path::PathBuf, std::process::Child)> = (0..4)
+        .map(|n| {
+            let out = scratch.dir.join(format!("out-{n}"));
+            let child = std::process::Command::new(env!("CARGO_BIN_EXE_manifold"))
+                .args(["render", ".", "--out"])
+                .arg(&out)
+                .arg("--cache-dir")
+                .arg(&cache)
+                .current_dir(&scratch.dir)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            (out, child)
+        })
+        .collect();
+    for (out, mut child) in runs {
+        assert!(child.wait().unwrap().success());
+        assert_eq!(tree(&out), tree(&reference));
+    }
+    let json = scratch
+        .run_with_cache(&["check", ".", "--format", "json"], &cache)
+        .code(0)
+        .json();
+    assert_eq!(json["cache"]["renders"]["misses"], 0, "{json}");
+    assert_eq!(json["cache"]["validations"]["misses"], 0, "{json}");
+}
+
+#[test]
 fn render_check_lists_stale_targets() {
     let scratch = repository();
     scratch.run(&["render", ".", "--out", "hydrated"]).code(0);

@@ -688,7 +688,6 @@ fn repository_command(
     }
 
     let mut diagnostics = Vec::new();
-    let mut objects = Vec::new();
     let mut summaries = Vec::new();
     let mut files = std::collections::BTreeSet::new();
     for result in &results {
@@ -699,7 +698,6 @@ fn repository_command(
         }
         files.extend(result.reads.files.keys().cloned());
         diagnostics.extend(result.problems.iter().cloned());
-        objects.extend(result.objects.iter().cloned());
         summaries.push(crate::report::TargetSummary {
             name: result.target.name.clone(),
             path: result.target.path.clone(),
@@ -713,6 +711,7 @@ fn repository_command(
     let fs = RepoFs::new(&root)
         .ok()
         .map(|fs| fs.with_grants(&applied.grants));
+    let objects: Vec<&manifest::Object> = results.iter().flat_map(|r| &r.objects).collect();
     let outcome = validate::run(
         registry.runtime(),
         &validators,
@@ -729,7 +728,7 @@ fn repository_command(
     let stats = cache.as_ref().map(|c| c.stats()).unwrap_or_default();
     let report = Report::new(diagnostics, files.len(), objects.len())
         .with_targets(summaries, stats)
-        .with_checked(objects.iter().map(manifest::Object::checked).collect());
+        .with_checked(objects.iter().map(|o| o.checked()).collect());
     let fail_on = options.fail_on.severity();
     let mut code = if report.fails(fail_on) {
         EXIT_FINDINGS
@@ -972,7 +971,8 @@ fn validate_command(args: ValidateArgs, color: bool, verbose: bool) -> Result<i3
     let fs = RepoFs::new(&root)
         .ok()
         .map(|fs| fs.with_grants(&applied.grants));
-    let outcome = validate::run(registry.runtime(), &validators, &inputs.objects, fs, None);
+    let objects: Vec<&manifest::Object> = inputs.objects.iter().collect();
+    let outcome = validate::run(registry.runtime(), &validators, &objects, fs, None);
     for (plugin, line) in &outcome.logs {
         if verbose || line.level >= LogLevel::Info {
             eprintln!("{plugin}: {}", line.message);

@@ -46,11 +46,11 @@ pub struct Outcome {
 pub fn run(
     runtime: &Runtime,
     validators: &[Validator],
-    objects: &[Object],
+    objects: &[&Object],
     fs: Option<RepoFs>,
     cache: Option<&Cache>,
 ) -> Outcome {
-    let wire: Vec<Manifest> = objects.par_iter().map(to_wire).collect();
+    let wire: Vec<Manifest> = objects.par_iter().map(|o| to_wire(o)).collect();
     let keys = objects
         .iter()
         .map(|o| match o.resource() {
@@ -100,7 +100,7 @@ pub fn run(
         for (i, verdict) in recall.known[v].iter().enumerate() {
             match verdict {
                 Some(verdict) => {
-                    replay(validator, &objects[i], verdict, &mut replayed, &mut outcome)
+                    replay(validator, objects[i], verdict, &mut replayed, &mut outcome)
                 }
                 None => misses.push(i),
             }
@@ -172,7 +172,7 @@ impl<'a> Recall<'a> {
         cache: &'a Cache,
         root: &str,
         validators: &[Validator],
-        objects: &[Object],
+        objects: &[&Object],
         wire: &[Manifest],
         holds: impl Fn(&Verdict) -> bool + Sync,
     ) -> Recall<'a> {
@@ -343,14 +343,14 @@ fn to_wire(object: &Object) -> Manifest {
 fn call(
     runtime: &Runtime,
     validator: &Validator,
-    objects: &[Object],
+    objects: &[&Object],
     wire: &[Manifest],
     indices: &[usize],
     services: &Services,
     remember: Option<&RunManifests>,
 ) -> (Outcome, Vec<(usize, Verdict)>) {
     let name = &validator.plugin.metadata.name;
-    let batch: Vec<&Object> = indices.iter().map(|i| &objects[*i]).collect();
+    let batch: Vec<&Object> = indices.iter().map(|i| objects[*i]).collect();
     // A run of consecutive documents (every batch of an uncached run) is
     // passed as it is; a gathered one is copied.
     let gathered: Vec<Manifest>;

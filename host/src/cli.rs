@@ -644,7 +644,7 @@ fn repository_command(
             None => None,
         }
     };
-    let targets = match files {
+    let scope = match files {
         Some(files) => {
             // pre-commit runs hooks from the repository root with root-relative names.
             let changed: Vec<String> = files
@@ -661,9 +661,24 @@ fn repository_command(
                         .replace('\\', "/")
                 })
                 .collect();
-            crate::pipeline::affected(&registry, &root, targets, cache.as_ref(), &changed)
+            let affected = crate::pipeline::affected(
+                &registry,
+                &root,
+                targets.clone(),
+                cache.as_ref(),
+                &changed,
+            );
+            Some(affected.into_iter().map(|t| t.name).collect())
         }
-        None => targets,
+        None => None,
+    };
+    // Every target is rendered even when only some are checked: the others'
+    // objects are the context of the checks (a CRD in another folder, the
+    // inventory), and on a warm cache they cost a lookup each.
+    let in_scope = |name: &str| {
+        scope
+            .as_ref()
+            .is_none_or(|s: &std::collections::HashSet<String>| s.contains(name))
     };
     // A progress line on a terminal once a run is more than a glance.
     let total = targets.len();
@@ -690,7 +705,7 @@ fn repository_command(
     let mut diagnostics = Vec::new();
     let mut summaries = Vec::new();
     let mut files = std::collections::BTreeSet::new();
-    for result in &results {
+    for result in results.iter().filter(|r| in_scope(&r.target.name)) {
         for (plugin, line) in &result.logs {
             if verbose || line.level >= LogLevel::Info {
                 eprintln!("{plugin}: {}", line.message);
@@ -712,13 +727,23 @@ fn repository_command(
         .ok()
         .map(|fs| fs.with_grants(&applied.grants));
     let objects: Vec<&manifest::Object> = results.iter().flat_map(|r| &r.objects).collect();
+    let checked: Vec<bool> = results
+        .iter()
+        .flat_map(|r| std::iter::repeat_n(in_scope(&r.target.name), r.objects.len()))
+        .collect();
     let outcome = validate::run(
         registry.runtime(),
         &validators,
         &objects,
+        scope.is_some().then_some(&checked[..]),
         fs,
         cache.as_ref(),
     );
+    let objects: Vec<&manifest::Object> = objects
+        .into_iter()
+        .zip(&checked)
+        .filter_map(|(o, checked)| checked.then_some(o))
+        .collect();
     for (plugin, line) in &outcome.logs {
         if verbose || line.level >= LogLevel::Info {
             eprintln!("{plugin}: {}", line.message);
@@ -972,7 +997,7 @@ fn validate_command(args: ValidateArgs, color: bool, verbose: bool) -> Result<i3
         .ok()
         .map(|fs| fs.with_grants(&applied.grants));
     let objects: Vec<&manifest::Object> = inputs.objects.iter().collect();
-    let outcome = validate::run(registry.runtime(), &validators, &objects, fs, None);
+    let outcome = validate::run(registry.runtime(), &validators, &objects, None, fs, None);
     for (plugin, line) in &outcome.logs {
         if verbose || line.level >= LogLevel::Info {
             eprintln!("{plugin}: {}", line.message);

@@ -42,14 +42,18 @@ pub struct Outcome {
     pub reads: ReadSet,
 }
 
-/// Runs every validator over every object; `fs` is what they may read.
+/// Runs every validator over the objects of the run, or those `checked`
+/// marks (the others are still seen through `context`); `fs` is what the
+/// validators may read.
 pub fn run(
     runtime: &Runtime,
     validators: &[Validator],
     objects: &[&Object],
+    checked: Option<&[bool]>,
     fs: Option<RepoFs>,
     cache: Option<&Cache>,
 ) -> Outcome {
+    let in_scope = |i: usize| checked.is_none_or(|c| c.get(i).copied().unwrap_or(false));
     let wire: Vec<Manifest> = objects.par_iter().map(|o| to_wire(o)).collect();
     let keys = objects
         .iter()
@@ -75,6 +79,7 @@ pub fn run(
             validators,
             objects,
             wire,
+            &in_scope,
             |verdict: &Verdict| {
                 verdict
                     .context
@@ -92,12 +97,15 @@ pub fn run(
     let mut pending: Vec<(usize, Vec<usize>)> = Vec::new();
     for (v, validator) in validators.iter().enumerate() {
         let Some(recall) = &recall else {
-            pending.push((v, (0..objects.len()).collect()));
+            pending.push((v, (0..objects.len()).filter(|i| in_scope(*i)).collect()));
             continue;
         };
         let mut misses = Vec::new();
         let mut replayed = HashSet::new();
         for (i, verdict) in recall.known[v].iter().enumerate() {
+            if !in_scope(i) {
+                continue;
+            }
             match verdict {
                 Some(verdict) => {
                     replay(validator, objects[i], verdict, &mut replayed, &mut outcome)
@@ -174,10 +182,11 @@ impl<'a> Recall<'a> {
         validators: &[Validator],
         objects: &[&Object],
         wire: &[Manifest],
+        in_scope: &(dyn Fn(usize) -> bool + Sync),
         holds: impl Fn(&Verdict) -> bool + Sync,
     ) -> Recall<'a> {
         let mut by_target: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
-        for (i, object) in objects.iter().enumerate() {
+        for (i, object) in objects.iter().enumerate().filter(|(i, _)| in_scope(*i)) {
             by_target
                 .entry(object.target.as_deref().unwrap_or(""))
                 .or_default()
@@ -185,7 +194,18 @@ impl<'a> Recall<'a> {
         }
         let keys: Vec<Vec<String>> = validators
             .iter()
-            .map(|validator| wire.par_iter().map(|m| verdict_key(validator, m)).collect())
+            .map(|validator| {
+                wire.par_iter()
+                    .enumerate()
+                    .map(|(i, m)| {
+                        if in_scope(i) {
+                            verdict_key(validator, m)
+                        } else {
+                            String::new()
+                        }
+                    })
+                    .collect()
+            })
             .collect();
         let jobs: Vec<(usize, &str, &Vec<usize>)> = (0..validators.len())
             .flat_map(|v| by_target.iter().map(move |(t, members)| (v, *t, members)))

@@ -127,3 +127,35 @@ fn the_hydrated_example_is_the_same_bytes_with_one_or_two_threads() {
     assert_eq!(trees[0], trees[1]);
     assert_eq!(trees[0], trees[2]);
 }
+
+#[test]
+fn files_check_their_targets_against_the_whole_repository() {
+    let scratch = Scratch::new();
+    let cache = cache_at(&scratch.dir.join("cache"));
+    // With no record of what a rendered target read, it counts as affected.
+    manifold(&["check", "examples/gitops"], &cache).code(0);
+    // The custom resource's CRD lives in another target: checking only the
+    // resource's target must still find it, as a whole run does.
+    let json = manifold(
+        &[
+            "check",
+            "examples/gitops",
+            "--files",
+            "examples/gitops/platform/backups/nightly.yaml",
+            "--format",
+            "json",
+        ],
+        &cache,
+    )
+    .code(0)
+    .json();
+    let names: Vec<&str> = json["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["platform/backups"]);
+    assert_eq!(json["summary"]["documents"], 1);
+    assert_eq!(json["diagnostics"], serde_json::json!([]), "{json}");
+}

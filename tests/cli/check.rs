@@ -294,12 +294,14 @@ fn a_corrupt_cache_entry_is_a_miss_not_a_wrong_answer() {
     scratch
         .run_with_cache(&["render", ".", "--out", out.to_str().unwrap()], &cache)
         .code(0);
-    for (name, _) in tree(&cache.join("renders")) {
-        let path = cache.join("renders").join(name);
-        let mut bytes = std::fs::read(&path).unwrap();
-        let last = bytes.len() - 2;
-        bytes[last] ^= 0x20;
-        std::fs::write(&path, bytes).unwrap();
+    for kind in ["renders", "validations"] {
+        for (name, _) in tree(&cache.join(kind)) {
+            let path = cache.join(kind).join(name);
+            let mut bytes = std::fs::read(&path).unwrap();
+            let last = bytes.len() - 2;
+            bytes[last] ^= 0x20;
+            std::fs::write(&path, bytes).unwrap();
+        }
     }
     let again = scratch.dir.join("out-b");
     let json = scratch
@@ -317,6 +319,7 @@ fn a_corrupt_cache_entry_is_a_miss_not_a_wrong_answer() {
         .code(0)
         .json();
     assert_eq!(json["cache"]["renders"]["hits"], 0, "{json}");
+    assert_eq!(json["cache"]["validations"]["hits"], 0, "{json}");
     assert_eq!(tree(&out), tree(&again));
 }
 

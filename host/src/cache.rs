@@ -14,8 +14,8 @@
 //! what the call read, and which kinds of the run it asked for through
 //! `context` with a digest of what it was given; a lookup checks both, so a
 //! verdict that looked at the run's CRDs is redone when a CRD changes.
-//! Verdicts are stored in packs, one per validator and target, so a warm
-//! run reads a file per target rather than one per document.
+//! Verdicts are stored in packs, one per target, so a run reads and
+//! creates a file per target rather than one per document and validator.
 //!
 //! Entries carry a blake3 checksum and are verified on read: a corrupt or
 //! truncated entry is a miss, never a wrong answer. They are written through

@@ -149,11 +149,11 @@ pub fn run(
     outcome
 }
 
-/// What the cache knows of a run's verdicts. Verdicts are kept in one pack
-/// per validator and target (a warm run of a large repository reads a few
-/// thousand files, not one per document and validator); inside a pack each
-/// is keyed by its document, so a pack answers only for documents that are
-/// unchanged.
+/// What the cache knows of a run's verdicts. The verdicts of all validators
+/// on one target's documents are kept in one pack (a warm run of a large
+/// repository reads a file per target, and a cold one creates as few);
+/// inside a pack each is keyed by its validator and document, so a pack
+/// answers only for documents and validators that are unchanged.
 struct Recall<'a> {
     cache: &'a Cache,
     /// Per validator: each object's verdict key.
@@ -170,9 +170,9 @@ type Learned = Vec<(usize, Verdict)>;
 /// The objects of one target.
 struct Group {
     members: Vec<usize>,
-    /// Per validator: the pack's key, and whether it already holds exactly
-    /// these objects' verdicts.
-    packs: Vec<(String, bool)>,
+    pack: String,
+    /// Whether the pack already holds exactly these objects' verdicts.
+    exact: bool,
 }
 
 impl<'a> Recall<'a> {
@@ -207,53 +207,47 @@ impl<'a> Recall<'a> {
                     .collect()
             })
             .collect();
-        let jobs: Vec<(usize, &str, &Vec<usize>)> = (0..validators.len())
-            .flat_map(|v| by_target.iter().map(move |(t, members)| (v, *t, members)))
-            .collect();
-        let found: Vec<(String, bool, Learned)> = jobs
-            .par_iter()
-            .map(|(v, target, members)| {
-                let validator = &validators[*v];
-                let pack_key = cache::hash_parts(&[
-                    "verdicts",
-                    root,
-                    &validator.plugin.metadata.digest,
-                    &validator.config,
-                    target,
-                ]);
-                let mut pack = cache.verdicts(&pack_key);
-                let total = pack.len();
-                let hits: Learned = members
+        let found: Vec<(Group, Vec<Learned>)> = by_target
+            .into_par_iter()
+            .map(|(target, members)| {
+                let pack = cache::hash_parts(&["verdicts", root, target]);
+                let mut stored = cache.verdicts(&pack);
+                let total = stored.len();
+                let hits: Vec<Learned> = keys
                     .iter()
-                    .filter_map(|i| {
-                        let verdict = pack.remove(&keys[*v][*i]).filter(&holds)?;
-                        Some((*i, verdict))
+                    .map(|keys| {
+                        members
+                            .iter()
+                            .filter_map(|i| {
+                                let verdict = stored.remove(&keys[*i]).filter(&holds)?;
+                                Some((*i, verdict))
+                            })
+                            .collect()
                     })
                     .collect();
-                cache.count_verdicts(hits.len(), members.len() - hits.len());
-                // Every document found, and nothing else in the pack.
-                let exact = hits.len() == total && hits.len() == members.len();
-                (pack_key, exact, hits)
+                let found: usize = hits.iter().map(Vec::len).sum();
+                let wanted = members.len() * validators.len();
+                cache.count_verdicts(found, wanted - found);
+                // Every verdict found, and nothing else in the pack.
+                let exact = found == total && found == wanted;
+                let group = Group {
+                    members,
+                    pack,
+                    exact,
+                };
+                (group, hits)
             })
             .collect();
         let mut known: Vec<Vec<Option<Verdict>>> =
             vec![vec![None; objects.len()]; validators.len()];
-        let mut groups: Vec<Group> = by_target
-            .into_values()
-            .map(|members| Group {
-                members,
-                packs: Vec::new(),
-            })
-            .collect();
-        let count = groups.len();
-        for (job, (pack_key, exact, hits)) in found.into_iter().enumerate() {
-            let (v, g) = (job / count.max(1), job % count.max(1));
-            for (i, verdict) in hits {
-                known[v][i] = Some(verdict);
+        let mut groups = Vec::with_capacity(found.len());
+        for (group, hits) in found {
+            for (v, hits) in hits.into_iter().enumerate() {
+                for (i, verdict) in hits {
+                    known[v][i] = Some(verdict);
+                }
             }
-            if let Some(group) = groups.get_mut(g) {
-                group.packs.push((pack_key, exact));
-            }
+            groups.push(group);
         }
         Recall {
             cache,
@@ -272,21 +266,18 @@ impl<'a> Recall<'a> {
                 self.known[v][i] = Some(verdict);
             }
         }
-        let writes: Vec<(usize, usize)> = (0..self.known.len())
-            .flat_map(|v| (0..self.groups.len()).map(move |g| (v, g)))
-            .collect();
-        writes.par_iter().for_each(|(v, g)| {
-            let group = &self.groups[*g];
-            let Some((pack_key, false)) = group.packs.get(*v) else {
-                return;
-            };
-            let pack: Vec<(&str, &Verdict)> = group
-                .members
-                .iter()
-                .filter_map(|i| Some((self.keys[*v][*i].as_str(), self.known[*v][*i].as_ref()?)))
-                .collect();
-            self.cache.put_verdicts(pack_key, &pack);
-        });
+        self.groups
+            .par_iter()
+            .filter(|group| !group.exact)
+            .for_each(|group| {
+                let pack: Vec<(&str, &Verdict)> = (0..self.keys.len())
+                    .flat_map(|v| group.members.iter().map(move |i| (v, *i)))
+                    .filter_map(|(v, i)| {
+                        Some((self.keys[v][i].as_str(), self.known[v][i].as_ref()?))
+                    })
+                    .collect();
+                self.cache.put_verdicts(&group.pack, &pack);
+            });
     }
 }
 

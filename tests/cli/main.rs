@@ -10,6 +10,7 @@ mod check;
 mod diff;
 mod example;
 mod example_plugin;
+mod generated;
 mod hostile;
 mod plugin_commands;
 mod render;

@@ -502,8 +502,9 @@ fn describe(batch: &[&Object]) -> String {
     }
 }
 
-/// A plugin's diagnostic, placed in its file.
-fn convert(plugin: &str, batch: &[&Object], d: runtime::Diagnostic) -> Diagnostic {
+/// A plugin's diagnostic about `batch`, placed in its file; `d.manifest`
+/// was checked to be inside the batch ([`runtime::answer::check_validated`]).
+pub fn convert(plugin: &str, batch: &[&Object], d: runtime::Diagnostic) -> Diagnostic {
     let severity = match d.severity {
         runtime::Severity::Error => Severity::Error,
         runtime::Severity::Warning => Severity::Warning,

@@ -3,11 +3,10 @@
 //! findings, and its hydrated state is the same bytes whatever the thread
 //! count.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::support::{Output, Scratch, cache_at};
+use crate::support::{Output, Scratch, cache_at, digests};
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -38,30 +37,6 @@ fn readme_output() -> String {
         .1;
     let block = after.split_once("```text\n").unwrap().1;
     block.split_once("```").unwrap().0.to_owned()
-}
-
-fn digests(dir: &Path) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(folder) = stack.pop() {
-        for entry in std::fs::read_dir(&folder).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let name = path
-                    .strip_prefix(dir)
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned();
-                out.insert(
-                    name,
-                    blake3::hash(&std::fs::read(&path).unwrap()).to_string(),
-                );
-            }
-        }
-    }
-    out
 }
 
 #[test]

@@ -2,9 +2,7 @@
 //! same bytes whatever the thread count, a warm run served wholly from the
 //! cache, and a change re-rendering and re-checking exactly its readers.
 
-use std::collections::BTreeMap;
-
-use crate::support::{Scratch, cache_at};
+use crate::support::{Scratch, cache_at, digests};
 
 const APPS: usize = 12;
 const ENVS: [&str; 3] = ["dev", "staging", "prod"];
@@ -73,30 +71,6 @@ fn repository() -> Scratch {
             "platform/backups/nightly.yaml",
             "apiVersion: example.com/v1\nkind: Backup\nmetadata:\n  name: nightly\n  namespace: ops\n  labels:\n    app: platform\nspec:\n  schedule: \"0 3 * * *\"\n",
         )
-}
-
-fn digests(dir: &std::path::Path) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(folder) = stack.pop() {
-        for entry in std::fs::read_dir(&folder).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let name = path
-                    .strip_prefix(dir)
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned();
-                out.insert(
-                    name,
-                    blake3::hash(&std::fs::read(&path).unwrap()).to_string(),
-                );
-            }
-        }
-    }
-    out
 }
 
 /// Names of the targets a run rendered (not served from the cache).

@@ -24,6 +24,31 @@ pub fn cache_at(cache: &Path) -> PathBuf {
     cache.to_path_buf()
 }
 
+/// The blake3 digest of every file under `dir`, by relative path.
+pub fn digests(dir: &Path) -> std::collections::BTreeMap<String, String> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(folder) = stack.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let name = path
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                out.insert(
+                    name,
+                    blake3::hash(&std::fs::read(&path).unwrap()).to_string(),
+                );
+            }
+        }
+    }
+    out
+}
+
 /// Where the build put the example and test plugins.
 pub fn test_plugin(name: &str) -> PathBuf {
     Path::new(env!("MANIFOLD_TEST_PLUGIN_DIR")).join(format!("{name}.wasm"))

@@ -6,8 +6,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, Weak};
 
 use crate::runtime::{
-    CallError, Composer, Failure, LoadError, Plugin, ReadSet, RenderOutput, RenderRequest, RepoFs,
-    Runtime, Source,
+    CallError, Composer, Failure, LoadError, Nesting, Plugin, ReadSet, RenderOutput, RenderRequest,
+    RepoFs, Runtime, Source,
 };
 
 mod embedded {
@@ -126,16 +126,17 @@ impl Registry {
         names.par_iter().map(|name| self.get(name)).collect()
     }
 
-    /// Renders `request` with the named renderer.
+    /// Renders `request` with the named renderer; `nesting` as in
+    /// [`Runtime::render`].
     pub fn render(
         &self,
         plugin: &Plugin,
         fs: RepoFs,
         request: &RenderRequest,
-        depth: u32,
+        nesting: Option<Nesting>,
     ) -> Result<crate::runtime::Rendered, CallError> {
         let composer = self.this.upgrade().map(|this| this as Arc<dyn Composer>);
-        self.runtime.render(plugin, fs, request, composer, depth)
+        self.runtime.render(plugin, fs, request, composer, nesting)
     }
 }
 
@@ -145,7 +146,7 @@ impl Composer for Registry {
         name: &str,
         request: RenderRequest,
         fs: RepoFs,
-        depth: u32,
+        nesting: Nesting,
     ) -> Result<(RenderOutput, ReadSet), Failure> {
         let failure = |message: String| Failure {
             message,
@@ -170,7 +171,7 @@ impl Composer for Registry {
             )));
         }
         let rendered = self
-            .render(&plugin, fs, &request, depth)
+            .render(&plugin, fs, &request, Some(nesting))
             .map_err(|e| failure(e.to_string()))?;
         Ok((rendered.output, rendered.reads))
     }

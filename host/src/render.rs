@@ -174,7 +174,7 @@ pub fn render(
         target: target.path.clone(),
         config: config.to_string(),
     };
-    let rendered = registry.render(&plugin, fs, &request, 0)?;
+    let rendered = registry.render(&plugin, fs, &request, None)?;
     let mut objects = Vec::with_capacity(rendered.output.manifests.len());
     for manifest in &rendered.output.manifests {
         let value = serde_json::from_str(&manifest.json).map_err(|e| CallError {

@@ -1077,7 +1077,7 @@ fn render_command(args: RenderArgs, color: bool, verbose: bool) -> Result<i32, C
     let rendered = rendering::render(&registry, &target, &config);
     let rendered = match rendered {
         Ok(rendered) => rendered,
-        Err(RenderError::Plugin(e)) => {
+        Err(e @ (RenderError::Plugin(_) | RenderError::TooDeep { .. })) => {
             eprintln!("manifold: {e}");
             return Ok(EXIT_FINDINGS);
         }

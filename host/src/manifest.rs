@@ -16,6 +16,12 @@ use crate::report::{Checked, Diagnostic, Resource};
 /// Manifest files larger than this are refused rather than parsed.
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
+/// Documents nested deeper than this are refused. Deep CRD schemas reach
+/// about half of it; beyond it, plugins' JSON parsers (serde_json stops at
+/// 128) could not read the object, and one such object would fail a
+/// validator's whole batch.
+pub const MAX_DEPTH: usize = 100;
+
 /// One Kubernetes object read from a file.
 #[derive(Debug, Clone)]
 pub struct Object {
@@ -199,6 +205,7 @@ pub fn parse_into(name: &str, bytes: &[u8], duplicate_keys: Duplicates, inputs: 
     let options = ParseOptions {
         duplicate_keys,
         positions: true,
+        max_depth: MAX_DEPTH,
         ..ParseOptions::default()
     };
     let documents = match manifold_yaml::parse_bytes(bytes, &options) {
@@ -328,6 +335,46 @@ pub fn display(path: &Path) -> String {
 mod tests {
     use super::*;
 
+    #[test]
+    fn depth_counts_nested_collections() {
+        assert_eq!(depth(&serde_json::json!(1)), 0);
+        assert_eq!(depth(&serde_json::json!({"a": 1})), 1);
+        assert_eq!(depth(&serde_json::json!({"a": [1, {"b": []}], "c": {}})), 4);
+    }
+
+    #[test]
+    fn documents_deeper_than_the_bound_are_findings() {
+        // The object itself and `spec`'s levels - 1 lists.
+        let nested = |levels: usize| {
+            format!(
+                "apiVersion: v1\nkind: X\nspec: {}1{}\n",
+                "[".repeat(levels - 1),
+                "]".repeat(levels - 1)
+            )
+        };
+        let mut inputs = Inputs::default();
+        parse_into(
+            "ok.yaml",
+            nested(MAX_DEPTH).as_bytes(),
+            Duplicates::Error,
+            &mut inputs,
+        );
+        assert_eq!(inputs.objects.len(), 1);
+        assert!(inputs.problems.is_empty(), "{:?}", inputs.problems);
+        parse_into(
+            "deep.yaml",
+            nested(MAX_DEPTH + 1).as_bytes(),
+            Duplicates::Error,
+            &mut inputs,
+        );
+        assert_eq!(inputs.objects.len(), 1);
+        assert!(
+            inputs.problems[0]
+                .message
+                .contains("nesting deeper than 100 levels")
+        );
+    }
+
     fn parse(text: &[u8]) -> Inputs {
         let mut inputs = Inputs::default();
         parse_into("f.yaml", text, Duplicates::Error, &mut inputs);
@@ -392,4 +439,21 @@ mod tests {
         assert_eq!(object.line_of(Some("/metadata/labels")), 5);
         assert_eq!(object.line_of(None), 1);
     }
+}
+
+/// How deeply `value` nests (a scalar is 0), counted without recursion so
+/// that measuring a hostile object cannot overflow the stack.
+pub fn depth(value: &Value) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(value, 0usize)];
+    while let Some((value, level)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match value {
+            Value::Array(items) => Box::new(items.iter()),
+            Value::Object(map) => Box::new(map.values()),
+            _ => continue,
+        };
+        deepest = deepest.max(level + 1);
+        stack.extend(children.map(|child| (child, level + 1)));
+    }
+    deepest
 }

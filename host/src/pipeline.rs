@@ -147,7 +147,23 @@ fn read_manifests(
                 ));
                 continue;
             }
-            Ok(_) => {}
+            Ok(real) => {
+                if let Ok(meta) = std::fs::metadata(&real)
+                    && meta.len() > manifest::MAX_FILE_BYTES
+                {
+                    inputs.problems.push(Diagnostic::input(
+                        "read",
+                        file,
+                        None,
+                        format!(
+                            "the file is {} MiB; manifold reads manifests of up to {} MiB (is it generated output that belongs in .gitignore or manifold.yaml `ignore`?)",
+                            meta.len() >> 20,
+                            manifest::MAX_FILE_BYTES >> 20
+                        ),
+                    ));
+                    continue;
+                }
+            }
         }
         match std::fs::read(root.join(file)) {
             Ok(bytes) => {
@@ -368,7 +384,7 @@ fn locate(
             let found = if kind == render::Kind::Kustomization {
                 let documents = sources
                     .entry(file.clone())
-                    .or_insert_with(|| parse_source(&root.join(&file)));
+                    .or_insert_with(|| parse_source(root, &file));
                 best_match(documents, &value)
             } else {
                 None
@@ -399,8 +415,15 @@ fn locate(
         .collect()
 }
 
-fn parse_source(path: &Path) -> Vec<Arc<manifold_yaml::Document>> {
-    let Ok(bytes) = std::fs::read(path) else {
+/// The documents of a rendered object's source file. The file name comes
+/// from the plugin's answer, so it is read as the plugin itself reads:
+/// confined to the repository and size-capped (a `/dev/zero` would
+/// otherwise fill the host's memory).
+fn parse_source(root: &Path, file: &str) -> Vec<Arc<manifold_yaml::Document>> {
+    let Ok(bytes) = crate::runtime::RepoFs::new(root).and_then(|mut fs| {
+        fs.read(file)
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::NotFound))
+    }) else {
         return Vec::new();
     };
     let options = manifold_yaml::ParseOptions {
@@ -427,4 +450,31 @@ fn best_match(
         })
         .max_by_key(|(len, _)| *len)
         .map(|(_, d)| d.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn source_files_named_by_a_plugin_are_read_only_inside_the_repository() {
+        let dir = std::env::temp_dir().join(format!("manifold-locate-{}", std::process::id()));
+        let root = dir.join("repo");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(root.join("cm.yaml"), "kind: ConfigMap\n").unwrap();
+        std::fs::write(dir.join("outside.yaml"), "kind: Secret\n").unwrap();
+        assert_eq!(parse_source(&root, "cm.yaml").len(), 1);
+        let outside = dir.join("outside.yaml").display().to_string();
+        for file in [
+            "../outside.yaml",
+            outside.as_str(),
+            "/dev/zero",
+            "a/../../outside.yaml",
+        ] {
+            assert!(parse_source(&root, file).is_empty(), "{file}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -69,6 +69,11 @@ pub enum RenderError {
     Plugin(#[from] CallError),
     #[error("configuration for `{plugin}`: {message}")]
     Config { plugin: String, message: String },
+    #[error(
+        "{file}: an object nested deeper than {} levels; manifold refuses documents that deep, since validators could not read them",
+        crate::manifest::MAX_DEPTH
+    )]
+    TooDeep { file: String },
 }
 
 impl Target {
@@ -177,11 +182,29 @@ pub fn render(
     let rendered = registry.render(&plugin, fs, &request, None)?;
     let mut objects = Vec::with_capacity(rendered.output.manifests.len());
     for manifest in &rendered.output.manifests {
-        let value = serde_json::from_str(&manifest.json).map_err(|e| CallError {
-            plugin: name.to_owned(),
-            input: request.target.clone(),
-            failure: CallFailure::Malformed(format!("an object is not JSON: {e}")),
+        // serde_json's own recursion bound (128) is above MAX_DEPTH: an
+        // object too deep to parse is too deep to keep.
+        let value: Value = serde_json::from_str(&manifest.json).map_err(|e| {
+            if e.to_string().contains("recursion limit") {
+                RenderError::TooDeep {
+                    file: manifest.origin.file.clone(),
+                }
+            } else {
+                RenderError::Plugin(CallError {
+                    plugin: name.to_owned(),
+                    input: request.target.clone(),
+                    failure: CallFailure::Malformed(format!(
+                        "an object from {} is not JSON: {e}",
+                        manifest.origin.file
+                    )),
+                })
+            }
         })?;
+        if crate::manifest::depth(&value) > crate::manifest::MAX_DEPTH {
+            return Err(RenderError::TooDeep {
+                file: manifest.origin.file.clone(),
+            });
+        }
         objects.push(Object {
             file: manifest.origin.file.clone(),
             value,

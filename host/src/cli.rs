@@ -401,6 +401,8 @@ enum CliError {
     Render(#[from] RenderError),
     #[error(transparent)]
     Diff(#[from] crate::diff::DiffError),
+    #[error(transparent)]
+    Output(#[from] output::OutputError),
     #[error("{0}")]
     Usage(String),
 }
@@ -733,12 +735,7 @@ fn repository_command(
             }
         } else {
             let index = hydrated_index(&root, &results);
-            output::write_tree(dir, &hydrated, &index).map_err(|e| {
-                CliError::Usage(format!(
-                    "{}: cannot write the hydrated tree: {e}",
-                    dir.display()
-                ))
-            })?;
+            output::write_tree(dir, &hydrated, &index)?;
         }
     }
     print_report(&report, options.format, fail_on, color);

@@ -613,8 +613,9 @@ fn repository_command(
         ignore.push(relative.to_string_lossy().replace('\\', "/"));
     }
     config.ignore = ignore;
-    let targets =
+    let discovered =
         crate::discover::targets(&root, &config).map_err(|e| CliError::Usage(e.to_string()))?;
+    let targets = discovered.targets;
     let cache = if options.runtime.no_cache {
         None
     } else {
@@ -674,7 +675,7 @@ fn repository_command(
         eprint!("\r\x1b[2K");
     }
 
-    let mut diagnostics = Vec::new();
+    let mut diagnostics = discovered.problems;
     let mut objects = Vec::new();
     let mut summaries = Vec::new();
     let mut files = std::collections::BTreeSet::new();

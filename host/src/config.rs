@@ -204,6 +204,13 @@ impl Config {
                     message: e.to_string(),
                 }],
             })?;
+        let problems = target_problems(&raw.targets, &document);
+        if !problems.is_empty() {
+            return Err(ConfigError::Invalid {
+                path: path.to_owned(),
+                problems,
+            });
+        }
         let base = path.parent().unwrap_or(Path::new("."));
         Ok(Config {
             path: Some(path.to_owned()),
@@ -288,6 +295,51 @@ impl Config {
     }
 }
 
+/// Target names become folders of the hydrated tree and paths are read by
+/// plugins: neither may leave its tree.
+fn target_problems(targets: &[RawTarget], document: &manifold_yaml::Document) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for (i, target) in targets.iter().enumerate() {
+        let mut problem = |field: &str, message: String| {
+            let pointer = format!("/targets/{i}/{field}");
+            problems.push(Problem {
+                line: document.line_of(&pointer).unwrap_or(document.line),
+                key: dotted(&pointer),
+                message,
+            });
+        };
+        if let Some(name) = &target.name
+            && !crate::output::is_safe_name(name)
+        {
+            problem(
+                "name",
+                format!(
+                    "{name:?} would put the target's output outside its own folder of the hydrated tree; use `/`-separated folder names without empty, `.` or `..` parts"
+                ),
+            );
+        }
+        let mut depth: usize = 0;
+        let escapes = target.path.split('/').any(|part| match part {
+            "" | "." => false,
+            ".." => depth.checked_sub(1).map(|d| depth = d).is_none(),
+            _ => {
+                depth += 1;
+                false
+            }
+        });
+        if target.path.starts_with('/') || escapes {
+            problem(
+                "path",
+                format!(
+                    "{:?} is outside the repository; target paths are relative to the repository root",
+                    target.path
+                ),
+            );
+        }
+    }
+    problems
+}
+
 /// `/validators/labels/require/0` → `validators.labels.require[0]`.
 pub fn dotted(pointer: &str) -> String {
     let mut out = String::new();
@@ -337,6 +389,26 @@ mod tests {
             (
                 b"plugins:\n  - path: a\n    digest: 3\n",
                 "manifold.yaml:2: plugins[0]: ",
+            ),
+            (
+                b"plugins:\n  - path: a\n    pin: x\n",
+                "manifold.yaml:2: plugins[0]: ",
+            ),
+            (
+                b"targets:\n  - path: apps\n    name: ../../etc\n",
+                "manifold.yaml:3: targets[0].name: ",
+            ),
+            (
+                b"targets:\n  - path: apps\n    name: a//b\n",
+                "manifold.yaml:3: targets[0].name: ",
+            ),
+            (
+                b"targets:\n  - path: apps/../../x\n",
+                "manifold.yaml:2: targets[0].path: ",
+            ),
+            (
+                b"targets:\n  - path: /etc\n",
+                "manifold.yaml:2: targets[0].path: ",
             ),
             (
                 b"limits:\n  timeoutSeconds: fast\n",

@@ -113,6 +113,14 @@ pub enum LoadError {
         source_name: String,
         message: String,
     },
+    #[error(
+        "{source_name}: its digest is blake3:{actual}, but blake3:{expected} is pinned; it was not loaded"
+    )]
+    DigestMismatch {
+        source_name: String,
+        expected: String,
+        actual: String,
+    },
     #[error("{source_name}: its metadata call failed: {error}")]
     Metadata {
         source_name: String,
@@ -355,6 +363,17 @@ impl Runtime {
 
     /// Compiles (or fetches from the cache) and prepares a plugin.
     pub fn load(&self, source: &Source) -> Result<Plugin, LoadError> {
+        self.load_pinned(source, None)
+    }
+
+    /// [`Runtime::load`], refusing the plugin unless the blake3 hash of its
+    /// bytes is `expected` (hex). The bytes checked are the bytes compiled:
+    /// the file is read once.
+    pub fn load_pinned(
+        &self,
+        source: &Source,
+        expected: Option<&str>,
+    ) -> Result<Plugin, LoadError> {
         let source_name = source.describe();
         let owned;
         let bytes: &[u8] = match source {
@@ -368,6 +387,15 @@ impl Runtime {
             }
         };
         let digest = blake3::hash(bytes).to_hex().to_string();
+        if let Some(expected) = expected
+            && !expected.eq_ignore_ascii_case(&digest)
+        {
+            return Err(LoadError::DigestMismatch {
+                source_name,
+                expected: expected.to_owned(),
+                actual: digest,
+            });
+        }
         let component = self.compile(bytes).map_err(|e| LoadError::Compile {
             source_name: source_name.clone(),
             message: format!("{e:#}"),

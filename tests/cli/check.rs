@@ -27,12 +27,12 @@ spec:
         image: nginx:1.25
 ";
 
-const CONFIGMAP: &str =
+pub(crate) const CONFIGMAP: &str =
     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\n  labels:\n    app: plain\n";
 
 /// A repository with a base and two overlays, a chart with two environments,
 /// a plain folder, an Argo CD Application and a Flux Kustomization.
-fn repository() -> Scratch {
+pub(crate) fn repository() -> Scratch {
     Scratch::new()
         .file("apps/web/base/kustomization.yaml", "resources:\n- deployment.yaml\n")
         .file("apps/web/base/deployment.yaml", DEPLOYMENT)
@@ -75,7 +75,7 @@ fn targets(scratch: &Scratch, extra: &[&str]) -> BTreeMap<String, serde_json::Va
         .collect()
 }
 
-fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+pub(crate) fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut files = BTreeMap::new();
     let mut stack = vec![dir.to_owned()];
     while let Some(d) = stack.pop() {
@@ -159,7 +159,7 @@ fn a_second_run_comes_from_the_cache_and_a_change_re_renders_only_its_readers() 
 }
 
 /// A cache folder of the test's own, with the shared compiled plugins copied in.
-fn own_cache(scratch: &Scratch) -> std::path::PathBuf {
+pub(crate) fn own_cache(scratch: &Scratch) -> std::path::PathBuf {
     let cache = scratch.dir.join("own-cache");
     let plugins = crate::support::cache_dir().join("plugins");
     std::fs::create_dir_all(cache.join("plugins")).unwrap();

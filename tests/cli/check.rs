@@ -396,45 +396,6 @@ fn git_branch_commits_the_tree_without_touching_the_work_tree() {
 }
 
 #[test]
-fn symlinks_leaving_the_repository_and_dangling_ones_are_findings() {
-    let outside = Scratch::new().file("secret.yaml", CONFIGMAP);
-    let scratch = Scratch::new().file("plain/cm.yaml", CONFIGMAP);
-    std::os::unix::fs::symlink(
-        outside.dir.join("secret.yaml"),
-        scratch.dir.join("plain/escape.yaml"),
-    )
-    .unwrap();
-    std::os::unix::fs::symlink(
-        scratch.dir.join("nowhere.yaml"),
-        scratch.dir.join("plain/dangling.yaml"),
-    )
-    .unwrap();
-    let out = scratch.run(&["check", ".", "--format", "json"]);
-    out.code(1);
-    let json = out.json();
-    let found: Vec<String> = json["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            format!(
-                "{} {}",
-                d["file"].as_str().unwrap(),
-                d["rule"].as_str().unwrap()
-            )
-        })
-        .collect();
-    assert_eq!(
-        found,
-        [
-            "plain/dangling.yaml manifold/read",
-            "plain/escape.yaml manifold/read"
-        ]
-    );
-    assert_eq!(json["summary"]["documents"], 1);
-}
-
-#[test]
 fn a_killed_run_leaves_a_whole_tree() {
     let scratch = repository();
     scratch.run(&["render", ".", "--out", "hydrated"]).code(0);

@@ -7,6 +7,7 @@ mod support;
 
 mod bad_input;
 mod check;
+mod corpus;
 mod diff;
 mod example_plugin;
 mod hostile;

@@ -353,16 +353,7 @@ fn target_problems(targets: &[RawTarget], document: &manifold_yaml::Document) ->
                 ),
             );
         }
-        let mut depth: usize = 0;
-        let escapes = target.path.split('/').any(|part| match part {
-            "" | "." => false,
-            ".." => depth.checked_sub(1).map(|d| depth = d).is_none(),
-            _ => {
-                depth += 1;
-                false
-            }
-        });
-        if target.path.starts_with('/') || escapes {
+        if target.path.starts_with('/') || crate::discover::clean(&target.path).is_none() {
             problem(
                 "path",
                 format!(

@@ -478,8 +478,9 @@ fn kind_of(root: &Path, path: &str) -> Option<TargetKind> {
     })
 }
 
-/// A repository path as a sync agent writes it (`./apps/web/`).
-fn clean(path: &str) -> Option<String> {
+/// A repository path as a sync agent writes it (`./apps/web/`); `None` when
+/// it leaves the repository or is remote.
+pub(crate) fn clean(path: &str) -> Option<String> {
     join("", path)
 }
 

@@ -171,21 +171,9 @@ pub fn read(paths: &[PathBuf], options: &ReadOptions) -> Inputs {
     };
     for path in &files {
         let name = display(path);
-        match std::fs::metadata(path) {
-            Ok(meta) if meta.len() > MAX_FILE_BYTES => {
-                inputs.problems.push(Diagnostic::input(
-                    "read",
-                    &name,
-                    None,
-                    format!(
-                        "the file is {} MiB; manifold reads manifests of up to {} MiB",
-                        meta.len() >> 20,
-                        MAX_FILE_BYTES >> 20
-                    ),
-                ));
-                continue;
-            }
-            _ => {}
+        if let Some(problem) = too_large(&name, path) {
+            inputs.problems.push(problem);
+            continue;
         }
         match std::fs::read(path) {
             Ok(bytes) => parse_into(&name, &bytes, options.duplicate_keys, &mut inputs),
@@ -198,6 +186,24 @@ pub fn read(paths: &[PathBuf], options: &ReadOptions) -> Inputs {
         }
     }
     inputs
+}
+
+/// A finding when the file at `path` is over [`MAX_FILE_BYTES`]: checked
+/// before reading, so a huge file costs no memory.
+pub(crate) fn too_large(name: &str, path: &Path) -> Option<Diagnostic> {
+    let meta = std::fs::metadata(path).ok()?;
+    (meta.len() > MAX_FILE_BYTES).then(|| {
+        Diagnostic::input(
+            "read",
+            name,
+            None,
+            format!(
+                "the file is {} MiB; manifold reads manifests of up to {} MiB (is it generated output that belongs in .gitignore or manifold.yaml `ignore`?)",
+                meta.len() >> 20,
+                MAX_FILE_BYTES >> 20
+            ),
+        )
+    })
 }
 
 /// Parses one file's bytes into objects and problems.

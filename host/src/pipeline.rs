@@ -148,19 +148,8 @@ fn read_manifests(
                 continue;
             }
             Ok(real) => {
-                if let Ok(meta) = std::fs::metadata(&real)
-                    && meta.len() > manifest::MAX_FILE_BYTES
-                {
-                    inputs.problems.push(Diagnostic::input(
-                        "read",
-                        file,
-                        None,
-                        format!(
-                            "the file is {} MiB; manifold reads manifests of up to {} MiB (is it generated output that belongs in .gitignore or manifold.yaml `ignore`?)",
-                            meta.len() >> 20,
-                            manifest::MAX_FILE_BYTES >> 20
-                        ),
-                    ));
+                if let Some(problem) = manifest::too_large(file, &real) {
+                    inputs.problems.push(problem);
                     continue;
                 }
             }

@@ -337,6 +337,23 @@ pub fn display(path: &Path) -> String {
         .unwrap_or_else(|| text.into_owned())
 }
 
+/// How deeply `value` nests (a scalar is 0), counted without recursion so
+/// that measuring a hostile object cannot overflow the stack.
+pub fn depth(value: &Value) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(value, 0usize)];
+    while let Some((value, level)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match value {
+            Value::Array(items) => Box::new(items.iter()),
+            Value::Object(map) => Box::new(map.values()),
+            _ => continue,
+        };
+        deepest = deepest.max(level + 1);
+        stack.extend(children.map(|child| (child, level + 1)));
+    }
+    deepest
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -445,21 +462,4 @@ mod tests {
         assert_eq!(object.line_of(Some("/metadata/labels")), 5);
         assert_eq!(object.line_of(None), 1);
     }
-}
-
-/// How deeply `value` nests (a scalar is 0), counted without recursion so
-/// that measuring a hostile object cannot overflow the stack.
-pub fn depth(value: &Value) -> usize {
-    let mut deepest = 0;
-    let mut stack = vec![(value, 0usize)];
-    while let Some((value, level)) = stack.pop() {
-        let children: Box<dyn Iterator<Item = &Value>> = match value {
-            Value::Array(items) => Box::new(items.iter()),
-            Value::Object(map) => Box::new(map.values()),
-            _ => continue,
-        };
-        deepest = deepest.max(level + 1);
-        stack.extend(children.map(|child| (child, level + 1)));
-    }
-    deepest
 }

@@ -245,20 +245,21 @@ struct Step {
     stderr: String,
 }
 
+/// The trees before and after the faulty run, that run, what is left
+/// beside the tree, and the scratch folder holding the script's files.
+struct Outcome {
+    before: BTreeMap<String, Vec<u8>>,
+    after: BTreeMap<String, Vec<u8>>,
+    second: Step,
+    beside: String,
+    work: Scratch,
+}
+
 /// Runs `fault` (shell, with `$MNT` the tmpfs) between a good render into
 /// `$MNT/hydrated` and a second render of changed sources. Returns both
 /// trees, the second run, and what is left beside the tree; `None` (with
 /// the reason printed) when no mechanism is available.
-fn in_small_file_system(
-    fault: &str,
-    extra: &str,
-) -> Option<(
-    BTreeMap<String, Vec<u8>>,
-    BTreeMap<String, Vec<u8>>,
-    Step,
-    String,
-    Scratch,
-)> {
+fn in_small_file_system(fault: &str, extra: &str) -> Option<Outcome> {
     let unshare = match namespace_command() {
         Ok(args) => args,
         Err(why) => {
@@ -313,13 +314,13 @@ ls -A "$MNT" >"$WORK/beside"
         code: read("second.code").trim().parse().unwrap(),
         stderr: read("second.err"),
     };
-    Some((
-        tree(&work.dir.join("before")),
-        tree(&work.dir.join("after")),
-        step,
-        read("beside"),
+    Some(Outcome {
+        before: tree(&work.dir.join("before")),
+        after: tree(&work.dir.join("after")),
+        second: step,
+        beside: read("beside"),
         work,
-    ))
+    })
 }
 
 #[test]
@@ -328,7 +329,14 @@ fn a_full_disk_is_a_clear_error_and_leaves_the_previous_tree() {
     // runs out of space part-way through.
     let fault =
         r#"dd if=/dev/zero of="$MNT/filler" bs=4k 2>/dev/null; truncate -s -16K "$MNT/filler""#;
-    let Some((before, after, second, beside, _work)) = in_small_file_system(fault, "") else {
+    let Some(Outcome {
+        before,
+        after,
+        second,
+        beside,
+        ..
+    }) = in_small_file_system(fault, "")
+    else {
         return;
     };
     assert_eq!(second.code, 2, "{}", second.stderr);
@@ -358,7 +366,14 @@ fn a_read_only_output_folder_is_a_clear_error_and_writes_nothing() {
     let extra = r#""$BIN" render . --out "$MNT/fresh" --cache-dir "$CACHE" >/dev/null 2>"$WORK/third.err"
 echo $? >"$WORK/third.code"
 ls -A "$MNT" >"$WORK/beside-fresh""#;
-    let Some((before, after, second, beside, work)) = in_small_file_system(fault, extra) else {
+    let Some(Outcome {
+        before,
+        after,
+        second,
+        beside,
+        work,
+    }) = in_small_file_system(fault, extra)
+    else {
         return;
     };
     assert_eq!(second.code, 2, "{}", second.stderr);

@@ -64,6 +64,7 @@ const BUILTIN: &[(&str, &str, &str, &str)] = &[
 const EXTRA: &[(&str, &str)] = &[
     ("example-image-tag", "manifold-example-image-tag"),
     ("hostile", "manifold-test-hostile"),
+    ("hostile-renderer", "manifold-test-hostile-renderer"),
 ];
 
 const TARGET: &str = "wasm32-wasip2";

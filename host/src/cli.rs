@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::config::{Config, ConfigError, ValidatorSetting};
 use crate::flags::{self, FlagError, PolicyFlags, SchemaFlags};
-use crate::registry::{self, Registry, RegistryError};
+use crate::registry::{self, PluginFile, Registry, RegistryError};
 use crate::render::{self as rendering, Kind, RenderError, Target};
 use crate::report::{Report, Severity};
 use crate::runtime::{Limits, LogLevel, RepoFs, Runtime, RuntimeOptions, default_cache_dir};
@@ -190,9 +190,10 @@ struct CheckOptions {
     /// Require a label on every object: KEY, or KEY=REGEX for its value (repeatable).
     #[arg(long = "require-label", value_name = "KEY[=REGEX]")]
     require_label: Vec<String>,
-    /// Load an extra plugin from a .wasm file (repeatable).
-    #[arg(long = "plugin", value_name = "PATH")]
-    plugins: Vec<PathBuf>,
+    /// Load an extra plugin from a .wasm file (repeatable); with
+    /// @blake3:DIGEST, only if its bytes have that digest.
+    #[arg(long = "plugin", value_name = "PATH[@blake3:DIGEST]", value_parser = PluginFile::parse_flag)]
+    plugins: Vec<PluginFile>,
     /// Report format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
     format: ReportFormat,
@@ -368,8 +369,10 @@ enum CacheCommand {
 enum PluginCommand {
     /// List the built-in plugins and those loaded with --plugin.
     List {
-        #[arg(long = "plugin", value_name = "PATH")]
-        plugins: Vec<PathBuf>,
+        /// Also load a plugin from a .wasm file (repeatable); with
+        /// @blake3:DIGEST, only if its bytes have that digest.
+        #[arg(long = "plugin", value_name = "PATH[@blake3:DIGEST]", value_parser = PluginFile::parse_flag)]
+        plugins: Vec<PluginFile>,
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
         #[command(flatten)]
@@ -401,6 +404,8 @@ enum CliError {
     Render(#[from] RenderError),
     #[error(transparent)]
     Diff(#[from] crate::diff::DiffError),
+    #[error(transparent)]
+    Output(#[from] output::OutputError),
     #[error("{0}")]
     Usage(String),
 }
@@ -600,9 +605,9 @@ fn repository_command(
         &cwd,
     )?;
     let registry = registry(&options.runtime, Some(&config))?;
-    let mut plugin_paths = config.plugins.clone();
-    plugin_paths.extend(options.plugins.iter().cloned());
-    let validators = select_validators(&registry, &config, &plugin_paths)?;
+    let mut plugin_files = config.plugins.clone();
+    plugin_files.extend(options.plugins.iter().cloned());
+    let validators = select_validators(&registry, &config, &plugin_files)?;
     let mut ignore = config.ignore.clone();
     // Policy and data files are context, not targets.
     ignore.extend(
@@ -626,8 +631,9 @@ fn repository_command(
         ignore.push(relative.to_string_lossy().replace('\\', "/"));
     }
     config.ignore = ignore;
-    let targets =
+    let discovered =
         crate::discover::targets(&root, &config).map_err(|e| CliError::Usage(e.to_string()))?;
+    let targets = discovered.targets;
     let cache = if options.runtime.no_cache {
         None
     } else {
@@ -702,7 +708,7 @@ fn repository_command(
         eprint!("\r\x1b[2K");
     }
 
-    let mut diagnostics = Vec::new();
+    let mut diagnostics = discovered.problems;
     let mut summaries = Vec::new();
     let mut files = std::collections::BTreeSet::new();
     for result in results.iter().filter(|r| in_scope(&r.target.name)) {
@@ -778,12 +784,7 @@ fn repository_command(
             }
         } else {
             let index = hydrated_index(&root, &results);
-            output::write_tree(dir, &hydrated, &index).map_err(|e| {
-                CliError::Usage(format!(
-                    "{}: cannot write the hydrated tree: {e}",
-                    dir.display()
-                ))
-            })?;
+            output::write_tree(dir, &hydrated, &index)?;
         }
     }
     print_report(&report, options.format, fail_on, color);
@@ -983,9 +984,9 @@ fn validate_command(args: ValidateArgs, color: bool, verbose: bool) -> Result<i3
         &cwd,
     )?;
     let registry = registry(&args.flags.checks.runtime, Some(&config))?;
-    let mut plugin_paths = config.plugins.clone();
-    plugin_paths.extend(args.flags.checks.plugins.iter().cloned());
-    let validators = select_validators(&registry, &config, &plugin_paths)?;
+    let mut plugin_files = config.plugins.clone();
+    plugin_files.extend(args.flags.checks.plugins.iter().cloned());
+    let validators = select_validators(&registry, &config, &plugin_files)?;
 
     let read_options = manifest::ReadOptions {
         duplicate_keys: applied.duplicate_keys,
@@ -1123,7 +1124,7 @@ fn render_command(args: RenderArgs, color: bool, verbose: bool) -> Result<i32, C
     let rendered = rendering::render(&registry, &target, &config);
     let rendered = match rendered {
         Ok(rendered) => rendered,
-        Err(RenderError::Plugin(e)) => {
+        Err(e @ (RenderError::Plugin(_) | RenderError::TooDeep { .. })) => {
             eprintln!("manifold: {e}");
             return Ok(EXIT_FINDINGS);
         }
@@ -1405,14 +1406,14 @@ fn add_required_labels(config: &mut Config, flags: &[String]) -> Result<(), CliE
 fn select_validators(
     registry: &Registry,
     config: &Config,
-    plugin_paths: &[PathBuf],
+    plugin_files: &[PluginFile],
 ) -> Result<Vec<validate::Validator>, CliError> {
     let mut chosen: Vec<Arc<crate::runtime::Plugin>> = Vec::new();
     for result in registry.builtins(Some(registry::Kind::Validate)) {
         chosen.push(result?);
     }
-    for path in plugin_paths {
-        let plugin = registry.load_file(path)?;
+    for file in plugin_files {
+        let plugin = registry.load_file(file)?;
         if !plugin.is_renderer() {
             chosen.push(plugin);
         }
@@ -1448,14 +1449,14 @@ fn select_validators(
     Ok(validators)
 }
 
-fn list_command(paths: &[PathBuf], format: Format, args: &RuntimeArgs) -> Result<i32, CliError> {
+fn list_command(files: &[PluginFile], format: Format, args: &RuntimeArgs) -> Result<i32, CliError> {
     let registry = registry(args, None)?;
     let mut plugins = Vec::new();
     for result in registry.builtins(None) {
         plugins.push(result?);
     }
-    for path in paths {
-        plugins.push(registry.load_file(path)?);
+    for file in files {
+        plugins.push(registry.load_file(file)?);
     }
     let mut out = String::new();
     match format {
@@ -1466,16 +1467,16 @@ fn list_command(paths: &[PathBuf], format: Format, args: &RuntimeArgs) -> Result
             out.push('\n');
         }
         Format::Human => {
+            // The whole digest: it is what manifold.yaml pins.
             out.push_str(&format!(
-                "{:<12} {:<10} {:<9} {:<14} {}\n",
+                "{:<16} {:<10} {:<9} {:<71} {}\n",
                 "NAME", "KIND", "VERSION", "DIGEST", "SOURCE"
             ));
             for p in &plugins {
                 let m = &p.metadata;
-                let digest: String = m.digest.chars().take(12).collect();
                 out.push_str(&format!(
-                    "{:<12} {:<10} {:<9} {:<14} {}\n",
-                    m.name, m.kind, m.version, digest, m.source
+                    "{:<16} {:<10} {:<9} blake3:{:<64} {}\n",
+                    m.name, m.kind, m.version, m.digest, m.source
                 ));
             }
         }
@@ -1490,7 +1491,10 @@ fn inspect_command(plugin: &str, format: Format, args: &RuntimeArgs) -> Result<i
     let plugin = if plugin.ends_with(".wasm")
         || (path.is_file() && !registry::builtin_names().any(|b| b == plugin))
     {
-        registry.load_file(path)?
+        registry.load_file(&PluginFile {
+            path: path.to_owned(),
+            pin: None,
+        })?
     } else {
         registry.get(plugin)?
     };

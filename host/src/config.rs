@@ -11,6 +11,8 @@ use manifold_yaml::ParseOptions;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::registry::{Pin, PluginFile};
+
 /// The configuration file's name, at the repository root.
 pub const FILE_NAME: &str = "manifold.yaml";
 
@@ -82,7 +84,8 @@ pub struct Config {
     /// Where it was read from, if anywhere.
     pub path: Option<PathBuf>,
     pub validators: BTreeMap<String, ValidatorSetting>,
-    pub plugins: Vec<PathBuf>,
+    /// External plugins, paths resolved against the file's folder.
+    pub plugins: Vec<PluginFile>,
     pub targets: Vec<TargetSetting>,
     /// Repository paths discovery leaves out.
     pub ignore: Vec<String>,
@@ -118,6 +121,7 @@ struct RawTarget {
 #[derive(Deserialize)]
 struct RawPlugin {
     path: String,
+    digest: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -204,7 +208,45 @@ impl Config {
                     message: e.to_string(),
                 }],
             })?;
+        let problems = target_problems(&raw.targets, &document);
+        if !problems.is_empty() {
+            return Err(ConfigError::Invalid {
+                path: path.to_owned(),
+                problems,
+            });
+        }
         let base = path.parent().unwrap_or(Path::new("."));
+        let mut plugins = Vec::new();
+        let mut problems = Vec::new();
+        for (i, plugin) in raw.plugins.into_iter().enumerate() {
+            let pointer = format!("/plugins/{i}/digest");
+            let line = document.line_of(&pointer).unwrap_or(document.line);
+            let pin = match plugin.digest.as_deref().map(Pin::parse_digest) {
+                None => None,
+                Some(Ok(blake3)) => Some(Pin {
+                    blake3,
+                    named_in: format!("{}:{line}", path.display()),
+                }),
+                Some(Err(message)) => {
+                    problems.push(Problem {
+                        line,
+                        key: dotted(&pointer),
+                        message,
+                    });
+                    None
+                }
+            };
+            plugins.push(PluginFile {
+                path: base.join(plugin.path),
+                pin,
+            });
+        }
+        if !problems.is_empty() {
+            return Err(ConfigError::Invalid {
+                path: path.to_owned(),
+                problems,
+            });
+        }
         Ok(Config {
             path: Some(path.to_owned()),
             validators: raw
@@ -221,7 +263,7 @@ impl Config {
                     (name, setting)
                 })
                 .collect(),
-            plugins: raw.plugins.into_iter().map(|p| base.join(p.path)).collect(),
+            plugins,
             targets: raw
                 .targets
                 .into_iter()
@@ -288,6 +330,42 @@ impl Config {
     }
 }
 
+/// Target names become folders of the hydrated tree and paths are read by
+/// plugins: neither may leave its tree.
+fn target_problems(targets: &[RawTarget], document: &manifold_yaml::Document) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for (i, target) in targets.iter().enumerate() {
+        let mut problem = |field: &str, message: String| {
+            let pointer = format!("/targets/{i}/{field}");
+            problems.push(Problem {
+                line: document.line_of(&pointer).unwrap_or(document.line),
+                key: dotted(&pointer),
+                message,
+            });
+        };
+        if let Some(name) = &target.name
+            && !crate::output::is_safe_name(name)
+        {
+            problem(
+                "name",
+                format!(
+                    "{name:?} would put the target's output outside its own folder of the hydrated tree; use `/`-separated folder names without empty, `.` or `..` parts"
+                ),
+            );
+        }
+        if target.path.starts_with('/') || crate::discover::clean(&target.path).is_none() {
+            problem(
+                "path",
+                format!(
+                    "{:?} is outside the repository; target paths are relative to the repository root",
+                    target.path
+                ),
+            );
+        }
+    }
+    problems
+}
+
 /// `/validators/labels/require/0` → `validators.labels.require[0]`.
 pub fn dotted(pointer: &str) -> String {
     let mut out = String::new();
@@ -323,7 +401,13 @@ mod tests {
             config.validators.get("secrets"),
             Some(ValidatorSetting::Disabled)
         ));
-        assert_eq!(config.plugins, vec![PathBuf::from("repo/p/x.wasm")]);
+        assert_eq!(
+            config.plugins,
+            vec![PluginFile {
+                path: PathBuf::from("repo/p/x.wasm"),
+                pin: None
+            }]
+        );
     }
 
     #[test]
@@ -336,7 +420,31 @@ mod tests {
             (b"version: 2\n", "manifold.yaml:1: version: "),
             (
                 b"plugins:\n  - path: a\n    digest: 3\n",
+                "manifold.yaml:3: plugins[0].digest: ",
+            ),
+            (
+                b"plugins:\n  - path: a\n    digest: sha256:00\n",
+                "manifold.yaml:3: plugins[0].digest: ",
+            ),
+            (
+                b"plugins:\n  - path: a\n    pin: x\n",
                 "manifold.yaml:2: plugins[0]: ",
+            ),
+            (
+                b"targets:\n  - path: apps\n    name: ../../etc\n",
+                "manifold.yaml:3: targets[0].name: ",
+            ),
+            (
+                b"targets:\n  - path: apps\n    name: a//b\n",
+                "manifold.yaml:3: targets[0].name: ",
+            ),
+            (
+                b"targets:\n  - path: apps/../../x\n",
+                "manifold.yaml:2: targets[0].path: ",
+            ),
+            (
+                b"targets:\n  - path: /etc\n",
+                "manifold.yaml:2: targets[0].path: ",
             ),
             (
                 b"limits:\n  timeoutSeconds: fast\n",
@@ -353,6 +461,23 @@ mod tests {
                 .to_string();
             assert!(err.starts_with(want), "{err:?} should start with {want:?}");
         }
+    }
+
+    #[test]
+    fn pinned_plugins_keep_their_digest_and_where_it_was_written() {
+        let hex = "ab".repeat(32);
+        let text = format!(
+            "plugins:\n  - path: p/x.wasm\n    digest: blake3:{}\n",
+            hex.to_uppercase()
+        );
+        let config = Config::parse(Path::new("repo/manifold.yaml"), text.as_bytes()).unwrap();
+        assert_eq!(
+            config.plugins[0].pin,
+            Some(Pin {
+                blake3: hex,
+                named_in: "repo/manifold.yaml:3".into()
+            })
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ use serde_json::{Map, Value, json};
 
 use crate::config::{Config, TargetSetting};
 use crate::render::KUSTOMIZATION_FILES;
+use crate::report::Diagnostic;
 
 /// How a target is turned into manifests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -80,8 +81,17 @@ struct Tree {
     manifests: BTreeMap<String, Vec<String>>,
 }
 
+/// What discovery found: the targets, sorted by name, and what it could not
+/// turn into a target (each a finding at its file and line).
+#[derive(Debug, Default)]
+pub struct Discovered {
+    pub targets: Vec<Target>,
+    pub problems: Vec<Diagnostic>,
+}
+
 /// The repository's targets, sorted by name.
-pub fn targets(root: &Path, config: &Config) -> Result<Vec<Target>, DiscoverError> {
+pub fn targets(root: &Path, config: &Config) -> Result<Discovered, DiscoverError> {
+    let mut problems = Vec::new();
     let mut tree = Tree::default();
     walk(root, "", &config.ignore, &mut tree).map_err(|e| DiscoverError::Read {
         root: root.display().to_string(),
@@ -108,9 +118,13 @@ pub fn targets(root: &Path, config: &Config) -> Result<Vec<Target>, DiscoverErro
     };
 
     let mut found: Vec<Target> = Vec::new();
+    let reachable = reachable_kustomizations(&tree, &included_dirs);
     for (dir, kustomization) in &tree.kustomizations {
         let component = kustomization.get("kind").and_then(Value::as_str) == Some("Component");
-        if component || included_dirs.contains(dir) {
+        // Kustomizations that include each other in a cycle no target
+        // reaches are targets of their own, so the cycle is reported rather
+        // than silently rendering nothing.
+        if component || (included_dirs.contains(dir) && reachable.contains(dir)) {
             continue;
         }
         found.push(Target {
@@ -128,7 +142,7 @@ pub fn targets(root: &Path, config: &Config) -> Result<Vec<Target>, DiscoverErro
         {
             continue;
         }
-        found.extend(chart_targets(root, dir));
+        found.extend(chart_targets(root, dir, &mut problems));
     }
     for (dir, files) in &tree.manifests {
         let claimed = tree.kustomizations.keys().any(|k| within(dir, k))
@@ -148,7 +162,7 @@ pub fn targets(root: &Path, config: &Config) -> Result<Vec<Target>, DiscoverErro
 
     // What the sync agents and manifold.yaml name replaces what was guessed
     // for the same folder: they carry the options that are deployed.
-    let mut named = sync_agent_targets(root, &tree);
+    let mut named = sync_agent_targets(root, &tree, &mut problems);
     named.extend(configured_targets(root, config)?);
     let named_paths: BTreeSet<&str> = named.iter().map(|t| t.path.as_str()).collect();
     let recursive: Vec<&str> = named
@@ -175,7 +189,53 @@ pub fn targets(root: &Path, config: &Config) -> Result<Vec<Target>, DiscoverErro
             });
         }
     }
-    Ok(found)
+    Ok(Discovered {
+        targets: found,
+        problems,
+    })
+}
+
+/// The kustomizations a root kustomization (one nothing includes) reaches
+/// through its references.
+fn reachable_kustomizations(tree: &Tree, included: &BTreeSet<String>) -> BTreeSet<String> {
+    let mut reached: BTreeSet<String> = BTreeSet::new();
+    let mut queue: Vec<&String> = tree
+        .kustomizations
+        .keys()
+        .filter(|dir| !included.contains(*dir))
+        .collect();
+    while let Some(dir) = queue.pop() {
+        if !reached.insert(dir.clone()) {
+            continue;
+        }
+        let Some(kustomization) = tree.kustomizations.get(dir) else {
+            continue;
+        };
+        for reference in references(kustomization) {
+            if let Some(path) = join(dir, &reference)
+                && let Some((key, _)) = tree.kustomizations.get_key_value(&path)
+            {
+                queue.push(key);
+            }
+        }
+    }
+    reached
+}
+
+/// Whether `name` is a Kubernetes object name (a DNS-1123 subdomain): the
+/// names of Argo CD and Flux objects become folders of the hydrated tree,
+/// so anything else (`/`, `..`) is refused rather than written.
+fn is_object_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        })
 }
 
 fn display_name(dir: &str) -> String {
@@ -338,7 +398,7 @@ fn join(dir: &str, rel: &str) -> Option<String> {
 /// beside its `values.yaml`, else one with the defaults. The release is
 /// named after the chart's folder (Helm's `release-name` placeholder would
 /// end up in the hydrated objects' names).
-fn chart_targets(root: &Path, dir: &str) -> Vec<Target> {
+fn chart_targets(root: &Path, dir: &str, problems: &mut Vec<Diagnostic>) -> Vec<Target> {
     let full = root.join(dir);
     let release = full.file_name().map_or_else(
         || "release".to_owned(),
@@ -359,6 +419,21 @@ fn chart_targets(root: &Path, dir: &str) -> Vec<Target> {
             (!env.is_empty() && env != "schema").then_some((env, name))
         })
         .collect();
+    environments.retain(|(env, file)| {
+        let safe = env != "." && env != "..";
+        if !safe {
+            problems.push(Diagnostic::input(
+                "target-name",
+                &join(dir, file).unwrap_or_else(|| file.clone()),
+                None,
+                format!(
+                    "the environment name `{env}` would name the output folder {}/{env}, outside the chart's own; rename the file",
+                    display_name(dir)
+                ),
+            ));
+        }
+        safe
+    });
     environments.sort();
     if environments.is_empty() {
         return vec![Target {
@@ -403,14 +478,15 @@ fn kind_of(root: &Path, path: &str) -> Option<TargetKind> {
     })
 }
 
-/// A repository path as a sync agent writes it (`./apps/web/`).
-fn clean(path: &str) -> Option<String> {
+/// A repository path as a sync agent writes it (`./apps/web/`); `None` when
+/// it leaves the repository or is remote.
+pub(crate) fn clean(path: &str) -> Option<String> {
     join("", path)
 }
 
 /// Argo CD Applications and Flux Kustomizations/HelmReleases found among
 /// the plain manifests, as targets.
-fn sync_agent_targets(root: &Path, tree: &Tree) -> Vec<Target> {
+fn sync_agent_targets(root: &Path, tree: &Tree, problems: &mut Vec<Diagnostic>) -> Vec<Target> {
     let mut out = Vec::new();
     for file in tree.manifests.values().flatten() {
         let Ok(text) = std::fs::read_to_string(root.join(file)) else {
@@ -437,9 +513,15 @@ fn sync_agent_targets(root: &Path, tree: &Tree) -> Vec<Target> {
                 .and_then(Value::as_str)
                 .unwrap_or("unnamed");
             let place = format!("{file}:{}", document.line);
-            match (api.split('/').next().unwrap_or(""), kind) {
+            let at = Place {
+                file,
+                line: document.line,
+                text: &place,
+            };
+            let group = api.split('/').next().unwrap_or("");
+            match (group, kind) {
                 ("argoproj.io", "Application") => {
-                    out.extend(argo_application(root, object, name, &place));
+                    out.extend(argo_application(root, object, name, &at, problems));
                 }
                 ("argoproj.io", "ApplicationSet") => {
                     for app in application_set(root, object) {
@@ -449,14 +531,17 @@ fn sync_agent_targets(root: &Path, tree: &Tree) -> Vec<Target> {
                             .unwrap_or(name)
                             .to_owned();
                         let from = format!("{place}, ApplicationSet {name}");
-                        out.extend(argo_application(root, &app, &app_name, &from));
+                        let generated = Place { text: &from, ..at };
+                        out.extend(argo_application(
+                            root, &app, &app_name, &generated, problems,
+                        ));
                     }
                 }
                 ("kustomize.toolkit.fluxcd.io", "Kustomization") => {
-                    out.extend(flux_kustomization(root, object, name, &place));
+                    out.extend(flux_kustomization(root, object, name, &at, problems));
                 }
                 ("helm.toolkit.fluxcd.io", "HelmRelease") => {
-                    out.extend(flux_helm_release(root, object, name, &place));
+                    out.extend(flux_helm_release(root, object, name, &at, problems));
                 }
                 _ => {}
             }
@@ -465,9 +550,64 @@ fn sync_agent_targets(root: &Path, tree: &Tree) -> Vec<Target> {
     out
 }
 
+/// Where a sync agent's object is: for findings and for people.
+#[derive(Clone, Copy)]
+struct Place<'a> {
+    file: &'a str,
+    line: u32,
+    /// `file:line`, and what generated the object, if anything.
+    text: &'a str,
+}
+
+impl Place<'_> {
+    /// Whether every name is a Kubernetes object name; a finding for each
+    /// that is not. Checked only for objects that would become targets: an
+    /// ApplicationSet template whose parameters did not resolve is skipped
+    /// like any source outside the repository.
+    fn check_names(
+        &self,
+        problems: &mut Vec<Diagnostic>,
+        kind: &str,
+        names: &[(&str, &str)],
+    ) -> bool {
+        let mut ok = true;
+        for (field, name) in names.iter().filter(|(_, n)| !is_object_name(n)) {
+            ok = false;
+            problems.push(Diagnostic::input(
+                "target-name",
+                self.file,
+                Some(self.line),
+                format!(
+                    "{kind} {field} {name:?} is not a Kubernetes object name (lowercase letters, digits, '-' and '.'); it would name a folder of the hydrated tree, so the {kind} is not rendered"
+                ),
+            ));
+        }
+        ok
+    }
+
+    /// A finding: a source path that leaves the repository.
+    fn outside(&self, problems: &mut Vec<Diagnostic>, kind: &str, name: &str, path: &str) {
+        problems.push(Diagnostic::input(
+            "target-path",
+            self.file,
+            Some(self.line),
+            format!(
+                "{kind} {name}: path {path:?} leaves the repository; manifold renders only folders inside it, so the {kind} is not rendered"
+            ),
+        ));
+    }
+}
+
 /// An Application's sources that live in this repository (a `path`; remote
 /// charts are not fetched).
-fn argo_application(root: &Path, app: &Value, name: &str, place: &str) -> Vec<Target> {
+fn argo_application(
+    root: &Path,
+    app: &Value,
+    name: &str,
+    at: &Place<'_>,
+    problems: &mut Vec<Diagnostic>,
+) -> Vec<Target> {
+    let place = at.text;
     let spec = app.get("spec").unwrap_or(&Value::Null);
     let sources: Vec<&Value> = match spec.get("sources").and_then(Value::as_array) {
         Some(list) => list.iter().collect(),
@@ -479,7 +619,13 @@ fn argo_application(root: &Path, app: &Value, name: &str, place: &str) -> Vec<Ta
     let several = sources.len() > 1;
     let mut out = Vec::new();
     for (i, source) in sources.into_iter().enumerate() {
-        let Some(path) = source.get("path").and_then(Value::as_str).and_then(clean) else {
+        let Some(raw) = source.get("path").and_then(Value::as_str) else {
+            continue;
+        };
+        let Some(path) = clean(raw) else {
+            if !raw.contains("://") {
+                at.outside(problems, "Application", name, raw);
+            }
             continue;
         };
         let Some(kind) = kind_of(root, &path) else {
@@ -494,6 +640,9 @@ fn argo_application(root: &Path, app: &Value, name: &str, place: &str) -> Vec<Ta
             .pointer("/directory/recurse")
             .and_then(Value::as_bool)
             == Some(true);
+        if !at.check_names(problems, "Application", &[("name", name)]) {
+            break;
+        }
         out.push(Target {
             name: if several {
                 format!("argocd/{name}/{i}")
@@ -758,18 +907,34 @@ fn argo_helm(source: &Value, path: &str, app: &str, namespace: Option<&str>) -> 
     Value::Object(config)
 }
 
-fn flux_kustomization(root: &Path, object: &Value, name: &str, place: &str) -> Option<Target> {
-    let path = clean(
-        object
-            .pointer("/spec/path")
-            .and_then(Value::as_str)
-            .unwrap_or("./"),
-    )?;
+fn flux_kustomization(
+    root: &Path,
+    object: &Value,
+    name: &str,
+    at: &Place<'_>,
+    problems: &mut Vec<Diagnostic>,
+) -> Option<Target> {
+    let place = at.text;
+    let raw = object
+        .pointer("/spec/path")
+        .and_then(Value::as_str)
+        .unwrap_or("./");
+    let Some(path) = clean(raw) else {
+        at.outside(problems, "Kustomization", name, raw);
+        return None;
+    };
     let kind = kind_of(root, &path)?;
     let namespace = object
         .pointer("/metadata/namespace")
         .and_then(Value::as_str)
         .unwrap_or("flux-system");
+    if !at.check_names(
+        problems,
+        "Kustomization",
+        &[("name", name), ("namespace", namespace)],
+    ) {
+        return None;
+    }
     // Without a kustomization.yaml, Flux builds every manifest below the path.
     Some(Target {
         name: format!("flux/{namespace}/{name}"),
@@ -785,7 +950,14 @@ fn flux_kustomization(root: &Path, object: &Value, name: &str, place: &str) -> O
     })
 }
 
-fn flux_helm_release(root: &Path, object: &Value, name: &str, place: &str) -> Option<Target> {
+fn flux_helm_release(
+    root: &Path,
+    object: &Value,
+    name: &str,
+    at: &Place<'_>,
+    problems: &mut Vec<Diagnostic>,
+) -> Option<Target> {
+    let place = at.text;
     let chart = object.pointer("/spec/chart/spec")?;
     // Only charts in a Git source live in this repository; repository charts are not fetched.
     if chart.pointer("/sourceRef/kind").and_then(Value::as_str) != Some("GitRepository") {
@@ -799,6 +971,13 @@ fn flux_helm_release(root: &Path, object: &Value, name: &str, place: &str) -> Op
         .pointer("/metadata/namespace")
         .and_then(Value::as_str)
         .unwrap_or("default");
+    if !at.check_names(
+        problems,
+        "HelmRelease",
+        &[("name", name), ("namespace", namespace)],
+    ) {
+        return None;
+    }
     let target_namespace = object
         .pointer("/spec/targetNamespace")
         .and_then(Value::as_str);

@@ -16,6 +16,12 @@ use crate::report::{Checked, Diagnostic, Resource};
 /// Manifest files larger than this are refused rather than parsed.
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
+/// Documents nested deeper than this are refused. Deep CRD schemas reach
+/// about half of it; beyond it, plugins' JSON parsers (serde_json stops at
+/// 128) could not read the object, and one such object would fail a
+/// validator's whole batch.
+pub const MAX_DEPTH: usize = 100;
+
 /// One Kubernetes object read from a file.
 #[derive(Debug, Clone)]
 pub struct Object {
@@ -78,14 +84,16 @@ pub enum Source {
 /// A source file, parsed with positions on first use.
 #[derive(Debug)]
 pub struct DeferredFile {
-    path: PathBuf,
+    root: PathBuf,
+    file: String,
     documents: std::sync::OnceLock<Vec<manifold_yaml::Document>>,
 }
 
 impl DeferredFile {
-    pub fn new(path: PathBuf) -> DeferredFile {
+    pub fn new(root: &Path, file: &str) -> DeferredFile {
         DeferredFile {
-            path,
+            root: root.to_path_buf(),
+            file: file.to_owned(),
             documents: std::sync::OnceLock::new(),
         }
     }
@@ -93,13 +101,20 @@ impl DeferredFile {
     /// Its documents; none if it can no longer be read or parsed.
     pub fn documents(&self) -> &[manifold_yaml::Document] {
         self.documents
-            .get_or_init(|| parse_with_positions(&self.path))
+            .get_or_init(|| parse_with_positions(&self.root, &self.file))
     }
 }
 
-/// A file's documents with the positions of their fields.
-pub fn parse_with_positions(path: &Path) -> Vec<manifold_yaml::Document> {
-    let Ok(bytes) = std::fs::read(path) else {
+/// The documents of a repository file, with the positions of their fields;
+/// none if it cannot be read or parsed. The name comes from a plugin's
+/// answer, so it is read as the plugin itself reads: confined to the
+/// repository and size-capped (a `/dev/zero` would otherwise fill the
+/// host's memory).
+pub fn parse_with_positions(root: &Path, file: &str) -> Vec<manifold_yaml::Document> {
+    let Ok(bytes) = crate::runtime::RepoFs::new(root).and_then(|mut fs| {
+        fs.read(file)
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::NotFound))
+    }) else {
         return Vec::new();
     };
     let options = ParseOptions {
@@ -218,21 +233,9 @@ pub fn read(paths: &[PathBuf], options: &ReadOptions) -> Inputs {
     };
     for path in &files {
         let name = display(path);
-        match std::fs::metadata(path) {
-            Ok(meta) if meta.len() > MAX_FILE_BYTES => {
-                inputs.problems.push(Diagnostic::input(
-                    "read",
-                    &name,
-                    None,
-                    format!(
-                        "the file is {} MiB; manifold reads manifests of up to {} MiB",
-                        meta.len() >> 20,
-                        MAX_FILE_BYTES >> 20
-                    ),
-                ));
-                continue;
-            }
-            _ => {}
+        if let Some(problem) = too_large(&name, path) {
+            inputs.problems.push(problem);
+            continue;
         }
         match std::fs::read(path) {
             Ok(bytes) => parse_into(&name, &bytes, options.duplicate_keys, &mut inputs),
@@ -247,11 +250,30 @@ pub fn read(paths: &[PathBuf], options: &ReadOptions) -> Inputs {
     inputs
 }
 
+/// A finding when the file at `path` is over [`MAX_FILE_BYTES`]: checked
+/// before reading, so a huge file costs no memory.
+pub(crate) fn too_large(name: &str, path: &Path) -> Option<Diagnostic> {
+    let meta = std::fs::metadata(path).ok()?;
+    (meta.len() > MAX_FILE_BYTES).then(|| {
+        Diagnostic::input(
+            "read",
+            name,
+            None,
+            format!(
+                "the file is {} MiB; manifold reads manifests of up to {} MiB (is it generated output that belongs in .gitignore or manifold.yaml `ignore`?)",
+                meta.len() >> 20,
+                MAX_FILE_BYTES >> 20
+            ),
+        )
+    })
+}
+
 /// Parses one file's bytes into objects and problems.
 pub fn parse_into(name: &str, bytes: &[u8], duplicate_keys: Duplicates, inputs: &mut Inputs) {
     let options = ParseOptions {
         duplicate_keys,
         positions: true,
+        max_depth: MAX_DEPTH,
         ..ParseOptions::default()
     };
     let documents = match manifold_yaml::parse_bytes(bytes, &options) {
@@ -377,9 +399,66 @@ pub fn display(path: &Path) -> String {
         .unwrap_or_else(|| text.into_owned())
 }
 
+/// How deeply `value` nests (a scalar is 0), counted without recursion so
+/// that measuring a hostile object cannot overflow the stack.
+pub fn depth(value: &Value) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(value, 0usize)];
+    while let Some((value, level)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match value {
+            Value::Array(items) => Box::new(items.iter()),
+            Value::Object(map) => Box::new(map.values()),
+            _ => continue,
+        };
+        deepest = deepest.max(level + 1);
+        stack.extend(children.map(|child| (child, level + 1)));
+    }
+    deepest
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn depth_counts_nested_collections() {
+        assert_eq!(depth(&serde_json::json!(1)), 0);
+        assert_eq!(depth(&serde_json::json!({"a": 1})), 1);
+        assert_eq!(depth(&serde_json::json!({"a": [1, {"b": []}], "c": {}})), 4);
+    }
+
+    #[test]
+    fn documents_deeper_than_the_bound_are_findings() {
+        // The object itself and `spec`'s levels - 1 lists.
+        let nested = |levels: usize| {
+            format!(
+                "apiVersion: v1\nkind: X\nspec: {}1{}\n",
+                "[".repeat(levels - 1),
+                "]".repeat(levels - 1)
+            )
+        };
+        let mut inputs = Inputs::default();
+        parse_into(
+            "ok.yaml",
+            nested(MAX_DEPTH).as_bytes(),
+            Duplicates::Error,
+            &mut inputs,
+        );
+        assert_eq!(inputs.objects.len(), 1);
+        assert!(inputs.problems.is_empty(), "{:?}", inputs.problems);
+        parse_into(
+            "deep.yaml",
+            nested(MAX_DEPTH + 1).as_bytes(),
+            Duplicates::Error,
+            &mut inputs,
+        );
+        assert_eq!(inputs.objects.len(), 1);
+        assert!(
+            inputs.problems[0]
+                .message
+                .contains("nesting deeper than 100 levels")
+        );
+    }
 
     fn parse(text: &[u8]) -> Inputs {
         let mut inputs = Inputs::default();

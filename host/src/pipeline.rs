@@ -150,7 +150,12 @@ fn read_manifests(
                 ));
                 continue;
             }
-            Ok(_) => {}
+            Ok(real) => {
+                if let Some(problem) = manifest::too_large(file, &real) {
+                    inputs.problems.push(problem);
+                    continue;
+                }
+            }
         }
         match std::fs::read(root.join(file)) {
             Ok(bytes) => {
@@ -330,7 +335,7 @@ fn from_cache(root: &Path, target: &Arc<str>, rendered: Vec<Rendered>) -> Vec<Ob
             let source = if r.located {
                 let file = files
                     .entry(r.file.clone())
-                    .or_insert_with(|| Arc::new(DeferredFile::new(root.join(&r.file))));
+                    .or_insert_with(|| Arc::new(DeferredFile::new(root, &r.file)));
                 Source::Deferred {
                     file: file.clone(),
                     document: r.document as usize,
@@ -404,7 +409,7 @@ fn locate(
             let found = if kind == render::Kind::Kustomization {
                 let documents = sources
                     .entry(file.clone())
-                    .or_insert_with(|| parse_source(&root.join(&file)));
+                    .or_insert_with(|| parse_source(root, &file));
                 best_match(documents, &value)
             } else {
                 None
@@ -435,8 +440,10 @@ fn locate(
         .collect()
 }
 
-fn parse_source(path: &Path) -> Vec<Arc<manifold_yaml::Document>> {
-    manifest::parse_with_positions(path)
+/// The documents of a rendered object's source file (see
+/// [`manifest::parse_with_positions`] for why it is read confined).
+fn parse_source(root: &Path, file: &str) -> Vec<Arc<manifold_yaml::Document>> {
+    manifest::parse_with_positions(root, file)
         .into_iter()
         .map(Arc::new)
         .collect()
@@ -457,4 +464,31 @@ fn best_match(
         })
         .max_by_key(|(len, _)| *len)
         .map(|(_, d)| d.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn source_files_named_by_a_plugin_are_read_only_inside_the_repository() {
+        let dir = std::env::temp_dir().join(format!("manifold-locate-{}", std::process::id()));
+        let root = dir.join("repo");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(root.join("cm.yaml"), "kind: ConfigMap\n").unwrap();
+        std::fs::write(dir.join("outside.yaml"), "kind: Secret\n").unwrap();
+        assert_eq!(parse_source(&root, "cm.yaml").len(), 1);
+        let outside = dir.join("outside.yaml").display().to_string();
+        for file in [
+            "../outside.yaml",
+            outside.as_str(),
+            "/dev/zero",
+            "a/../../outside.yaml",
+        ] {
+            assert!(parse_source(&root, file).is_empty(), "{file}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -2,12 +2,12 @@
 //! first use, and external ones loaded from `.wasm` paths.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, Weak};
 
 use crate::runtime::{
-    CallError, Composer, Failure, LoadError, Plugin, ReadSet, RenderOutput, RenderRequest, RepoFs,
-    Runtime, Source,
+    CallError, Composer, Failure, LoadError, Nesting, Plugin, ReadSet, RenderOutput, RenderRequest,
+    RepoFs, Runtime, Source,
 };
 
 mod embedded {
@@ -27,6 +27,60 @@ pub fn builtin_names() -> impl Iterator<Item = &'static str> {
     embedded::BUILTIN.iter().map(|(name, _, _)| *name)
 }
 
+/// The digest an external plugin must have, and where it was pinned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pin {
+    /// blake3 of the plugin's bytes, 64 lowercase hex digits (shown and
+    /// written as `blake3:<hex>`).
+    pub blake3: String,
+    /// Where the pin was written, for messages: `manifold.yaml:7` or `--plugin`.
+    pub named_in: String,
+}
+
+impl Pin {
+    /// The hex digits of `blake3:<64 hex digits>`, lowercased, or why not.
+    pub fn parse_digest(text: &str) -> Result<String, String> {
+        let hex = text.strip_prefix("blake3:").ok_or_else(|| {
+            format!(
+                "digest {text:?}: expected blake3:<64 hex digits>, as `manifold plugin list` shows"
+            )
+        })?;
+        if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            Ok(hex.to_ascii_lowercase())
+        } else {
+            Err(format!(
+                "digest {text:?}: expected blake3: and 64 hex digits, as `manifold plugin list` shows"
+            ))
+        }
+    }
+}
+
+/// An external plugin to load: its `.wasm` file and, if pinned, its digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginFile {
+    pub path: PathBuf,
+    pub pin: Option<Pin>,
+}
+
+impl PluginFile {
+    /// `PATH` or `PATH@blake3:<hex>`, as `--plugin` takes it.
+    pub fn parse_flag(text: &str) -> Result<PluginFile, String> {
+        match text.rsplit_once("@blake3:") {
+            Some((path, hex)) => Ok(PluginFile {
+                path: PathBuf::from(path),
+                pin: Some(Pin {
+                    blake3: Pin::parse_digest(&format!("blake3:{hex}"))?,
+                    named_in: "--plugin".into(),
+                }),
+            }),
+            None => Ok(PluginFile {
+                path: PathBuf::from(text),
+                pin: None,
+            }),
+        }
+    }
+}
+
 /// A plugin could not be found or loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
@@ -34,6 +88,15 @@ pub enum RegistryError {
     Unknown { name: String },
     #[error(transparent)]
     Load(#[from] LoadError),
+    #[error(
+        "{named_in}: plugin {path} has digest blake3:{actual}, but blake3:{expected} is pinned; it was not loaded. If the plugin changed on purpose, pin its new digest (`manifold plugin inspect {path}` shows it)"
+    )]
+    DigestMismatch {
+        named_in: String,
+        path: String,
+        expected: String,
+        actual: String,
+    },
     #[error(
         "built-in plugin `{name}` is not the kind of plugin this build of manifold says it is; rebuild manifold"
     )]
@@ -99,9 +162,29 @@ impl Registry {
         Ok(plugin)
     }
 
-    /// Loads a plugin from a `.wasm` file and registers it under its name.
-    pub fn load_file(&self, path: &Path) -> Result<Arc<Plugin>, RegistryError> {
-        let plugin = Arc::new(self.runtime.load(&Source::File(path.to_owned()))?);
+    /// Loads a plugin from a `.wasm` file and registers it under its name;
+    /// a pinned one only if its bytes have the pinned digest.
+    pub fn load_file(&self, file: &PluginFile) -> Result<Arc<Plugin>, RegistryError> {
+        let path = &file.path;
+        let source = Source::File(path.to_owned());
+        let expected = file.pin.as_ref().map(|p| p.blake3.as_str());
+        let plugin = match self.runtime.load_pinned(&source, expected) {
+            Ok(plugin) => Arc::new(plugin),
+            Err(LoadError::DigestMismatch {
+                expected, actual, ..
+            }) => {
+                return Err(RegistryError::DigestMismatch {
+                    named_in: file
+                        .pin
+                        .as_ref()
+                        .map_or_else(String::new, |p| p.named_in.clone()),
+                    path: path.display().to_string(),
+                    expected,
+                    actual,
+                });
+            }
+            Err(e) => return Err(e.into()),
+        };
         let name = plugin.metadata.name.clone();
         if builtin_names().any(|b| b == name) || self.cached(&name).is_some() {
             return Err(RegistryError::Duplicate {
@@ -126,16 +209,17 @@ impl Registry {
         names.par_iter().map(|name| self.get(name)).collect()
     }
 
-    /// Renders `request` with the named renderer.
+    /// Renders `request` with the named renderer; `nesting` as in
+    /// [`Runtime::render`].
     pub fn render(
         &self,
         plugin: &Plugin,
         fs: RepoFs,
         request: &RenderRequest,
-        depth: u32,
+        nesting: Option<Nesting>,
     ) -> Result<crate::runtime::Rendered, CallError> {
         let composer = self.this.upgrade().map(|this| this as Arc<dyn Composer>);
-        self.runtime.render(plugin, fs, request, composer, depth)
+        self.runtime.render(plugin, fs, request, composer, nesting)
     }
 }
 
@@ -145,7 +229,7 @@ impl Composer for Registry {
         name: &str,
         request: RenderRequest,
         fs: RepoFs,
-        depth: u32,
+        nesting: Nesting,
     ) -> Result<(RenderOutput, ReadSet), Failure> {
         let failure = |message: String| Failure {
             message,
@@ -170,7 +254,7 @@ impl Composer for Registry {
             )));
         }
         let rendered = self
-            .render(&plugin, fs, &request, depth)
+            .render(&plugin, fs, &request, Some(nesting))
             .map_err(|e| failure(e.to_string()))?;
         Ok((rendered.output, rendered.reads))
     }

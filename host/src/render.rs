@@ -71,6 +71,11 @@ pub enum RenderError {
     Plugin(#[from] CallError),
     #[error("configuration for `{plugin}`: {message}")]
     Config { plugin: String, message: String },
+    #[error(
+        "{file}: an object nested deeper than {} levels; manifold refuses documents that deep, since validators could not read them",
+        crate::manifest::MAX_DEPTH
+    )]
+    TooDeep { file: String },
 }
 
 impl Target {
@@ -176,11 +181,14 @@ pub fn render(
         target: target.path.clone(),
         config: config.to_string(),
     };
-    let rendered = registry.render(&plugin, fs, &request, 0)?;
-    let objects = decode(&rendered.output.manifests).map_err(|failure| CallError {
-        plugin: name.to_owned(),
-        input: request.target.clone(),
-        failure,
+    let rendered = registry.render(&plugin, fs, &request, None)?;
+    let objects = decode(&rendered.output.manifests).map_err(|failure| match failure {
+        Undecodable::TooDeep { file } => RenderError::TooDeep { file },
+        Undecodable::Malformed(message) => RenderError::Plugin(CallError {
+            plugin: name.to_owned(),
+            input: request.target.clone(),
+            failure: CallFailure::Malformed(message),
+        }),
     })?;
     Ok(Rendered {
         objects,
@@ -195,18 +203,44 @@ pub fn render(
 }
 
 /// A renderer's manifests as objects: each must be JSON.
-pub fn decode(manifests: &[Manifest]) -> Result<Vec<Object>, CallFailure> {
+pub fn decode(manifests: &[Manifest]) -> Result<Vec<Object>, Undecodable> {
     manifests
         .iter()
         .map(|manifest| {
-            let value = serde_json::from_str(&manifest.json)
-                .map_err(|e| CallFailure::Malformed(format!("an object is not JSON: {e}")))?;
+            // serde_json's own recursion bound (128) is above MAX_DEPTH: an
+            // object too deep to parse is too deep to keep.
+            let value: Value = serde_json::from_str(&manifest.json).map_err(|e| {
+                if e.to_string().contains("recursion limit") {
+                    Undecodable::TooDeep {
+                        file: manifest.origin.file.clone(),
+                    }
+                } else {
+                    Undecodable::Malformed(format!(
+                        "an object from {} is not JSON: {e}",
+                        manifest.origin.file
+                    ))
+                }
+            })?;
+            if crate::manifest::depth(&value) > crate::manifest::MAX_DEPTH {
+                return Err(Undecodable::TooDeep {
+                    file: manifest.origin.file.clone(),
+                });
+            }
             Ok(Object {
                 file: manifest.origin.file.clone(),
                 value,
             })
         })
         .collect()
+}
+
+/// Why a render plugin's objects were refused.
+#[derive(Debug)]
+pub enum Undecodable {
+    /// Nested deeper than [`crate::manifest::MAX_DEPTH`].
+    TooDeep { file: String },
+    /// Not JSON.
+    Malformed(String),
 }
 
 /// The YAML stream as the reference tool prints it: `kustomize build`'s

@@ -7,9 +7,12 @@ mod support;
 
 mod bad_input;
 mod check;
+mod corpus;
+mod determinism;
 mod diff;
 mod example;
 mod example_plugin;
+mod faults;
 mod generated;
 mod hostile;
 mod plugin_commands;

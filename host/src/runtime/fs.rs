@@ -20,6 +20,15 @@ use std::sync::Mutex;
 /// reading it would only exhaust memory.
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
+/// Longer paths are refused unrecorded: no file system opens them, and a
+/// plugin could otherwise fill the host's memory with read-set keys.
+pub const MAX_PATH_BYTES: usize = 4096;
+
+/// Distinct files and folders one call may read. The read set lives in the
+/// host's memory, so a plugin naming endless distinct paths is stopped here
+/// (and its call fails, since its read set is no longer complete).
+pub const MAX_RECORDED: usize = 100_000;
+
 /// What a render read, with content hashes (`None`: it was absent).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct ReadSet {
@@ -131,6 +140,8 @@ pub struct RepoFs {
     /// Canonical folders outside the root that the user named explicitly.
     grants: Vec<PathBuf>,
     reads: ReadSet,
+    /// Set once a read was refused for [`MAX_RECORDED`].
+    overflow: bool,
 }
 
 impl RepoFs {
@@ -140,6 +151,7 @@ impl RepoFs {
             root: fs::canonicalize(root)?,
             grants: Vec::new(),
             reads: ReadSet::default(),
+            overflow: false,
         })
     }
 
@@ -171,11 +183,35 @@ impl RepoFs {
             root: self.root.clone(),
             grants: self.grants.clone(),
             reads: ReadSet::default(),
+            overflow: false,
         }
+    }
+
+    /// `Some(limit)` once a read was refused because the call had read
+    /// [`MAX_RECORDED`] distinct paths: its read set is incomplete.
+    pub fn overflowed(&self) -> Option<usize> {
+        self.overflow.then_some(MAX_RECORDED)
+    }
+
+    /// Refuses a new entry once the read set is full.
+    fn room_for(&mut self, key: &str, dir: bool) -> Result<(), FsError> {
+        let known = if dir {
+            self.reads.dirs.contains_key(key)
+        } else {
+            self.reads.files.contains_key(key)
+        };
+        if known || self.reads.files.len() + self.reads.dirs.len() < MAX_RECORDED {
+            return Ok(());
+        }
+        self.overflow = true;
+        Err(FsError::Io(format!(
+            "{key}: this call has already read {MAX_RECORDED} distinct files and folders"
+        )))
     }
 
     pub fn read(&mut self, path: &str) -> Result<Vec<u8>, FsError> {
         let (key, full) = self.resolve(path)?;
+        self.room_for(&key, false)?;
         let result = read_file(&full, &key);
         let hash = result
             .as_ref()
@@ -189,6 +225,7 @@ impl RepoFs {
 
     pub fn list(&mut self, path: &str) -> Result<Vec<(String, EntryKind)>, FsError> {
         let (key, full) = self.resolve(path)?;
+        self.room_for(&key, true)?;
         let result = list_dir(&full, &key);
         let hash = result.as_ref().ok().map(|entries| {
             let mut hasher = blake3::Hasher::new();
@@ -211,6 +248,13 @@ impl RepoFs {
     /// Normalises `path` and checks that it stays inside the root, following
     /// symlinks. Returns the normalised key and the path on disk.
     fn resolve(&self, path: &str) -> Result<(String, PathBuf), FsError> {
+        if path.len() > MAX_PATH_BYTES {
+            return Err(FsError::Denied(format!(
+                "{}…: a path of {} bytes; paths may be at most {MAX_PATH_BYTES} bytes",
+                path.get(..64).unwrap_or(""),
+                path.len()
+            )));
+        }
         if path.starts_with('/') && !self.grants.is_empty() {
             return self.resolve_granted(path);
         }
@@ -220,14 +264,29 @@ impl RepoFs {
         } else {
             self.root.join(&key)
         };
+        let escapes = || {
+            FsError::Denied(format!(
+                "{path}: a symlink leads outside the repository root; plugins may only read inside it"
+            ))
+        };
         match fs::canonicalize(&full) {
             Ok(real) if real.starts_with(&self.root) => Ok((key, real)),
-            Ok(_) => Err(FsError::Denied(format!(
-                "{path}: a symlink leads outside the repository root; plugins may only read inside it"
-            ))),
-            // Absent (or a dangling symlink): report it as not found, but only
-            // if the part that exists does not already leave the root.
-            Err(_) => Ok((key, full)),
+            Ok(_) => Err(escapes()),
+            // Absent (or a dangling symlink): not found, but only if the part
+            // that exists stays inside the root. Otherwise "not found" against
+            // "denied" would tell a plugin which files exist outside it.
+            Err(_) => {
+                let inside = full
+                    .ancestors()
+                    .skip(1)
+                    .find_map(|a| fs::canonicalize(a).ok())
+                    .is_some_and(|real| real.starts_with(&self.root));
+                if inside {
+                    Ok((key, full))
+                } else {
+                    Err(escapes())
+                }
+            }
         }
     }
 }
@@ -370,6 +429,24 @@ mod tests {
         ));
         #[cfg(unix)]
         assert!(matches!(repo.read("app/escape"), Err(FsError::Denied(_))));
+        // Below a symlink to a folder outside: refused whether or not the
+        // file exists there, so existence outside cannot be probed.
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(&dir, root.join("app/out")).unwrap();
+            assert!(matches!(
+                repo.read("app/out/secret"),
+                Err(FsError::Denied(_))
+            ));
+            assert!(matches!(
+                repo.read("app/out/absent"),
+                Err(FsError::Denied(_))
+            ));
+            assert!(matches!(
+                repo.list("app/out/absent"),
+                Err(FsError::Denied(_))
+            ));
+        }
         assert!(matches!(repo.read("../secret"), Err(FsError::Denied(_))));
         let listing = repo.list("app").unwrap();
         assert!(listing.contains(&("a.yaml".to_owned(), EntryKind::File)));
@@ -379,6 +456,29 @@ mod tests {
         assert_eq!(reads.files.get("app/missing.yaml"), Some(&None));
         assert!(!reads.files.contains_key("app/escape"));
         assert!(reads.dirs.contains_key("app"));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn long_paths_and_endless_reads_are_refused() {
+        let dir = std::env::temp_dir().join(format!("manifold-caps-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let mut repo = RepoFs::new(&dir).unwrap();
+        let long = "a/".repeat(MAX_PATH_BYTES);
+        assert!(matches!(repo.read(&long), Err(FsError::Denied(_))));
+        assert!(repo.overflowed().is_none());
+        for i in 0..MAX_RECORDED {
+            assert!(matches!(
+                repo.read(&format!("m/{i}")),
+                Err(FsError::NotFound(_))
+            ));
+        }
+        // A path already recorded is still served; a new one is not.
+        assert!(matches!(repo.read("m/7"), Err(FsError::NotFound(_))));
+        assert!(repo.overflowed().is_none());
+        assert!(matches!(repo.list("m"), Err(FsError::Io(_))));
+        assert_eq!(repo.overflowed(), Some(MAX_RECORDED));
+        assert_eq!(repo.into_reads().files.len(), MAX_RECORDED);
         fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -3,7 +3,9 @@
 //! and the log.
 
 use std::sync::Arc;
+use std::time::Instant;
 
+use super::Nesting;
 use super::bindings::{compose, context, files, log, types};
 use super::fs::{EntryKind, FsError, ReadSet, RepoFs};
 use super::sandbox::State;
@@ -33,12 +35,14 @@ pub struct LogLine {
 /// Runs another renderer on behalf of a plugin (`compose.render-with`).
 pub trait Composer: Send + Sync {
     /// Renders with the named plugin; returns its output and what it read.
+    /// `nesting` is where the new call stands (its depth, and the deadline
+    /// it shares with the call that asked for it).
     fn render_with(
         &self,
         plugin: &str,
         request: types::RenderRequest,
         fs: RepoFs,
-        depth: u32,
+        nesting: Nesting,
     ) -> Result<(types::RenderOutput, ReadSet), types::Failure>;
 }
 
@@ -107,7 +111,6 @@ impl RunManifests {
 }
 
 /// Host services of one call.
-#[derive(Default)]
 pub struct Host {
     pub fs: Option<RepoFs>,
     /// The run's manifests (validators only).
@@ -117,19 +120,24 @@ pub struct Host {
     pub logs: Vec<LogLine>,
     logs_dropped: usize,
     pub composer: Option<Arc<dyn Composer>>,
-    /// How many renders deep this call is (composition is bounded).
-    pub depth: u32,
+    /// How many renders deep this call is and when its time is up
+    /// (composition is bounded in both).
+    pub nesting: Nesting,
 }
 
 /// Composition deeper than this is refused: it can only be a cycle.
 pub const MAX_COMPOSE_DEPTH: u32 = 8;
 
 impl Host {
-    pub fn new(composer: Option<Arc<dyn Composer>>, depth: u32) -> Host {
+    pub fn new(composer: Option<Arc<dyn Composer>>, nesting: Nesting) -> Host {
         Host {
+            fs: None,
+            run: None,
+            asked: Vec::new(),
+            logs: Vec::new(),
+            logs_dropped: 0,
             composer,
-            depth,
-            ..Host::default()
+            nesting,
         }
     }
 
@@ -225,10 +233,17 @@ impl compose::Host for State {
             .composer
             .clone()
             .ok_or_else(|| failure("this host cannot run other plugins".into()))?;
-        let depth = self.host.depth + 1;
+        let depth = self.host.nesting.depth + 1;
         if depth > MAX_COMPOSE_DEPTH {
             return Err(failure(format!(
                 "renderers call each other more than {MAX_COMPOSE_DEPTH} deep (a cycle?) at {plugin} on {}",
+                request.target
+            )));
+        }
+        let deadline = self.host.nesting.deadline;
+        if Instant::now() >= deadline {
+            return Err(failure(format!(
+                "no time is left of this call to run {plugin} on {}",
                 request.target
             )));
         }
@@ -238,7 +253,8 @@ impl compose::Host for State {
             .as_ref()
             .ok_or_else(|| failure("no repository is open".into()))?
             .fresh();
-        let (output, reads) = composer.render_with(&plugin, request, fs, depth)?;
+        let (output, reads) =
+            composer.render_with(&plugin, request, fs, Nesting { depth, deadline })?;
         if let Some(fs) = self.host.fs.as_mut() {
             fs.reads_mut().merge(reads);
         }

@@ -20,7 +20,7 @@ mod sandbox;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
@@ -56,6 +56,16 @@ impl Default for Limits {
             output: 64 << 20,
         }
     }
+}
+
+/// Where a composed render stands: how many renders deep, and when the
+/// outermost call's time runs out. Nested calls share that deadline, so a
+/// renderer that has the host start renderers (itself included) cannot
+/// stretch its call beyond `--timeout`.
+#[derive(Debug, Clone, Copy)]
+pub struct Nesting {
+    pub depth: u32,
+    pub deadline: Instant,
 }
 
 /// How to set the runtime up.
@@ -104,6 +114,14 @@ pub enum LoadError {
         source_name: String,
         message: String,
     },
+    #[error(
+        "{source_name}: its digest is blake3:{actual}, but blake3:{expected} is pinned; it was not loaded"
+    )]
+    DigestMismatch {
+        source_name: String,
+        expected: String,
+        actual: String,
+    },
     #[error("{source_name}: its metadata call failed: {error}")]
     Metadata {
         source_name: String,
@@ -134,6 +152,8 @@ pub enum CallFailure {
         limit: usize,
     },
     Malformed(String),
+    /// It named more distinct files and folders than one call may read.
+    TooManyReads(usize),
     /// The plugin answered with its own failure (bad configuration, a
     /// template error …); not a crash.
     Reported(Failure),
@@ -177,9 +197,22 @@ impl fmt::Display for CallFailure {
                 limit >> 20
             ),
             CallFailure::Malformed(why) => write!(f, "gave a malformed answer: {why}"),
+            CallFailure::TooManyReads(limit) => write!(
+                f,
+                "read more than {limit} distinct files and folders; a render that large is more likely a plugin walking in circles"
+            ),
             CallFailure::Reported(failure) => {
+                // 0 is the interface's "unknown": `file:0:0` would send
+                // people looking for a line zero.
                 if let Some(loc) = &failure.location {
-                    write!(f, "{}:{}:{}: ", loc.file, loc.line, loc.column)?;
+                    f.write_str(&loc.file)?;
+                    if loc.line > 0 {
+                        write!(f, ":{}", loc.line)?;
+                        if loc.column > 0 {
+                            write!(f, ":{}", loc.column)?;
+                        }
+                    }
+                    f.write_str(": ")?;
                 }
                 f.write_str(&failure.message)
             }
@@ -333,6 +366,17 @@ impl Runtime {
 
     /// Compiles (or fetches from the cache) and prepares a plugin.
     pub fn load(&self, source: &Source) -> Result<Plugin, LoadError> {
+        self.load_pinned(source, None)
+    }
+
+    /// [`Runtime::load`], refusing the plugin unless the blake3 hash of its
+    /// bytes is `expected` (hex). The bytes checked are the bytes compiled:
+    /// the file is read once.
+    pub fn load_pinned(
+        &self,
+        source: &Source,
+        expected: Option<&str>,
+    ) -> Result<Plugin, LoadError> {
         let source_name = source.describe();
         let owned;
         let bytes: &[u8] = match source {
@@ -346,6 +390,15 @@ impl Runtime {
             }
         };
         let digest = blake3::hash(bytes).to_hex().to_string();
+        if let Some(expected) = expected
+            && !expected.eq_ignore_ascii_case(&digest)
+        {
+            return Err(LoadError::DigestMismatch {
+                source_name,
+                expected: expected.to_owned(),
+                actual: digest,
+            });
+        }
         let component = self.compile(bytes).map_err(|e| LoadError::Compile {
             source_name: source_name.clone(),
             message: format!("{e:#}"),
@@ -455,12 +508,26 @@ impl Runtime {
         &self,
         fs: Option<RepoFs>,
         composer: Option<Arc<dyn Composer>>,
-        depth: u32,
+        nesting: Option<Nesting>,
     ) -> Store<State> {
-        let state = State::new(self.limits.memory, fs, host::Host::new(composer, depth));
+        let now = Instant::now();
+        let own = now + self.limits.timeout;
+        let nesting = match nesting {
+            Some(outer) => Nesting {
+                depth: outer.depth,
+                deadline: outer.deadline.min(own),
+            },
+            None => Nesting {
+                depth: 0,
+                deadline: own,
+            },
+        };
+        let state = State::new(self.limits.memory, fs, host::Host::new(composer, nesting));
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
-        store.set_epoch_deadline(epoch::ticks(self.limits.timeout));
+        store.set_epoch_deadline(epoch::ticks(
+            nesting.deadline.saturating_duration_since(now),
+        ));
         store.epoch_deadline_trap();
         store
     }
@@ -470,7 +537,7 @@ impl Runtime {
         prepared: &Prepared,
         source_name: &str,
     ) -> Result<bindings::types::PluginMetadata, CallError> {
-        let mut store = self.store(None, None, 0);
+        let mut store = self.store(None, None, None);
         let result = match prepared {
             Prepared::Validator(pre) => pre
                 .instantiate(&mut store)
@@ -543,7 +610,7 @@ impl Runtime {
                 failure: CallFailure::Malformed("it is a renderer, not a validator".into()),
             });
         };
-        let mut store = self.store(services.fs.clone(), None, 0);
+        let mut store = self.store(services.fs.clone(), None, None);
         store.data_mut().host.run = services.run.clone();
         let result = pre.instantiate(&mut store).and_then(|p| {
             p.manifold_plugin_validate()
@@ -555,6 +622,9 @@ impl Runtime {
             input: input.to_owned(),
             failure,
         };
+        if let Some(limit) = store.data().host.fs.as_ref().and_then(RepoFs::overflowed) {
+            return Err(error(CallFailure::TooManyReads(limit)));
+        }
         let diagnostics = answer.map_err(|f| error(CallFailure::Reported(f)))?;
         answer::check_validated(&diagnostics, manifests.len(), self.limits.output)
             .map_err(error)?;
@@ -575,14 +645,15 @@ impl Runtime {
         })
     }
 
-    /// Runs a renderer on a folder of the repository.
+    /// Runs a renderer on a folder of the repository; `nesting` is `None`
+    /// for a call of its own, or where a composing call stands.
     pub fn render(
         &self,
         plugin: &Plugin,
         fs: RepoFs,
         request: &RenderRequest,
         composer: Option<Arc<dyn Composer>>,
-        depth: u32,
+        nesting: Option<Nesting>,
     ) -> Result<Rendered, CallError> {
         let name = &plugin.metadata.name;
         let input = if request.target.is_empty() {
@@ -600,11 +671,16 @@ impl Runtime {
                 "it is a validator, not a renderer".into(),
             )));
         };
-        let mut store = self.store(Some(fs), composer, depth);
+        let mut store = self.store(Some(fs), composer, nesting);
         let result = pre
             .instantiate(&mut store)
             .and_then(|p| p.manifold_plugin_render().call_render(&mut store, request));
         let answer = result.map_err(|e| self.classify(e, &store, name, &input))?;
+        // A read set with gaps would let the cache answer for a render whose
+        // inputs changed: such a render is not an answer at all.
+        if let Some(limit) = store.data().host.fs.as_ref().and_then(RepoFs::overflowed) {
+            return Err(error(CallFailure::TooManyReads(limit)));
+        }
         let output = answer.map_err(|f| error(CallFailure::Reported(f)))?;
         answer::check_rendered(&output, self.limits.output).map_err(error)?;
         let state = store.data_mut();

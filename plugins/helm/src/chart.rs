@@ -263,7 +263,20 @@ fn load_files(files: Vec<(String, Vec<u8>)>, origin: &str, depth: usize) -> Resu
                     chart.files.push((name, data));
                 }
             }
-            n if n.starts_with("templates/") => chart.templates.push((name, data)),
+            // Helm's YAML parser refuses such bytes in a template's output;
+            // replacing them would change the manifests without a word.
+            n if n.starts_with("templates/") => {
+                if let Err(e) = std::str::from_utf8(&data) {
+                    return Err(load_err(
+                        n,
+                        format!(
+                            "not valid UTF-8 (at byte {}); templates must be UTF-8 text",
+                            e.valid_up_to()
+                        ),
+                    ));
+                }
+                chart.templates.push((name, data))
+            }
             n if n.starts_with("charts/") => {
                 if n.ends_with(".prov") {
                     chart.files.push((name, data));

@@ -89,14 +89,22 @@ impl FileSystem for HostFs {
 }
 
 fn to_fs_error(path: &str, e: FileError) -> FsError {
-    match e {
-        FileError::NotFound(_) => FsError::NotFound {
-            path: path.to_owned(),
-        },
-        other => FsError::Other {
-            path: path.to_owned(),
-            message: other.to_string(),
-        },
+    let message = match e {
+        FileError::NotFound(_) => {
+            return FsError::NotFound {
+                path: path.to_owned(),
+            };
+        }
+        FileError::Denied(message) | FileError::Io(message) => message,
+    };
+    // The host's message starts with the path, which FsError shows already.
+    let message = message
+        .strip_prefix(path)
+        .and_then(|rest| rest.strip_prefix(": "))
+        .map_or_else(|| message.clone(), str::to_owned);
+    FsError::Other {
+        path: path.to_owned(),
+        message,
     }
 }
 

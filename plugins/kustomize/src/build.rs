@@ -44,6 +44,19 @@ pub struct Loader<'a> {
     pub schema: Option<std::rc::Rc<crate::smp::Schema>>,
 }
 
+/// A note for errors about an absolute reference: the plugin sees only the
+/// repository, so `/etc/passwd` means `etc/passwd` in it, which a user who
+/// wrote the former would not guess.
+fn absolute_note(rel: &str) -> String {
+    if rel.starts_with('/') {
+        format!(
+            " ('{rel}' is absolute: it names a file from the repository root; nothing outside the repository is read)"
+        )
+    } else {
+        String::new()
+    }
+}
+
 impl Loader<'_> {
     /// Resolves `rel` against the kustomization folder, refusing escapes.
     pub fn resolve(&self, rel: &str) -> Result<String, Error> {
@@ -72,9 +85,10 @@ impl Loader<'_> {
             return Err(Error::invalid(
                 &self.kfile,
                 format!(
-                    "security; file '{}' is not in or below '{}' (load restrictor RootOnly); move the file under the kustomization folder or build with load_restrictor None",
+                    "security; file '{}' is not in or below '{}' (load restrictor RootOnly); move the file under the kustomization folder or build with load_restrictor None{}",
                     fs::display(&path),
-                    fs::display(&self.dir)
+                    fs::display(&self.dir),
+                    absolute_note(rel)
                 ),
             ));
         }
@@ -97,9 +111,10 @@ impl Loader<'_> {
             return Err(Error::invalid(
                 &self.kfile,
                 format!(
-                    "security; file '{}' is not in or below '{}' (load restrictor RootOnly); move the file under the kustomization folder",
+                    "security; file '{}' is not in or below '{}' (load restrictor RootOnly); move the file under the kustomization folder{}",
                     fs::display(&path),
-                    fs::display(&self.dir)
+                    fs::display(&self.dir),
+                    absolute_note(rel)
                 ),
             ));
         }
@@ -477,8 +492,9 @@ impl<'a> Builder<'a> {
                         FsError::NotFound(_) => Error::invalid(
                             &ldr.kfile,
                             format!(
-                                "resource '{entry}' not found: '{}' is neither a file nor a folder",
-                                fs::display(&path)
+                                "resource '{entry}' not found: '{}' is neither a file nor a folder{}",
+                                fs::display(&path),
+                                absolute_note(entry)
                             ),
                         ),
                         e => Error::invalid(

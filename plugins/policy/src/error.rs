@@ -45,6 +45,20 @@ impl fmt::Display for Location {
     }
 }
 
+impl Error {
+    /// Where in the user's files the error is, when it is in one.
+    pub fn location(&self) -> Option<&Location> {
+        match self {
+            Error::RegoSyntax { location, .. }
+            | Error::Parse { location, .. }
+            | Error::Template { location, .. }
+            | Error::Constraint { location, .. }
+            | Error::Data { location, .. } => Some(location),
+            _ => None,
+        }
+    }
+}
+
 /// Everything that can go wrong in this crate.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

@@ -66,7 +66,7 @@ impl Validator for Policy {
         if config.policies.is_empty() {
             return Ok(Vec::new());
         }
-        let mut set = PolicySet::from_config(&config).map_err(|e| Failure::new(e.to_string()))?;
+        let mut set = PolicySet::from_config(&config).map_err(located)?;
         let objects = manifests
             .iter()
             .map(Manifest::value)
@@ -106,6 +106,26 @@ impl Validator for Policy {
             }
         }
         Ok(out)
+    }
+}
+
+/// A failure at the policy file and line it is about, so the host reports
+/// it there (once) rather than on the first manifest of every batch.
+fn located(e: crate::error::Error) -> Failure {
+    let text = e.to_string();
+    match e.location() {
+        Some(location) => {
+            let message = text
+                .strip_prefix(&format!("{location}: "))
+                .map_or_else(|| text.clone(), str::to_owned);
+            Failure::at(
+                message,
+                &location.file,
+                location.line.unwrap_or(0),
+                location.column.unwrap_or(0),
+            )
+        }
+        None => Failure::new(text),
     }
 }
 

@@ -2,6 +2,7 @@
 //! language version, turning regorus' error text into file/line locations,
 //! converting values, and evaluating rules with captured `print` output.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use crate::error::{Error, Location};
@@ -180,7 +181,225 @@ pub(crate) fn prepare(engine: &mut regorus::Engine) -> Result<(), RegoFailure> {
     engine
         .eval_query("true".to_string(), false)
         .map(|_| ())
-        .map_err(|e| parse_failure(&e))
+        .map_err(|e| parse_failure(&e))?;
+    check_recursion(engine)
+}
+
+/// Rego forbids recursion; OPA refuses it when compiling
+/// (`rego_recursion_error`). regorus stops a rule that depends on itself
+/// while evaluating, but a *function* that calls itself recurses natively
+/// until the plugin's stack runs out, which ends the whole call without a
+/// word about which policy did it. So cycles among functions are found here,
+/// before any manifest is evaluated, and reported at the function's head.
+fn check_recursion(engine: &mut regorus::Engine) -> Result<(), RegoFailure> {
+    use regorus::unstable::{Rule, RuleHead};
+
+    struct Function {
+        file: String,
+        line: u32,
+        column: u32,
+        calls: BTreeSet<String>,
+    }
+    let mut functions: BTreeMap<String, Function> = BTreeMap::new();
+    for module in engine.get_modules() {
+        let Some(package) = ref_path(&module.package.refr) else {
+            continue;
+        };
+        for rule in &module.policy {
+            let Rule::Spec {
+                head: RuleHead::Func {
+                    span, refr, assign, ..
+                },
+                bodies,
+                ..
+            } = rule.as_ref()
+            else {
+                continue;
+            };
+            let Some(name) = ref_path(refr) else {
+                continue;
+            };
+            let mut roots = Vec::new();
+            roots.extend(assign.iter().map(|a| Node::Expr(a.value.clone())));
+            for body in bodies {
+                roots.extend(body.assign.iter().map(|a| Node::Expr(a.value.clone())));
+                roots.push(Node::Query(body.query.clone()));
+            }
+            let calls = called(roots).into_iter().map(|call| {
+                if call.starts_with("data.") {
+                    call
+                } else {
+                    format!("data.{package}.{call}")
+                }
+            });
+            functions
+                .entry(format!("data.{package}.{name}"))
+                .or_insert_with(|| Function {
+                    file: span.source.file().clone(),
+                    line: span.line,
+                    column: span.col,
+                    calls: BTreeSet::new(),
+                })
+                .calls
+                .extend(calls);
+        }
+    }
+    // Depth-first search for a cycle; names not in `functions` (builtins,
+    // rules) end a path.
+    let mut done: BTreeSet<&str> = BTreeSet::new();
+    for start in functions.keys() {
+        let mut path: Vec<&str> = vec![start];
+        let mut pending: Vec<Vec<&str>> = vec![Vec::new()];
+        if let Some(f) = functions.get(start.as_str()) {
+            pending[0] = f.calls.iter().map(String::as_str).collect();
+        }
+        while let Some(next) = pending.last_mut() {
+            let Some(callee) = next.pop() else {
+                pending.pop();
+                if let Some(finished) = path.pop() {
+                    done.insert(finished);
+                }
+                continue;
+            };
+            if let Some(at) = path.iter().position(|p| *p == callee) {
+                let mut cycle: Vec<&str> = path[at..].to_vec();
+                cycle.push(callee);
+                let first = functions.get(callee);
+                let short = |n: &str| n.rsplit('.').next().unwrap_or(n).to_owned();
+                return Err(RegoFailure {
+                    module: first.map(|f| f.file.clone()),
+                    line: first.map(|f| f.line),
+                    column: first.map(|f| f.column),
+                    message: format!(
+                        "function {} calls itself ({}); Rego does not allow recursion",
+                        short(callee),
+                        cycle
+                            .iter()
+                            .map(|n| short(n))
+                            .collect::<Vec<_>>()
+                            .join(" -> ")
+                    ),
+                });
+            }
+            if done.contains(callee) {
+                continue;
+            }
+            if let Some(f) = functions.get(callee) {
+                path.push(callee);
+                pending.push(f.calls.iter().map(String::as_str).collect());
+            }
+        }
+    }
+    Ok(())
+}
+
+enum Node {
+    Expr(regorus::unstable::Ref<regorus::unstable::Expr>),
+    Query(regorus::unstable::Ref<regorus::unstable::Query>),
+}
+
+/// `a.b.c` of a variable or a chain of `.field` references.
+fn ref_path(expr: &regorus::unstable::Expr) -> Option<String> {
+    use regorus::unstable::Expr;
+    match expr {
+        Expr::Var { value, .. } => value.as_string().ok().map(|s| s.to_string()),
+        Expr::RefDot { refr, field, .. } => {
+            Some(format!("{}.{}", ref_path(refr)?, field.1.as_string().ok()?))
+        }
+        _ => None,
+    }
+}
+
+/// The names of the functions called anywhere under `roots`, as written.
+/// Walked with an explicit stack: the AST of a hostile policy may be deep.
+fn called(roots: Vec<Node>) -> Vec<String> {
+    use regorus::unstable::{Expr, Literal};
+    let mut calls = Vec::new();
+    let mut stack = roots;
+    while let Some(node) = stack.pop() {
+        let expr = match node {
+            Node::Query(query) => {
+                for stmt in &query.stmts {
+                    match &stmt.literal {
+                        Literal::SomeIn {
+                            key,
+                            value,
+                            collection,
+                            ..
+                        } => {
+                            stack.extend(key.iter().cloned().map(Node::Expr));
+                            stack.push(Node::Expr(value.clone()));
+                            stack.push(Node::Expr(collection.clone()));
+                        }
+                        Literal::Expr { expr, .. } | Literal::NotExpr { expr, .. } => {
+                            stack.push(Node::Expr(expr.clone()));
+                        }
+                        Literal::Every { domain, query, .. } => {
+                            stack.push(Node::Expr(domain.clone()));
+                            stack.push(Node::Query(query.clone()));
+                        }
+                        Literal::SomeVars { .. } => {}
+                    }
+                    for with in &stmt.with_mods {
+                        stack.push(Node::Expr(with.refr.clone()));
+                        stack.push(Node::Expr(with.r#as.clone()));
+                    }
+                }
+                continue;
+            }
+            Node::Expr(expr) => expr,
+        };
+        let mut push = |e: &regorus::unstable::Ref<Expr>| stack.push(Node::Expr(e.clone()));
+        match expr.as_ref() {
+            Expr::Call { fcn, params, .. } => {
+                calls.extend(ref_path(fcn));
+                params.iter().for_each(&mut push);
+            }
+            Expr::Array { items, .. } | Expr::Set { items, .. } => items.iter().for_each(&mut push),
+            Expr::Object { fields, .. } => {
+                for (_, key, value) in fields {
+                    push(key);
+                    push(value);
+                }
+            }
+            Expr::ArrayCompr { term, query, .. } | Expr::SetCompr { term, query, .. } => {
+                push(term);
+                stack.push(Node::Query(query.clone()));
+            }
+            Expr::ObjectCompr {
+                key, value, query, ..
+            } => {
+                push(key);
+                push(value);
+                stack.push(Node::Query(query.clone()));
+            }
+            Expr::UnaryExpr { expr, .. } => push(expr),
+            Expr::RefDot { refr, .. } => push(refr),
+            Expr::RefBrack { refr, index, .. } => {
+                push(refr);
+                push(index);
+            }
+            Expr::BinExpr { lhs, rhs, .. }
+            | Expr::BoolExpr { lhs, rhs, .. }
+            | Expr::ArithExpr { lhs, rhs, .. }
+            | Expr::AssignExpr { lhs, rhs, .. } => {
+                push(lhs);
+                push(rhs);
+            }
+            Expr::Membership {
+                key,
+                value,
+                collection,
+                ..
+            } => {
+                key.iter().for_each(&mut push);
+                push(value);
+                push(collection);
+            }
+            _ => {}
+        }
+    }
+    calls
 }
 
 /// Turns a failure reported for `file` into the crate error.
@@ -269,6 +488,35 @@ mod tests {
             assert_eq!(failure.line, Some(line), "{source:?}: {failure:?}");
             assert!(failure.column.is_some(), "{source:?}: {failure:?}");
             assert!(!failure.message.is_empty());
+        }
+    }
+
+    #[test]
+    fn recursive_functions_are_refused_at_their_head() {
+        let cases = [
+            (
+                "package p\nf(x) := y if {\n  y := f(x + 1)\n}\n",
+                Some((2, "f -> f")),
+            ),
+            (
+                "package p\na(x) := b(x)\n\nb(x) := y if { y := [z | z := a(x)] }\n",
+                Some((2, "a -> b -> a")),
+            ),
+            ("package p\nf(x) := data.p.f(x)\n", Some((2, "f -> f"))),
+            ("package p\nf(x) := g(x)\ng(x) := count(x)\n", None),
+        ];
+        for (source, expected) in cases {
+            let mut engine = new_engine(EngineSettings::default());
+            add_module(&mut engine, "p.rego", source, RegoVersion::V1).unwrap();
+            match (prepare(&mut engine), expected) {
+                (Ok(()), None) => {}
+                (Err(failure), Some((line, cycle))) => {
+                    assert_eq!(failure.module.as_deref(), Some("p.rego"), "{source}");
+                    assert_eq!(failure.line, Some(line), "{source}: {failure:?}");
+                    assert!(failure.message.contains(cycle), "{source}: {failure:?}");
+                }
+                (other, _) => panic!("{source}: {other:?}"),
+            }
         }
     }
 

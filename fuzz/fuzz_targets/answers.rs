@@ -44,16 +44,16 @@ fuzz_target!(|data: &[u8]| {
         Duplicates::LastWins,
         &mut inputs,
     );
-    let batch = &inputs.objects;
+    let batch: Vec<&_> = inputs.objects.iter().collect();
     let diagnostics: Vec<Diagnostic> = file("diagnostics").lines().map(diagnostic).collect();
     if answer::check_validated(&diagnostics, batch.len(), limit).is_ok() {
         for d in diagnostics.iter().cloned() {
             let index = d.manifest;
-            let finding = validate::convert("p", batch, d);
+            let finding = validate::convert("p", &batch, d);
             assert!(finding.rule.starts_with("p/"), "{}", finding.rule);
             if let Some(i) = index {
                 // Checked answers only name manifests of the batch.
-                let object = &batch[i as usize];
+                let object = batch[i as usize];
                 assert_eq!(finding.file.as_deref(), Some(&*object.file));
                 assert_eq!(finding.document, Some(object.document));
             }

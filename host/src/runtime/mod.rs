@@ -29,7 +29,7 @@ pub use bindings::types::{
     Diagnostic, Failure, Location, Manifest, Origin, PluginKind, RenderOutput, RenderRequest,
     Severity,
 };
-pub use fs::{ReadSet, RepoFs};
+pub use fs::{ReadSet, RepoFs, Verifier};
 pub use host::{Composer, LogLevel, LogLine, RunManifests};
 
 use bindings::renderer::RendererPre;
@@ -268,6 +268,8 @@ pub struct Validated {
     pub logs: Vec<LogLine>,
     /// What it read through `files`.
     pub reads: ReadSet,
+    /// The `kinds` it asked for through `context`.
+    pub asked: Vec<Vec<String>>,
 }
 
 /// One answer of a renderer.
@@ -564,10 +566,12 @@ impl Runtime {
             .take()
             .map(RepoFs::into_reads)
             .unwrap_or_default();
+        let asked = std::mem::take(&mut state.host.asked);
         Ok(Validated {
             diagnostics,
             logs,
             reads,
+            asked,
         })
     }
 

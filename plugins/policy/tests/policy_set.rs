@@ -241,10 +241,8 @@ spec:
 ";
     // regorus' parse time doubles with each level of `[`/`{`; too deep a
     // nesting is refused before it parses.
-    let template_too_nested = template_with_error.replace(
-        "msg := \"unterminated",
-        "msg := [[[[[[[[[\"x\"]]]]]]]]]",
-    );
+    let template_too_nested =
+        template_with_error.replace("msg := \"unterminated", "msg := [[[[[[[[[\"x\"]]]]]]]]]");
     let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
         (
             vec![(

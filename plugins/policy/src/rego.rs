@@ -386,21 +386,20 @@ mod tests {
         }
 
         let too_deep = format!("package p\n\ny {{\n  x := {}\n}}\n", nested(MAX_NESTING));
-        let failure = check_nesting(&too_deep).err().expect("too deep");
+        let failure = check_nesting(&too_deep).expect_err("too deep");
         assert_eq!((failure.line, failure.column), (Some(4), Some(15)));
         assert!(failure.message.contains("nested more than 8 deep"));
 
         // Under the depth limit, but too often.
         let repeated = format!("package p\n{}", format!("x := {}\n", nested(7)).repeat(40));
-        let failure = check_nesting(&repeated).err().expect("over budget");
+        let failure = check_nesting(&repeated).expect_err("over budget");
         assert!(failure.line > Some(2), "{failure:?}");
         assert!(failure.message.contains("too many"), "{failure:?}");
 
         // The check runs before regorus parses anything.
         let mut engine = new_engine(EngineSettings::default());
-        let failure = add_module(&mut engine, "p.rego", &too_deep, RegoVersion::Auto)
-            .err()
-            .expect("rejected");
+        let failure =
+            add_module(&mut engine, "p.rego", &too_deep, RegoVersion::Auto).expect_err("rejected");
         assert_eq!(failure.module.as_deref(), Some("p.rego"));
         assert_eq!(failure.line, Some(4));
     }

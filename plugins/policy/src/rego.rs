@@ -111,6 +111,97 @@ pub(crate) fn parse_failure(err: &impl std::fmt::Display) -> RegoFailure {
     }
 }
 
+/// The deepest nesting of `[` and `{` (arrays, sets, objects, comprehensions,
+/// rule bodies) a module may have. regorus' parser tries a comprehension
+/// first at each `[` and `{` and parses the content again when it is not
+/// one, so its time doubles with each level: 16 levels take seconds, 20
+/// over a minute, and a fuzzed policy with 29 ran for more than ten minutes.
+/// Policies in the Gatekeeper library nest at most 3 deep.
+pub(crate) const MAX_NESTING: usize = 8;
+
+/// Nesting deeper than this is charged against [`NESTING_BUDGET`].
+const FREE_NESTING: usize = 4;
+
+/// How much nesting deeper than [`FREE_NESTING`] one module may have, each
+/// `[` or `{` at depth `d` costing `2^d`: a few constructs 8 deep, a few
+/// dozen 6 deep. It bounds the parse time of a module to a fraction of a
+/// second however often it repeats such constructs.
+const NESTING_BUDGET: u64 = 1 << 12;
+
+/// Rejects a module whose `[`/`{` nesting would make regorus' parser take
+/// exponential time (see [`MAX_NESTING`]), at the bracket that goes too far.
+/// Brackets in strings, raw strings and comments do not count.
+pub(crate) fn check_nesting(text: &str) -> Result<(), RegoFailure> {
+    // Inside a "string" (and whether the last character was a backslash),
+    // a `raw string` or a # comment.
+    #[derive(PartialEq)]
+    enum In {
+        Code,
+        String { escaped: bool },
+        Raw,
+        Comment,
+    }
+    let mut state = In::Code;
+    let mut depth = 0usize;
+    let mut spent = 0u64;
+    let (mut line, mut column) = (1u32, 0u32);
+    for c in text.chars() {
+        if c == '\n' {
+            line = line.saturating_add(1);
+            column = 0;
+            if state != In::Raw {
+                state = In::Code;
+            }
+            continue;
+        }
+        column = column.saturating_add(1);
+        state = match (state, c) {
+            (In::Code, '#') => In::Comment,
+            (In::Code, '"') => In::String { escaped: false },
+            (In::Code, '`') => In::Raw,
+            (In::Code, '[' | '{') => {
+                depth = depth.saturating_add(1);
+                if depth > FREE_NESTING {
+                    spent = spent.saturating_add(1u64 << depth.min(63));
+                }
+                let too_far = if depth > MAX_NESTING {
+                    Some(format!(
+                        "`[` and `{{` are nested more than {MAX_NESTING} deep here; the Rego \
+                         parser's time doubles with each level, so move the inner part into a \
+                         rule or variable of its own"
+                    ))
+                } else if spent > NESTING_BUDGET {
+                    Some(format!(
+                        "this module has too many `[` and `{{` nested more than {FREE_NESTING} \
+                         deep (the Rego parser's time doubles with each level); move the inner \
+                         parts into rules or variables of their own"
+                    ))
+                } else {
+                    None
+                };
+                if let Some(message) = too_far {
+                    return Err(RegoFailure {
+                        module: None,
+                        line: Some(line),
+                        column: Some(column),
+                        message,
+                    });
+                }
+                In::Code
+            }
+            (In::Code, ']' | '}') => {
+                depth = depth.saturating_sub(1);
+                In::Code
+            }
+            (In::String { escaped: false }, '"') | (In::Raw, '`') => In::Code,
+            (In::String { escaped: false }, '\\') => In::String { escaped: true },
+            (In::String { .. }, _) => In::String { escaped: false },
+            (other, _) => other,
+        };
+    }
+    Ok(())
+}
+
 /// Adds one module, choosing the language version per `version`. On failure
 /// the engine is unchanged (regorus only records modules that parsed).
 pub(crate) fn add_module(
@@ -119,6 +210,10 @@ pub(crate) fn add_module(
     text: &str,
     version: RegoVersion,
 ) -> Result<String, RegoFailure> {
+    check_nesting(text).map_err(|failure| RegoFailure {
+        module: Some(name.to_string()),
+        ..failure
+    })?;
     // Rewrites keep line numbers, so failures still point at user lines.
     let rewritten = crate::compat::rewrite(text);
     let mut try_version = |v0: bool| {
@@ -518,6 +613,43 @@ mod tests {
                 (other, _) => panic!("{source}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn nesting_is_limited_outside_strings_and_comments() {
+        let nested = |depth: usize| format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+        // Depth counts the rule body's braces.
+        let ok = [
+            format!("package p\nx := {}\n", nested(MAX_NESTING)),
+            format!("package p\ny {{ x := {} }}\n", nested(MAX_NESTING - 1)),
+            format!(
+                "package p\n# {deep}\nx := \"{deep}\\\"{deep}\"\ny := `\n{deep}`\n",
+                deep = "[".repeat(40)
+            ),
+            // Closing more than was opened does not go negative.
+            "package p\n]]]]\nx := [[1]]\n".to_string(),
+        ];
+        for source in &ok {
+            assert!(check_nesting(source).is_ok(), "{source}");
+        }
+
+        let too_deep = format!("package p\n\ny {{\n  x := {}\n}}\n", nested(MAX_NESTING));
+        let failure = check_nesting(&too_deep).expect_err("too deep");
+        assert_eq!((failure.line, failure.column), (Some(4), Some(15)));
+        assert!(failure.message.contains("nested more than 8 deep"));
+
+        // Under the depth limit, but too often.
+        let repeated = format!("package p\n{}", format!("x := {}\n", nested(7)).repeat(40));
+        let failure = check_nesting(&repeated).expect_err("over budget");
+        assert!(failure.line > Some(2), "{failure:?}");
+        assert!(failure.message.contains("too many"), "{failure:?}");
+
+        // The check runs before regorus parses anything.
+        let mut engine = new_engine(EngineSettings::default());
+        let failure =
+            add_module(&mut engine, "p.rego", &too_deep, RegoVersion::Auto).expect_err("rejected");
+        assert_eq!(failure.module.as_deref(), Some("p.rego"));
+        assert_eq!(failure.line, Some(4));
     }
 
     #[test]

@@ -239,6 +239,10 @@ spec:
           msg := \"unterminated
         }
 ";
+    // regorus' parse time doubles with each level of `[`/`{`; too deep a
+    // nesting is refused before it parses.
+    let template_too_nested =
+        template_with_error.replace("msg := \"unterminated", "msg := [[[[[[[[[\"x\"]]]]]]]]]");
     let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
         (
             vec![(
@@ -248,6 +252,18 @@ spec:
             "policy/bad.rego:4:",
         ),
         (vec![("t.yaml", template_with_error)], "t.yaml:16: "),
+        (
+            vec![("t.yaml", &template_too_nested)],
+            "t.yaml:16: Rego error in ConstraintTemplate broken spec.targets[0].rego line 4: \
+             `[` and `{` are nested more than 8 deep here",
+        ),
+        (
+            vec![(
+                "policy/deep.rego",
+                "package main\n\ndeny[msg] {\n  msg := {\"a\": {\"b\": [[[[[[1]]]]]]}}\n}\n",
+            )],
+            "policy/deep.rego:4:27: Rego error: `[` and `{` are nested more than 8 deep here",
+        ),
         (
             vec![(
                 "c.yaml",

@@ -88,6 +88,18 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=MANIFOLD_PLUGIN_PROFILE");
 
+    // Fuzz targets (cargo fuzz builds with `--cfg fuzzing`) reach the
+    // host's pure code and never run a plugin: embedding none spares them
+    // the nested Wasm build and the wasm32 target.
+    if env::var_os("CARGO_CFG_FUZZING").is_some() {
+        fs::write(
+            out_dir.join("builtin.rs"),
+            "/// No built-in plugins in a fuzzing build.\npub const BUILTIN: &[(&str, Kind, &[u8])] = &[];\n",
+        )
+        .expect("cannot write builtin.rs");
+        return;
+    }
+
     ensure_target();
 
     let target_dir = plugin_target_dir(&root, &out_dir);

@@ -504,7 +504,7 @@ fn cache_command(action: CacheCommand, dir: Option<PathBuf>) -> Result<i32, CliE
             "no cache folder: set XDG_CACHE_HOME or HOME, or give --cache-dir".into(),
         ));
     };
-    let (renders, render_bytes) = crate::cache::Cache::usage(&dir);
+    let results = crate::cache::Cache::usage(&dir);
     let (plugins, plugin_bytes) = std::fs::read_dir(dir.join("plugins"))
         .into_iter()
         .flatten()
@@ -514,12 +514,21 @@ fn cache_command(action: CacheCommand, dir: Option<PathBuf>) -> Result<i32, CliE
         });
     match action {
         CacheCommand::Stats => {
-            println!("cache:    {}", dir.display());
-            println!("renders:  {renders} entries, {} KiB", render_bytes / 1024);
-            println!("plugins:  {plugins} compiled, {} KiB", plugin_bytes / 1024);
+            println!("cache:       {}", dir.display());
+            for (kind, entries, bytes) in &results {
+                println!(
+                    "{:<13}{entries} entries, {} KiB",
+                    format!("{kind}:"),
+                    bytes / 1024
+                );
+            }
+            println!(
+                "plugins:     {plugins} compiled, {} KiB",
+                plugin_bytes / 1024
+            );
         }
         CacheCommand::Clean => {
-            for sub in ["renders", "plugins"] {
+            for sub in ["renders", "validations", "plugins"] {
                 match std::fs::remove_dir_all(dir.join(sub)) {
                     Ok(()) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -531,9 +540,15 @@ fn cache_command(action: CacheCommand, dir: Option<PathBuf>) -> Result<i32, CliE
                     }
                 }
             }
+            let removed: Vec<String> = results
+                .iter()
+                .map(|(kind, entries, _)| format!("{entries} {kind}"))
+                .collect();
+            let bytes: u64 = results.iter().map(|(_, _, b)| b).sum::<u64>() + plugin_bytes;
             println!(
-                "removed {renders} renders and {plugins} compiled plugins ({} KiB) from {}",
-                (render_bytes + plugin_bytes) / 1024,
+                "removed {}, {plugins} compiled plugins ({} KiB) from {}",
+                removed.join(", "),
+                bytes / 1024,
                 dir.display()
             );
         }
@@ -629,7 +644,7 @@ fn repository_command(
             None => None,
         }
     };
-    let targets = match files {
+    let scope = match files {
         Some(files) => {
             // pre-commit runs hooks from the repository root with root-relative names.
             let changed: Vec<String> = files
@@ -646,9 +661,24 @@ fn repository_command(
                         .replace('\\', "/")
                 })
                 .collect();
-            crate::pipeline::affected(&registry, &root, targets, cache.as_ref(), &changed)
+            let affected = crate::pipeline::affected(
+                &registry,
+                &root,
+                targets.clone(),
+                cache.as_ref(),
+                &changed,
+            );
+            Some(affected.into_iter().map(|t| t.name).collect())
         }
-        None => targets,
+        None => None,
+    };
+    // Every target is rendered even when only some are checked: the others'
+    // objects are the context of the checks (a CRD in another folder, the
+    // inventory), and on a warm cache they cost a lookup each.
+    let in_scope = |name: &str| {
+        scope
+            .as_ref()
+            .is_none_or(|s: &std::collections::HashSet<String>| s.contains(name))
     };
     // A progress line on a terminal once a run is more than a glance.
     let total = targets.len();
@@ -673,10 +703,9 @@ fn repository_command(
     }
 
     let mut diagnostics = Vec::new();
-    let mut objects = Vec::new();
     let mut summaries = Vec::new();
     let mut files = std::collections::BTreeSet::new();
-    for result in &results {
+    for result in results.iter().filter(|r| in_scope(&r.target.name)) {
         for (plugin, line) in &result.logs {
             if verbose || line.level >= LogLevel::Info {
                 eprintln!("{plugin}: {}", line.message);
@@ -684,7 +713,6 @@ fn repository_command(
         }
         files.extend(result.reads.files.keys().cloned());
         diagnostics.extend(result.problems.iter().cloned());
-        objects.extend(result.objects.iter().cloned());
         summaries.push(crate::report::TargetSummary {
             name: result.target.name.clone(),
             path: result.target.path.clone(),
@@ -698,7 +726,24 @@ fn repository_command(
     let fs = RepoFs::new(&root)
         .ok()
         .map(|fs| fs.with_grants(&applied.grants));
-    let outcome = validate::run(registry.runtime(), &validators, &objects, fs);
+    let objects: Vec<&manifest::Object> = results.iter().flat_map(|r| &r.objects).collect();
+    let checked: Vec<bool> = results
+        .iter()
+        .flat_map(|r| std::iter::repeat_n(in_scope(&r.target.name), r.objects.len()))
+        .collect();
+    let outcome = validate::run(
+        registry.runtime(),
+        &validators,
+        &objects,
+        scope.is_some().then_some(&checked[..]),
+        fs,
+        cache.as_ref(),
+    );
+    let objects: Vec<&manifest::Object> = objects
+        .into_iter()
+        .zip(&checked)
+        .filter_map(|(o, checked)| checked.then_some(o))
+        .collect();
     for (plugin, line) in &outcome.logs {
         if verbose || line.level >= LogLevel::Info {
             eprintln!("{plugin}: {}", line.message);
@@ -708,7 +753,7 @@ fn repository_command(
     let stats = cache.as_ref().map(|c| c.stats()).unwrap_or_default();
     let report = Report::new(diagnostics, files.len(), objects.len())
         .with_targets(summaries, stats)
-        .with_checked(objects.iter().map(manifest::Object::checked).collect());
+        .with_checked(objects.iter().map(|o| o.checked()).collect());
     let fail_on = options.fail_on.severity();
     let mut code = if report.fails(fail_on) {
         EXIT_FINDINGS
@@ -951,7 +996,8 @@ fn validate_command(args: ValidateArgs, color: bool, verbose: bool) -> Result<i3
     let fs = RepoFs::new(&root)
         .ok()
         .map(|fs| fs.with_grants(&applied.grants));
-    let outcome = validate::run(registry.runtime(), &validators, &inputs.objects, fs);
+    let objects: Vec<&manifest::Object> = inputs.objects.iter().collect();
+    let outcome = validate::run(registry.runtime(), &validators, &objects, None, fs, None);
     for (plugin, line) in &outcome.logs {
         if verbose || line.level >= LogLevel::Info {
             eprintln!("{plugin}: {}", line.message);

@@ -28,8 +28,8 @@ pub struct Object {
     /// `/items/N` for the items of a `List`.
     pub prefix: String,
     pub value: Value,
-    /// The parsed document, for mapping field paths to lines.
-    pub source: Arc<manifold_yaml::Document>,
+    /// Its source document, for mapping field paths to lines.
+    pub source: Source,
     /// The target it belongs to, in a repository run.
     pub target: Option<Arc<str>>,
 }
@@ -38,7 +38,12 @@ impl Object {
     /// The line of a field of this object, or of the document.
     pub fn line_of(&self, pointer: Option<&str>) -> u32 {
         let full = format!("{}{}", self.prefix, pointer.unwrap_or(""));
-        self.source.line_of(&full).unwrap_or(self.line)
+        let document = match &self.source {
+            Source::Parsed(document) => Some(&**document),
+            Source::Deferred { file, document } => file.documents().get(*document),
+            Source::Unknown => None,
+        };
+        document.and_then(|d| d.line_of(&full)).unwrap_or(self.line)
     }
 
     pub fn resource(&self) -> Option<Resource> {
@@ -54,6 +59,54 @@ impl Object {
             resource: self.resource(),
         }
     }
+}
+
+/// Where the lines of an object's fields come from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    Parsed(Arc<manifold_yaml::Document>),
+    /// A document of a file parsed only if a finding needs a line: objects
+    /// served from the render cache, whose sources are known unchanged.
+    Deferred {
+        file: Arc<DeferredFile>,
+        document: usize,
+    },
+    /// Generated, or from a template: no source lines.
+    Unknown,
+}
+
+/// A source file, parsed with positions on first use.
+#[derive(Debug)]
+pub struct DeferredFile {
+    path: PathBuf,
+    documents: std::sync::OnceLock<Vec<manifold_yaml::Document>>,
+}
+
+impl DeferredFile {
+    pub fn new(path: PathBuf) -> DeferredFile {
+        DeferredFile {
+            path,
+            documents: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Its documents; none if it can no longer be read or parsed.
+    pub fn documents(&self) -> &[manifold_yaml::Document] {
+        self.documents
+            .get_or_init(|| parse_with_positions(&self.path))
+    }
+}
+
+/// A file's documents with the positions of their fields.
+pub fn parse_with_positions(path: &Path) -> Vec<manifold_yaml::Document> {
+    let Ok(bytes) = std::fs::read(path) else {
+        return Vec::new();
+    };
+    let options = ParseOptions {
+        positions: true,
+        ..ParseOptions::default()
+    };
+    manifold_yaml::parse_bytes(&bytes, &options).unwrap_or_default()
 }
 
 /// What reading the inputs produced.
@@ -280,7 +333,7 @@ pub fn parse_into(name: &str, bytes: &[u8], duplicate_keys: Duplicates, inputs: 
                     line,
                     prefix: format!("/items/{i}"),
                     value: item,
-                    source: source.clone(),
+                    source: Source::Parsed(source.clone()),
                     target: None,
                 };
                 if object.resource().is_none() {
@@ -299,7 +352,7 @@ pub fn parse_into(name: &str, bytes: &[u8], duplicate_keys: Duplicates, inputs: 
             line,
             prefix: String::new(),
             value: source.value.clone(),
-            source: source.clone(),
+            source: Source::Parsed(source.clone()),
             target: None,
         });
     }

@@ -9,13 +9,13 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use serde_json::Value;
 
-use crate::cache::{Cache, Entry};
+use crate::cache::{Cache, Entry, Rendered};
 use crate::discover::{Target, TargetKind};
-use crate::manifest::{self, Inputs, Object};
+use crate::manifest::{self, DeferredFile, Inputs, Object, Source};
 use crate::registry::Registry;
 use crate::render;
 use crate::report::{Diagnostic, Severity};
-use crate::runtime::{LogLine, ReadSet};
+use crate::runtime::{LogLine, ReadSet, RepoFs, Verifier};
 
 /// The plugin that rendered a target.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -51,6 +51,9 @@ pub fn run(
     duplicate_keys: manifold_yaml::Duplicates,
     done: &(dyn Fn() + Sync),
 ) -> Vec<TargetResult> {
+    // One view of the disk for every cache lookup of the run.
+    let verifier = RepoFs::new(root).ok().map(|fs| Verifier::new(&fs));
+    let cache = cache.zip(verifier.as_ref());
     targets
         .into_par_iter()
         .map(|target| {
@@ -215,7 +218,7 @@ fn render_target(
     registry: &Registry,
     root: &Path,
     target: Target,
-    cache: Option<&Cache>,
+    cache: Option<(&Cache, &Verifier)>,
 ) -> TargetResult {
     let kind = match target.kind {
         TargetKind::Chart => render::Kind::Chart,
@@ -247,15 +250,12 @@ fn render_target(
         &result.target.config,
         &result.target.path,
     );
-    let rendered: Vec<(String, Value)> = match cache.and_then(|c| c.get(&key, root)) {
+    let name: Arc<str> = Arc::from(result.target.name.as_str());
+    result.objects = match cache.and_then(|(c, v)| c.render(&key, v)) {
         Some(entry) => {
             result.cached = true;
             result.reads = entry.reads;
-            entry
-                .objects
-                .into_iter()
-                .filter_map(|(file, json)| Some((file, serde_json::from_str(&json).ok()?)))
-                .collect()
+            from_cache(root, &name, entry.objects)
         }
         None => {
             let folder = render::Target {
@@ -267,7 +267,7 @@ fn render_target(
                 Ok(out) => out,
                 Err(e) => return failed(result, kind, e.to_string()),
             };
-            let name = kind.plugin();
+            let plugin = kind.plugin();
             let has_findings = !out.diagnostics.is_empty();
             for d in out.diagnostics {
                 let severity = match d.severity {
@@ -278,8 +278,8 @@ fn render_target(
                 result.failed |= severity == Severity::Error;
                 result.problems.push(Diagnostic {
                     severity,
-                    rule: format!("{name}/{}", d.rule),
-                    plugin: name.into(),
+                    rule: format!("{plugin}/{}", d.rule),
+                    plugin: plugin.into(),
                     message: d.message,
                     file: Some(entry_file(root, &result.target.path, kind)),
                     document: None,
@@ -292,27 +292,63 @@ fn render_target(
             }
             result.logs = out.logs;
             result.reads = out.reads;
-            let objects: Vec<(String, Value)> =
-                out.objects.into_iter().map(|o| (o.file, o.value)).collect();
+            let rendered = out.objects.into_iter().map(|o| (o.file, o.value)).collect();
+            let objects = locate(root, &name, kind, rendered);
             // Findings are not replayed from the cache, so only clean renders are kept.
-            if let (Some(cache), false) = (cache, has_findings) {
-                cache.put(
-                    &key,
-                    &Entry {
-                        reads: result.reads.clone(),
-                        objects: objects
-                            .iter()
-                            .map(|(f, v)| (f.clone(), v.to_string()))
-                            .collect(),
-                    },
-                );
+            if let (Some((cache, _)), false) = (cache, has_findings) {
+                let objects = objects
+                    .iter()
+                    .map(|o| Rendered {
+                        file: o.file.to_string(),
+                        json: o.value.to_string(),
+                        document: o.document,
+                        line: o.line,
+                        located: matches!(o.source, Source::Parsed(_)),
+                    })
+                    .collect();
+                let entry = Entry {
+                    reads: result.reads.clone(),
+                    objects,
+                };
+                cache.put(&key, &entry);
             }
             objects
         }
     };
-    let name: Arc<str> = Arc::from(result.target.name.as_str());
-    result.objects = locate(root, &name, kind, rendered);
     result
+}
+
+/// A cached render's objects. Their sources were read by the render and
+/// are unchanged (the entry's read set says so), so the lines found then
+/// hold; a source is parsed again only if a finding needs a field's line.
+fn from_cache(root: &Path, target: &Arc<str>, rendered: Vec<Rendered>) -> Vec<Object> {
+    let mut files: HashMap<String, Arc<DeferredFile>> = HashMap::new();
+    rendered
+        .into_iter()
+        .filter_map(|r| {
+            let value = serde_json::from_str(&r.json).ok()?;
+            let source = if r.located {
+                let file = files
+                    .entry(r.file.clone())
+                    .or_insert_with(|| Arc::new(DeferredFile::new(root.join(&r.file))));
+                Source::Deferred {
+                    file: file.clone(),
+                    document: r.document as usize,
+                }
+            } else {
+                Source::Unknown
+            };
+            Some(Object {
+                file: Arc::from(r.file.as_str()),
+                document: r.document,
+                line: r.line,
+                prefix: String::new(),
+                value,
+                source,
+                target: Some(target.clone()),
+            })
+        })
+        .collect()
 }
 
 fn failed(mut result: TargetResult, kind: render::Kind, message: String) -> TargetResult {
@@ -374,16 +410,16 @@ fn locate(
                 None
             };
             let (document, line, source) = match found {
-                Some(doc) => (u32::try_from(doc.index).unwrap_or(u32::MAX), doc.line, doc),
+                Some(doc) => (
+                    u32::try_from(doc.index).unwrap_or(u32::MAX),
+                    doc.line,
+                    Source::Parsed(doc),
+                ),
                 None => {
                     let counter = counters.entry(file.clone()).or_default();
                     let index = *counter;
                     *counter += 1;
-                    (
-                        index,
-                        0,
-                        Arc::new(manifold_yaml::Document::new(Value::Null, index as usize, 0)),
-                    )
+                    (index, 0, Source::Unknown)
                 }
             };
             Object {
@@ -400,16 +436,10 @@ fn locate(
 }
 
 fn parse_source(path: &Path) -> Vec<Arc<manifold_yaml::Document>> {
-    let Ok(bytes) = std::fs::read(path) else {
-        return Vec::new();
-    };
-    let options = manifold_yaml::ParseOptions {
-        positions: true,
-        ..manifold_yaml::ParseOptions::default()
-    };
-    manifold_yaml::parse_bytes(&bytes, &options)
-        .map(|docs| docs.into_iter().map(Arc::new).collect())
-        .unwrap_or_default()
+    manifest::parse_with_positions(path)
+        .into_iter()
+        .map(Arc::new)
+        .collect()
 }
 
 fn best_match(

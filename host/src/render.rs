@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::registry::{Registry, RegistryError};
-use crate::runtime::{CallError, CallFailure, Diagnostic, LogLine, ReadSet, RenderRequest, RepoFs};
+use crate::runtime::{
+    CallError, CallFailure, Diagnostic, LogLine, Manifest, ReadSet, RenderRequest, RepoFs,
+};
 
 /// The file names that make a folder a kustomization, in kustomize's order.
 pub const KUSTOMIZATION_FILES: [&str; 3] =
@@ -175,18 +177,11 @@ pub fn render(
         config: config.to_string(),
     };
     let rendered = registry.render(&plugin, fs, &request, 0)?;
-    let mut objects = Vec::with_capacity(rendered.output.manifests.len());
-    for manifest in &rendered.output.manifests {
-        let value = serde_json::from_str(&manifest.json).map_err(|e| CallError {
-            plugin: name.to_owned(),
-            input: request.target.clone(),
-            failure: CallFailure::Malformed(format!("an object is not JSON: {e}")),
-        })?;
-        objects.push(Object {
-            file: manifest.origin.file.clone(),
-            value,
-        });
-    }
+    let objects = decode(&rendered.output.manifests).map_err(|failure| CallError {
+        plugin: name.to_owned(),
+        input: request.target.clone(),
+        failure,
+    })?;
     Ok(Rendered {
         objects,
         diagnostics: rendered.output.diagnostics,
@@ -197,6 +192,21 @@ pub fn render(
             .collect(),
         reads: rendered.reads,
     })
+}
+
+/// A renderer's manifests as objects: each must be JSON.
+pub fn decode(manifests: &[Manifest]) -> Result<Vec<Object>, CallFailure> {
+    manifests
+        .iter()
+        .map(|manifest| {
+            let value = serde_json::from_str(&manifest.json)
+                .map_err(|e| CallFailure::Malformed(format!("an object is not JSON: {e}")))?;
+            Ok(Object {
+                file: manifest.origin.file.clone(),
+                value,
+            })
+        })
+        .collect()
 }
 
 /// The YAML stream as the reference tool prints it: `kustomize build`'s

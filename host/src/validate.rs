@@ -3,15 +3,22 @@
 //! `context` import (one shared list), so checks that span batches —
 //! custom resources against CRDs, Gatekeeper's `data.inventory` — do not
 //! depend on where the batches split.
+//!
+//! With a cache, each validator's verdict on each document is looked up
+//! first; only the documents without a verdict that still holds are sent to
+//! the plugin, and what it says about each is stored for the next run.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::cache::{self, Cache, Finding, Selection, Verdict};
 use crate::manifest::Object;
 use crate::report::{Diagnostic, Severity};
 use crate::runtime::{
-    self, LogLine, Manifest, Origin, Plugin, ReadSet, RepoFs, RunManifests, Runtime, Services,
+    self, Location, LogLine, Manifest, Origin, Plugin, ReadSet, RepoFs, RunManifests, Runtime,
+    Services, Verifier,
 };
 
 /// Objects per call: large enough to amortise instantiation and a plugin's
@@ -35,14 +42,19 @@ pub struct Outcome {
     pub reads: ReadSet,
 }
 
-/// Runs every validator over every object; `fs` is what they may read.
+/// Runs every validator over the objects of the run, or those `checked`
+/// marks (the others are still seen through `context`); `fs` is what the
+/// validators may read.
 pub fn run(
     runtime: &Runtime,
     validators: &[Validator],
-    objects: &[Object],
+    objects: &[&Object],
+    checked: Option<&[bool]>,
     fs: Option<RepoFs>,
+    cache: Option<&Cache>,
 ) -> Outcome {
-    let wire: Vec<Manifest> = objects.par_iter().map(to_wire).collect();
+    let in_scope = |i: usize| checked.is_none_or(|c| c.get(i).copied().unwrap_or(false));
+    let wire: Vec<Manifest> = objects.par_iter().map(|o| to_wire(o)).collect();
     let keys = objects
         .iter()
         .map(|o| match o.resource() {
@@ -50,32 +62,280 @@ pub fn run(
             None => (String::new(), String::new()),
         })
         .collect();
+    let verifier = fs.as_ref().map(Verifier::new);
+    let root = fs.as_ref().map(|f| f.root().to_string_lossy().into_owned());
+    let run = Arc::new(RunManifests::new(wire, keys));
     let services = Services {
         fs,
-        run: Some(Arc::new(RunManifests::new(wire, keys))),
+        run: Some(run.clone()),
     };
-    let wire = services.run.as_ref().map_or(&[][..], |r| r.manifests());
-    let jobs: Vec<(&Validator, usize)> = validators
+    let wire = run.manifests();
+    let mut outcome = Outcome::default();
+
+    let recall = cache.map(|cache| {
+        Recall::load(
+            cache,
+            root.as_deref().unwrap_or(""),
+            validators,
+            objects,
+            wire,
+            &in_scope,
+            |verdict: &Verdict| {
+                verdict
+                    .context
+                    .iter()
+                    .all(|s| run.digest(&s.kinds) == s.digest)
+                    && (is_empty(&verdict.reads)
+                        || verifier
+                            .as_ref()
+                            .is_some_and(|f| f.unchanged(&verdict.reads)))
+            },
+        )
+    });
+
+    // Per validator, the documents it still has to look at.
+    let mut pending: Vec<(usize, Vec<usize>)> = Vec::new();
+    for (v, validator) in validators.iter().enumerate() {
+        let Some(recall) = &recall else {
+            pending.push((v, (0..objects.len()).filter(|i| in_scope(*i)).collect()));
+            continue;
+        };
+        let mut misses = Vec::new();
+        let mut replayed = HashSet::new();
+        for (i, verdict) in recall.known[v].iter().enumerate() {
+            if !in_scope(i) {
+                continue;
+            }
+            match verdict {
+                Some(verdict) => {
+                    replay(validator, objects[i], verdict, &mut replayed, &mut outcome)
+                }
+                None => misses.push(i),
+            }
+        }
+        pending.push((v, misses));
+    }
+
+    let jobs: Vec<(usize, &[usize])> = pending
         .iter()
-        .flat_map(|v| (0..objects.len().div_ceil(BATCH)).map(move |chunk| (v, chunk)))
+        .flat_map(|(v, misses)| misses.chunks(BATCH).map(move |chunk| (*v, chunk)))
         .collect();
-    let results: Vec<Outcome> = jobs
+    let results: Vec<(usize, Outcome, Learned)> = jobs
         .par_iter()
-        .map(|(validator, chunk)| {
-            let start = chunk * BATCH;
-            let end = (start + BATCH).min(objects.len());
-            let batch = objects.get(start..end).unwrap_or_default();
-            let wire = wire.get(start..end).unwrap_or_default();
-            call(runtime, validator, batch, wire, &services)
+        .map(|(v, indices)| {
+            let remember = recall.is_some().then_some(&*run);
+            let (outcome, verdicts) = call(
+                runtime,
+                &validators[*v],
+                objects,
+                wire,
+                indices,
+                &services,
+                remember,
+            );
+            (*v, outcome, verdicts)
         })
         .collect();
-    let mut outcome = Outcome::default();
-    for result in results {
+    let mut learned: Vec<Learned> = vec![Vec::new(); validators.len()];
+    for (v, result, verdicts) in results {
         outcome.diagnostics.extend(result.diagnostics);
         outcome.logs.extend(result.logs);
         outcome.reads.merge(result.reads);
+        learned[v].extend(verdicts);
+    }
+    if let Some(recall) = recall {
+        recall.store(learned);
     }
     outcome
+}
+
+/// What the cache knows of a run's verdicts. The verdicts of all validators
+/// on one target's documents are kept in one pack (a warm run of a large
+/// repository reads a file per target, and a cold one creates as few);
+/// inside a pack each is keyed by its validator and document, so a pack
+/// answers only for documents and validators that are unchanged.
+struct Recall<'a> {
+    cache: &'a Cache,
+    /// Per validator: each object's verdict key.
+    keys: Vec<Vec<String>>,
+    /// Per validator: each object's verdict, where one still holds.
+    known: Vec<Vec<Option<Verdict>>>,
+    /// The objects of each target, with their packs.
+    groups: Vec<Group>,
+}
+
+/// Verdicts of a call or replayed, by object index.
+type Learned = Vec<(usize, Verdict)>;
+
+/// The objects of one target.
+struct Group {
+    members: Vec<usize>,
+    pack: String,
+    /// Whether the pack already holds exactly these objects' verdicts.
+    exact: bool,
+}
+
+impl<'a> Recall<'a> {
+    fn load(
+        cache: &'a Cache,
+        root: &str,
+        validators: &[Validator],
+        objects: &[&Object],
+        wire: &[Manifest],
+        in_scope: &(dyn Fn(usize) -> bool + Sync),
+        holds: impl Fn(&Verdict) -> bool + Sync,
+    ) -> Recall<'a> {
+        let mut by_target: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+        for (i, object) in objects.iter().enumerate().filter(|(i, _)| in_scope(*i)) {
+            by_target
+                .entry(object.target.as_deref().unwrap_or(""))
+                .or_default()
+                .push(i);
+        }
+        let keys: Vec<Vec<String>> = validators
+            .iter()
+            .map(|validator| {
+                wire.par_iter()
+                    .enumerate()
+                    .map(|(i, m)| {
+                        if in_scope(i) {
+                            verdict_key(validator, m)
+                        } else {
+                            String::new()
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let found: Vec<(Group, Vec<Learned>)> = by_target
+            .into_par_iter()
+            .map(|(target, members)| {
+                let pack = cache::hash_parts(&["verdicts", root, target]);
+                let mut stored = cache.verdicts(&pack);
+                let total = stored.len();
+                let hits: Vec<Learned> = keys
+                    .iter()
+                    .map(|keys| {
+                        members
+                            .iter()
+                            .filter_map(|i| {
+                                let verdict = stored.remove(&keys[*i]).filter(&holds)?;
+                                Some((*i, verdict))
+                            })
+                            .collect()
+                    })
+                    .collect();
+                let found: usize = hits.iter().map(Vec::len).sum();
+                let wanted = members.len() * validators.len();
+                cache.count_verdicts(found, wanted - found);
+                // Every verdict found, and nothing else in the pack.
+                let exact = found == total && found == wanted;
+                let group = Group {
+                    members,
+                    pack,
+                    exact,
+                };
+                (group, hits)
+            })
+            .collect();
+        let mut known: Vec<Vec<Option<Verdict>>> =
+            vec![vec![None; objects.len()]; validators.len()];
+        let mut groups = Vec::with_capacity(found.len());
+        for (group, hits) in found {
+            for (v, hits) in hits.into_iter().enumerate() {
+                for (i, verdict) in hits {
+                    known[v][i] = Some(verdict);
+                }
+            }
+            groups.push(group);
+        }
+        Recall {
+            cache,
+            keys,
+            known,
+            groups,
+        }
+    }
+
+    /// Writes back every pack that changed: new verdicts, or documents that
+    /// are gone. A document whose call failed has no verdict and is asked
+    /// again next time.
+    fn store(mut self, learned: Vec<Learned>) {
+        for (v, verdicts) in learned.into_iter().enumerate() {
+            for (i, verdict) in verdicts {
+                self.known[v][i] = Some(verdict);
+            }
+        }
+        self.groups
+            .par_iter()
+            .filter(|group| !group.exact)
+            .for_each(|group| {
+                let pack: Vec<(&str, &Verdict)> = (0..self.keys.len())
+                    .flat_map(|v| group.members.iter().map(move |i| (v, *i)))
+                    .filter_map(|(v, i)| {
+                        Some((self.keys[v][i].as_str(), self.known[v][i].as_ref()?))
+                    })
+                    .collect();
+                self.cache.put_verdicts(&group.pack, &pack);
+            });
+    }
+}
+
+/// A verdict's key: the validator (plugin bytes and configuration) and the
+/// document as the plugin is given it.
+fn verdict_key(validator: &Validator, manifest: &Manifest) -> String {
+    let origin = &manifest.origin;
+    cache::hash_parts(&[
+        "validation",
+        &validator.plugin.metadata.digest,
+        &validator.config,
+        &origin.file,
+        &origin.document.to_string(),
+        &origin.line.to_string(),
+        &manifest.json,
+    ])
+}
+
+fn is_empty(reads: &ReadSet) -> bool {
+    reads.files.is_empty() && reads.dirs.is_empty()
+}
+
+/// A cached verdict's findings, placed on the document as they are now.
+/// Findings about a source file (not a document) were stored with every
+/// document of their batch; they are reported once.
+fn replay(
+    validator: &Validator,
+    object: &Object,
+    verdict: &Verdict,
+    replayed: &mut HashSet<String>,
+    outcome: &mut Outcome,
+) {
+    let name = &validator.plugin.metadata.name;
+    for finding in &verdict.findings {
+        if !finding.about_document
+            && !replayed.insert(serde_json::to_string(finding).unwrap_or_default())
+        {
+            continue;
+        }
+        let diagnostic = runtime::Diagnostic {
+            severity: match finding.severity {
+                Severity::Error => runtime::Severity::Error,
+                Severity::Warning => runtime::Severity::Warning,
+                Severity::Info => runtime::Severity::Info,
+            },
+            rule: finding.rule.clone(),
+            message: finding.message.clone(),
+            manifest: finding.about_document.then_some(0),
+            path: finding.path.clone(),
+            location: finding
+                .location
+                .clone()
+                .map(|(file, line, column)| Location { file, line, column }),
+        };
+        outcome
+            .diagnostics
+            .push(convert(name, &[object], diagnostic));
+    }
 }
 
 fn to_wire(object: &Object) -> Manifest {
@@ -89,25 +349,52 @@ fn to_wire(object: &Object) -> Manifest {
     }
 }
 
+/// Validates the objects at `indices`; with `remember` (the run, for
+/// digests of what the call asked of it), also returns each one's verdict.
 fn call(
     runtime: &Runtime,
     validator: &Validator,
-    batch: &[Object],
+    objects: &[&Object],
     wire: &[Manifest],
+    indices: &[usize],
     services: &Services,
-) -> Outcome {
+    remember: Option<&RunManifests>,
+) -> (Outcome, Vec<(usize, Verdict)>) {
     let name = &validator.plugin.metadata.name;
-    let input = describe(batch);
-    match runtime.validate(&validator.plugin, wire, &validator.config, &input, services) {
-        Ok(answer) => Outcome {
-            diagnostics: answer
-                .diagnostics
-                .into_iter()
-                .map(|d| convert(name, batch, d))
-                .collect(),
-            logs: answer.logs.into_iter().map(|l| (name.clone(), l)).collect(),
-            reads: answer.reads,
-        },
+    let batch: Vec<&Object> = indices.iter().map(|i| objects[*i]).collect();
+    // A run of consecutive documents (every batch of an uncached run) is
+    // passed as it is; a gathered one is copied.
+    let gathered: Vec<Manifest>;
+    let manifests = match (indices.first(), indices.last()) {
+        (Some(first), Some(last)) if last - first + 1 == indices.len() => &wire[*first..=*last],
+        _ => {
+            gathered = indices.iter().map(|i| wire[*i].clone()).collect();
+            &gathered
+        }
+    };
+    let input = describe(&batch);
+    match runtime.validate(
+        &validator.plugin,
+        manifests,
+        &validator.config,
+        &input,
+        services,
+    ) {
+        Ok(answer) => {
+            let verdicts = remember
+                .map(|run| verdicts(run, indices, &answer))
+                .unwrap_or_default();
+            let outcome = Outcome {
+                diagnostics: answer
+                    .diagnostics
+                    .into_iter()
+                    .map(|d| convert(name, &batch, d))
+                    .collect(),
+                logs: answer.logs.into_iter().map(|l| (name.clone(), l)).collect(),
+                reads: answer.reads,
+            };
+            (outcome, verdicts)
+        }
         Err(error) => {
             // A failure the plugin reports itself (bad configuration, a
             // policy that does not compile) is the same for every batch:
@@ -138,16 +425,74 @@ fn call(
                 resource: None,
                 target: None,
             };
-            Outcome {
+            let outcome = Outcome {
                 diagnostics: vec![diagnostic],
                 ..Outcome::default()
-            }
+            };
+            (outcome, Vec::new())
         }
     }
 }
 
+/// What a call said about each document of its batch. A failed call gives
+/// none: failures (a timeout, a memory cap) are retried next time.
+fn verdicts(
+    run: &RunManifests,
+    indices: &[usize],
+    answer: &runtime::Validated,
+) -> Vec<(usize, Verdict)> {
+    let context: Vec<Selection> = answer
+        .asked
+        .iter()
+        .map(|kinds| Selection {
+            kinds: kinds.clone(),
+            digest: run.digest(kinds),
+        })
+        .collect();
+    let finding = |d: &runtime::Diagnostic| Finding {
+        severity: match d.severity {
+            runtime::Severity::Error => Severity::Error,
+            runtime::Severity::Warning => Severity::Warning,
+            runtime::Severity::Info => Severity::Info,
+        },
+        rule: d.rule.clone(),
+        message: d.message.clone(),
+        about_document: d.manifest.is_some(),
+        path: d.path.clone(),
+        location: d
+            .location
+            .as_ref()
+            .map(|l| (l.file.clone(), l.line, l.column)),
+    };
+    let general: Vec<Finding> = answer
+        .diagnostics
+        .iter()
+        .filter(|d| d.manifest.is_none())
+        .map(finding)
+        .collect();
+    indices
+        .iter()
+        .enumerate()
+        .map(|(position, index)| {
+            let mut findings: Vec<Finding> = answer
+                .diagnostics
+                .iter()
+                .filter(|d| d.manifest == u32::try_from(position).ok())
+                .map(finding)
+                .collect();
+            findings.extend(general.iter().cloned());
+            let verdict = Verdict {
+                findings,
+                reads: answer.reads.clone(),
+                context: context.clone(),
+            };
+            (*index, verdict)
+        })
+        .collect()
+}
+
 /// Names a batch in an error: its files.
-fn describe(batch: &[Object]) -> String {
+fn describe(batch: &[&Object]) -> String {
     let mut files: Vec<&str> = batch.iter().map(|o| &*o.file).collect();
     files.dedup();
     match files.as_slice() {
@@ -157,8 +502,9 @@ fn describe(batch: &[Object]) -> String {
     }
 }
 
-/// A plugin's diagnostic, placed in its file.
-fn convert(plugin: &str, batch: &[Object], d: runtime::Diagnostic) -> Diagnostic {
+/// A plugin's diagnostic about `batch`, placed in its file; `d.manifest`
+/// was checked to be inside the batch ([`runtime::answer::check_validated`]).
+pub fn convert(plugin: &str, batch: &[&Object], d: runtime::Diagnostic) -> Diagnostic {
     let severity = match d.severity {
         runtime::Severity::Error => Severity::Error,
         runtime::Severity::Warning => Severity::Warning,
@@ -175,7 +521,7 @@ fn convert(plugin: &str, batch: &[Object], d: runtime::Diagnostic) -> Diagnostic
     } else {
         format!("{plugin}/{}", d.rule)
     };
-    let object = d.manifest.and_then(|i| batch.get(i as usize));
+    let object = d.manifest.and_then(|i| batch.get(i as usize)).copied();
     // Paths are reported within the document: an item of a `List` is
     // `/items/N` in its file.
     let path = match object {

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::support::{Scratch, git};
+use crate::support::{Scratch, cache_at, git};
 
 const DEPLOYMENT: &str = "apiVersion: apps/v1
 kind: Deployment
@@ -158,16 +158,132 @@ fn a_second_run_comes_from_the_cache_and_a_change_re_renders_only_its_readers() 
     assert_eq!(rendered, ["apps/web/overlays/dev", "argocd/web-prod"]);
 }
 
+const CRD: &str = "apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: backups.example.com
+  labels:
+    app: plain
+spec:
+  group: example.com
+  names: {kind: Backup, plural: backups}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              schedule: {type: string}
+";
+
+#[test]
+fn verdicts_are_cached_per_document_and_redone_when_what_they_saw_changes() {
+    let scratch = repository()
+        .file(
+            "plain/backup.yaml",
+            "apiVersion: example.com/v1\nkind: Backup\nmetadata:\n  name: nightly\n  labels:\n    app: plain\nspec:\n  schedule: 3\n",
+        )
+        // A finding on a field of a rendered object: its line must be the
+        // same whether the render and the verdict come from the cache or not.
+        .file(
+            "apps/web/base/deployment.yaml",
+            DEPLOYMENT.replace("  selector:", "  replicas: two\n  selector:"),
+        );
+    let cache = own_cache(&scratch);
+    let check = |scratch: &Scratch| {
+        let json = scratch
+            .run_with_cache(&["check", ".", "--format", "json"], &cache)
+            .json();
+        let fresh = cache_at(&scratch.dir.join("fresh-cache"));
+        let uncached = scratch
+            .run_with_cache(&["check", ".", "--format", "json"], &fresh)
+            .json();
+        assert_eq!(uncached["cache"]["validations"]["hits"], 0);
+        // Whatever came from the cache, the findings are those of a fresh run.
+        assert_eq!(json["diagnostics"], uncached["diagnostics"]);
+        let counts = &json["cache"]["validations"];
+        let replicas: Vec<&serde_json::Value> = json["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["path"] == "/spec/replicas")
+            .collect();
+        assert_eq!(replicas.len(), 2, "one per overlay: {json}");
+        for d in replicas {
+            assert_eq!(d["file"], "apps/web/base/deployment.yaml");
+            assert_eq!(d["line"], 8, "{d}");
+        }
+        let rules: Vec<String> = json["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} {}",
+                    d["rule"].as_str().unwrap(),
+                    d["file"].as_str().unwrap()
+                )
+            })
+            .collect();
+        (
+            counts["hits"].as_u64().unwrap(),
+            counts["misses"].as_u64().unwrap(),
+            rules,
+        )
+    };
+    let (hits, cold, rules) = check(&scratch);
+    assert_eq!(hits, 0);
+    let unknown = "schema/missing-schema plain/backup.yaml".to_owned();
+    assert!(rules.contains(&unknown), "{rules:?}");
+    let documents = repository_documents(&scratch, &cache);
+    assert_eq!(cold % documents, 0, "every validator judges every document");
+    let validators = cold / documents;
+
+    let (hits, misses, again) = check(&scratch);
+    assert_eq!((hits, misses), (cold, 0));
+    assert_eq!(again, rules);
+
+    // One document changes: only its verdicts are redone.
+    let scratch = scratch.file(
+        "plain/cm.yaml",
+        CONFIGMAP.replace("app: plain", "app: other"),
+    );
+    let (_, misses, _) = check(&scratch);
+    assert_eq!(misses, validators);
+
+    // A CRD appears: every verdict of the schema validator (which asks the
+    // run for CRDs) is redone, and the custom resource is now checked
+    // against it.
+    let scratch = scratch.file("plain/crd.yaml", CRD);
+    let (_, misses, rules) = check(&scratch);
+    assert_eq!(
+        misses,
+        documents + validators,
+        "schema for each old document, all for the new"
+    );
+    assert!(
+        rules.contains(&"schema/invalid plain/backup.yaml".to_owned()),
+        "{rules:?}"
+    );
+    assert!(!rules.contains(&unknown), "{rules:?}");
+}
+
+fn repository_documents(scratch: &Scratch, cache: &Path) -> u64 {
+    let json = scratch
+        .run_with_cache(&["check", ".", "--format", "json"], cache)
+        .json();
+    json["summary"]["documents"].as_u64().unwrap()
+}
+
 /// A cache folder of the test's own, with the shared compiled plugins copied in.
 fn own_cache(scratch: &Scratch) -> std::path::PathBuf {
-    let cache = scratch.dir.join("own-cache");
-    let plugins = crate::support::cache_dir().join("plugins");
-    std::fs::create_dir_all(cache.join("plugins")).unwrap();
-    for entry in std::fs::read_dir(&plugins).into_iter().flatten() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), cache.join("plugins").join(entry.file_name())).unwrap();
-    }
-    cache
+    cache_at(&scratch.dir.join("own-cache"))
 }
 
 #[test]
@@ -178,12 +294,14 @@ fn a_corrupt_cache_entry_is_a_miss_not_a_wrong_answer() {
     scratch
         .run_with_cache(&["render", ".", "--out", out.to_str().unwrap()], &cache)
         .code(0);
-    for (name, _) in tree(&cache.join("renders")) {
-        let path = cache.join("renders").join(name);
-        let mut bytes = std::fs::read(&path).unwrap();
-        let last = bytes.len() - 2;
-        bytes[last] ^= 0x20;
-        std::fs::write(&path, bytes).unwrap();
+    for kind in ["renders", "validations"] {
+        for (name, _) in tree(&cache.join(kind)) {
+            let path = cache.join(kind).join(name);
+            let mut bytes = std::fs::read(&path).unwrap();
+            let last = bytes.len() - 2;
+            bytes[last] ^= 0x20;
+            std::fs::write(&path, bytes).unwrap();
+        }
     }
     let again = scratch.dir.join("out-b");
     let json = scratch
@@ -200,7 +318,8 @@ fn a_corrupt_cache_entry_is_a_miss_not_a_wrong_answer() {
         )
         .code(0)
         .json();
-    assert_eq!(json["cache"]["hits"], 0, "{json}");
+    assert_eq!(json["cache"]["renders"]["hits"], 0, "{json}");
+    assert_eq!(json["cache"]["validations"]["hits"], 0, "{json}");
     assert_eq!(tree(&out), tree(&again));
 }
 
@@ -234,6 +353,48 @@ fn output_is_the_same_bytes_whatever_the_thread_count() {
     assert!(one.contains_key("manifold.index"));
     let manifest = String::from_utf8(one["argocd/web-prod/manifest.yaml"].clone()).unwrap();
     assert!(manifest.contains("name: prod-web"), "{manifest}");
+}
+
+#[test]
+fn concurrent_runs_share_a_cache_safely() {
+    let scratch = repository();
+    let cache = own_cache(&scratch);
+    let reference = scratch.dir.join("reference");
+    scratch
+        .run_with_cache(
+            &["render", ".", "--out", reference.to_str().unwrap()],
+            &cache,
+        )
+        .code(0);
+    std::fs::remove_dir_all(cache.join("renders")).unwrap();
+    std::fs::remove_dir_all(cache.join("validations")).unwrap();
+    // Four runs at once fill the same entries; each gets a whole answer.
+    let runs: Vec<(std::path::PathBuf, std::process::Child)> = (0..4)
+        .map(|n| {
+            let out = scratch.dir.join(format!("out-{n}"));
+            let child = std::process::Command::new(env!("CARGO_BIN_EXE_manifold"))
+                .args(["render", ".", "--out"])
+                .arg(&out)
+                .arg("--cache-dir")
+                .arg(&cache)
+                .current_dir(&scratch.dir)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            (out, child)
+        })
+        .collect();
+    for (out, mut child) in runs {
+        assert!(child.wait().unwrap().success());
+        assert_eq!(tree(&out), tree(&reference));
+    }
+    let json = scratch
+        .run_with_cache(&["check", ".", "--format", "json"], &cache)
+        .code(0)
+        .json();
+    assert_eq!(json["cache"]["renders"]["misses"], 0, "{json}");
+    assert_eq!(json["cache"]["validations"]["misses"], 0, "{json}");
 }
 
 #[test]
@@ -513,7 +674,7 @@ fn cache_stats_and_clean() {
     let cache = own_cache(&scratch);
     scratch.run_with_cache(&["check", "."], &cache).code(0);
     let stats = scratch.run_with_cache(&["cache", "stats"], &cache);
-    stats.code(0).stdout_has("renders:  4 entries");
+    stats.code(0).stdout_has("renders:     4 entries");
     scratch
         .run_with_cache(&["cache", "clean"], &cache)
         .code(0)
@@ -522,5 +683,5 @@ fn cache_stats_and_clean() {
     scratch
         .run_with_cache(&["cache", "stats"], &cache)
         .code(0)
-        .stdout_has("renders:  0 entries");
+        .stdout_has("renders:     0 entries");
 }

@@ -9,6 +9,46 @@ pub fn cache_dir() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("manifold-cache")
 }
 
+/// An empty cache at `cache` but for the shared compiled plugins, so a run
+/// with it starts cold without compiling plugins again.
+pub fn cache_at(cache: &Path) -> PathBuf {
+    let _ = std::fs::remove_dir_all(cache);
+    std::fs::create_dir_all(cache.join("plugins")).unwrap();
+    for entry in std::fs::read_dir(cache_dir().join("plugins"))
+        .into_iter()
+        .flatten()
+    {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), cache.join("plugins").join(entry.file_name())).unwrap();
+    }
+    cache.to_path_buf()
+}
+
+/// The blake3 digest of every file under `dir`, by relative path.
+pub fn digests(dir: &Path) -> std::collections::BTreeMap<String, String> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(folder) = stack.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let name = path
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                out.insert(
+                    name,
+                    blake3::hash(&std::fs::read(&path).unwrap()).to_string(),
+                );
+            }
+        }
+    }
+    out
+}
+
 /// Where the build put the example and test plugins.
 pub fn test_plugin(name: &str) -> PathBuf {
     Path::new(env!("MANIFOLD_TEST_PLUGIN_DIR")).join(format!("{name}.wasm"))

@@ -10,11 +10,11 @@ mod json;
 mod junit;
 mod sarif;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How bad a finding is. The order (error first) is the order of gravity:
 /// `a <= b` means `a` is at least as bad as `b`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Error,
@@ -201,7 +201,7 @@ pub struct Report {
     /// Repository runs: the targets, in name order.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub targets: Option<Vec<TargetSummary>>,
-    /// Repository runs: render cache hits and misses.
+    /// Repository runs: cache hits and misses of renders and validations.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cache: Option<crate::cache::Stats>,
     /// Not part of JSON report version 1 (whose shape is a contract); the
@@ -263,19 +263,25 @@ impl Report {
         let scope = match &self.targets {
             Some(targets) => {
                 let failed = targets.iter().filter(|t| t.status != "ok").count();
-                let hits = self.cache.unwrap_or_default().hits;
                 let mut scope = plural(targets.len(), "target");
                 if failed > 0 {
                     scope.push_str(&format!(" ({failed} failed)"));
-                }
-                if hits > 0 {
-                    scope.push_str(&format!(", {hits} from cache"));
                 }
                 scope
             }
             None => plural(s.files, "file"),
         };
-        let checked = format!("checked {scope} and {}", plural(s.documents, "document"));
+        let mut checked = format!("checked {scope} and {}", plural(s.documents, "document"));
+        if let Some(cache) = self.cache {
+            let parts: Vec<String> = [(cache.renders, "renders"), (cache.validations, "checks")]
+                .iter()
+                .filter(|(counts, _)| counts.hits > 0)
+                .map(|(c, what)| format!("{} of {} {what}", c.hits, c.hits + c.misses))
+                .collect();
+            if !parts.is_empty() {
+                checked.push_str(&format!(" (from cache: {})", parts.join(", ")));
+            }
+        }
         let verdict = format!(
             "{}, {}",
             plural(s.errors, "error"),

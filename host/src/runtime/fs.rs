@@ -10,17 +10,18 @@
 //! Folders outside the root can be granted explicitly (a schema folder the
 //! user named on the command line); plugins name paths in them absolutely.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// Files larger than this are refused: no manifest source is that big, and
 /// reading it would only exhaust memory.
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// What a render read, with content hashes (`None`: it was absent).
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct ReadSet {
     pub files: BTreeMap<String, Option<String>>,
     pub dirs: BTreeMap<String, Option<String>>,
@@ -30,21 +31,6 @@ impl ReadSet {
     pub fn merge(&mut self, other: ReadSet) {
         self.files.extend(other.files);
         self.dirs.extend(other.dirs);
-    }
-
-    /// Whether every file and folder in the set still reads the same under
-    /// `root` (an absent one still absent): the condition for reusing a render.
-    pub fn unchanged(&self, root: &Path) -> bool {
-        let Ok(mut fs) = RepoFs::new(root) else {
-            return false;
-        };
-        self.files.iter().all(|(path, hash)| {
-            let _ = fs.read(path);
-            fs.reads.files.get(path) == Some(hash)
-        }) && self.dirs.iter().all(|(path, hash)| {
-            let _ = fs.list(path);
-            fs.reads.dirs.get(path) == Some(hash)
-        })
     }
 
     /// One hash of the whole set: what a render's output depends on.
@@ -60,6 +46,67 @@ impl ReadSet {
             }
         }
         hasher.finalize().to_hex().to_string()
+    }
+}
+
+/// Checks recorded read sets against the disk for one run. Each path is
+/// hashed at most once however many entries name it (an overlay's base is
+/// read by every overlay, a schema folder by every validation batch), and
+/// every entry of the run is judged against the same view of the disk.
+#[derive(Debug)]
+pub struct Verifier {
+    fs: RepoFs,
+    /// What each path reads as now: `None` when the read was refused.
+    files: Mutex<HashMap<String, Option<Option<String>>>>,
+    dirs: Mutex<HashMap<String, Option<Option<String>>>>,
+}
+
+impl Verifier {
+    /// Judges paths the way `fs` serves them (its root and grants).
+    pub fn new(fs: &RepoFs) -> Verifier {
+        Verifier {
+            fs: fs.fresh(),
+            files: Mutex::new(HashMap::new()),
+            dirs: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Whether every file and folder in the set still reads the same (an
+    /// absent one still absent): the condition for reusing a result.
+    pub fn unchanged(&self, reads: &ReadSet) -> bool {
+        reads
+            .files
+            .iter()
+            .all(|(path, hash)| self.now(&self.files, path, true) == Some(hash.clone()))
+            && reads
+                .dirs
+                .iter()
+                .all(|(path, hash)| self.now(&self.dirs, path, false) == Some(hash.clone()))
+    }
+
+    fn now(
+        &self,
+        memo: &Mutex<HashMap<String, Option<Option<String>>>>,
+        path: &str,
+        file: bool,
+    ) -> Option<Option<String>> {
+        if let Some(known) = memo.lock().ok().and_then(|m| m.get(path).cloned()) {
+            return known;
+        }
+        // Hashed outside the lock: two threads may both hash a path, and
+        // both get the same answer.
+        let mut fs = self.fs.fresh();
+        let current = if file {
+            let _ = fs.read(path);
+            fs.reads.files.remove(path)
+        } else {
+            let _ = fs.list(path);
+            fs.reads.dirs.remove(path)
+        };
+        if let Ok(mut m) = memo.lock() {
+            m.insert(path.to_owned(), current.clone());
+        }
+        current
     }
 }
 

@@ -50,12 +50,19 @@ pub struct RunManifests {
     /// `(apiVersion/kind, kind)` of each manifest, so selecting needs no
     /// JSON parsing.
     keys: Vec<(String, String)>,
+    /// Digests of selections already asked for (the validation cache asks
+    /// for the same few many times).
+    digests: std::sync::Mutex<std::collections::HashMap<Vec<String>, String>>,
 }
 
 impl RunManifests {
     /// `keys[i]` is `(apiVersion/kind, kind)` of `manifests[i]`.
     pub fn new(manifests: Vec<types::Manifest>, keys: Vec<(String, String)>) -> RunManifests {
-        RunManifests { manifests, keys }
+        RunManifests {
+            manifests,
+            keys,
+            digests: std::sync::Mutex::default(),
+        }
     }
 
     pub fn manifests(&self) -> &[types::Manifest] {
@@ -65,15 +72,37 @@ impl RunManifests {
     /// The manifests whose `apiVersion/kind` or `kind` is in `kinds` (`*`
     /// matches all), in run order.
     pub fn select(&self, kinds: &[String]) -> Vec<types::Manifest> {
-        if kinds.iter().any(|k| k == "*") {
-            return self.manifests.clone();
-        }
+        self.selected(kinds).cloned().collect()
+    }
+
+    fn selected<'a>(&'a self, kinds: &'a [String]) -> impl Iterator<Item = &'a types::Manifest> {
+        let all = kinds.iter().any(|k| k == "*");
         self.manifests
             .iter()
             .zip(&self.keys)
-            .filter(|(_, (full, kind))| kinds.iter().any(|k| k == full || k == kind))
-            .map(|(m, _)| m.clone())
-            .collect()
+            .filter(move |(_, (full, kind))| all || kinds.iter().any(|k| k == full || k == kind))
+            .map(|(m, _)| m)
+    }
+
+    /// A digest of what [`select`](Self::select) answers for `kinds`:
+    /// origins and JSON, in order.
+    pub fn digest(&self, kinds: &[String]) -> String {
+        if let Some(known) = self.digests.lock().ok().and_then(|d| d.get(kinds).cloned()) {
+            return known;
+        }
+        let mut hasher = blake3::Hasher::new();
+        for m in self.selected(kinds) {
+            hasher.update(m.origin.file.as_bytes());
+            hasher.update(&m.origin.document.to_le_bytes());
+            hasher.update(&m.origin.line.to_le_bytes());
+            hasher.update(&(m.json.len() as u64).to_le_bytes());
+            hasher.update(m.json.as_bytes());
+        }
+        let digest = hasher.finalize().to_hex().to_string();
+        if let Ok(mut d) = self.digests.lock() {
+            d.insert(kinds.to_vec(), digest.clone());
+        }
+        digest
     }
 }
 
@@ -83,6 +112,8 @@ pub struct Host {
     pub fs: Option<RepoFs>,
     /// The run's manifests (validators only).
     pub run: Option<Arc<RunManifests>>,
+    /// The `kinds` of every `context.manifests` request, in call order.
+    pub asked: Vec<Vec<String>>,
     pub logs: Vec<LogLine>,
     logs_dropped: usize,
     pub composer: Option<Arc<dyn Composer>>,
@@ -166,11 +197,16 @@ impl files::Host for State {
 
 impl context::Host for State {
     fn manifests(&mut self, kinds: Vec<String>) -> Vec<types::Manifest> {
-        self.host
+        let answer = self
+            .host
             .run
             .as_ref()
             .map(|run| run.select(&kinds))
-            .unwrap_or_default()
+            .unwrap_or_default();
+        if !self.host.asked.contains(&kinds) {
+            self.host.asked.push(kinds);
+        }
+        answer
     }
 }
 

@@ -9,6 +9,7 @@
 //! that traps, loops, exhausts its memory or answers nonsense fails that call
 //! only, with a [`CallError`] saying which plugin, on what input and why.
 
+pub mod answer;
 mod bindings;
 mod epoch;
 mod fs;
@@ -28,7 +29,7 @@ pub use bindings::types::{
     Diagnostic, Failure, Location, Manifest, Origin, PluginKind, RenderOutput, RenderRequest,
     Severity,
 };
-pub use fs::{ReadSet, RepoFs};
+pub use fs::{ReadSet, RepoFs, Verifier};
 pub use host::{Composer, LogLevel, LogLine, RunManifests};
 
 use bindings::renderer::RendererPre;
@@ -267,6 +268,8 @@ pub struct Validated {
     pub logs: Vec<LogLine>,
     /// What it read through `files`.
     pub reads: ReadSet,
+    /// The `kinds` it asked for through `context`.
+    pub asked: Vec<Vec<String>>,
 }
 
 /// One answer of a renderer.
@@ -553,24 +556,8 @@ impl Runtime {
             failure,
         };
         let diagnostics = answer.map_err(|f| error(CallFailure::Reported(f)))?;
-        let bytes: usize = diagnostics.iter().map(diagnostic_bytes).sum();
-        if bytes > self.limits.output {
-            return Err(error(CallFailure::OutputTooLarge {
-                bytes,
-                limit: self.limits.output,
-            }));
-        }
-        for d in &diagnostics {
-            if let Some(i) = d.manifest
-                && i as usize >= manifests.len()
-            {
-                return Err(error(CallFailure::Malformed(format!(
-                    "a diagnostic ({}) names manifest {i} of a batch of {}",
-                    d.rule,
-                    manifests.len()
-                ))));
-            }
-        }
+        answer::check_validated(&diagnostics, manifests.len(), self.limits.output)
+            .map_err(error)?;
         let state = store.data_mut();
         let logs = state.host.take_logs();
         let reads = state
@@ -579,10 +566,12 @@ impl Runtime {
             .take()
             .map(RepoFs::into_reads)
             .unwrap_or_default();
+        let asked = std::mem::take(&mut state.host.asked);
         Ok(Validated {
             diagnostics,
             logs,
             reads,
+            asked,
         })
     }
 
@@ -617,22 +606,7 @@ impl Runtime {
             .and_then(|p| p.manifold_plugin_render().call_render(&mut store, request));
         let answer = result.map_err(|e| self.classify(e, &store, name, &input))?;
         let output = answer.map_err(|f| error(CallFailure::Reported(f)))?;
-        let bytes: usize = output
-            .manifests
-            .iter()
-            .map(|m| m.json.len() + m.origin.file.len())
-            .sum::<usize>()
-            + output
-                .diagnostics
-                .iter()
-                .map(diagnostic_bytes)
-                .sum::<usize>();
-        if bytes > self.limits.output {
-            return Err(error(CallFailure::OutputTooLarge {
-                bytes,
-                limit: self.limits.output,
-            }));
-        }
+        answer::check_rendered(&output, self.limits.output).map_err(error)?;
         let state = store.data_mut();
         let logs = state.host.take_logs();
         let reads = state
@@ -668,13 +642,6 @@ impl Plugin {
     pub fn is_renderer(&self) -> bool {
         matches!(self.prepared, Prepared::Renderer(_))
     }
-}
-
-fn diagnostic_bytes(d: &Diagnostic) -> usize {
-    d.rule.len()
-        + d.message.len()
-        + d.path.as_ref().map_or(0, String::len)
-        + d.location.as_ref().map_or(0, |l| l.file.len())
 }
 
 fn engine_config(limits: &Limits, pooled_instances: Option<u32>) -> Config {

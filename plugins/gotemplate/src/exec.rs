@@ -41,6 +41,17 @@ pub struct ExecOptions {
     pub strip_no_value: bool,
     /// Helm's lint mode: `required` and `fail` do not fail.
     pub lint_mode: bool,
+    /// Work one execution may do, in steps: a function call, a `range`
+    /// iteration and a template call are a step each, and a function's
+    /// result costs one more per 256 bytes of string or 8 items of a list or
+    /// map (so the default also bounds the values built, to about 256 MiB). Go has no such bound: without one, a template that loops (a
+    /// `range` over a huge count, nested ranges, a template calling itself
+    /// twice, a value doubled again and again) runs until the host's time
+    /// limit or builds values until memory runs out.
+    pub max_steps: u64,
+    /// Bytes of output one execution may write (and so may each `include`
+    /// and `tpl` inside it).
+    pub max_output: usize,
 }
 
 impl Default for ExecOptions {
@@ -55,6 +66,10 @@ impl Default for ExecOptions {
             max_depth: 150,
             strip_no_value: false,
             lint_mode: false,
+            // A range over a million items: generous for charts, and a
+            // runaway template stops within seconds even in a debug build.
+            max_steps: 1_000_000,
+            max_output: crate::funcs::sprig::MAX_OUTPUT,
         }
     }
 }
@@ -220,6 +235,8 @@ pub(crate) struct State<'a> {
     include_counts: HashMap<String, usize>,
     depth: usize,
     rng_state: u64,
+    /// Steps taken so far (see [`ExecOptions::max_steps`]).
+    steps: u64,
 }
 
 /// Per-template frame: the tree for error positions and the variables.
@@ -237,7 +254,39 @@ impl<'a> State<'a> {
             include_counts: HashMap::new(),
             depth: 0,
             rng_state: opts.random_seed ^ 0x9E37_79B9_7F4A_7C15,
+            steps: 0,
         }
+    }
+
+    /// Takes `cost` steps of the execution's budget; fails, at the node at
+    /// `pos`, once the budget is spent or `out` has grown past its limit.
+    /// The error comes boxed: callers sit in the recursive walk, where an
+    /// unboxed error would grow every frame (debug builds keep a slot for
+    /// each temporary) and so the depth a stack allows.
+    #[inline(never)]
+    fn charge(
+        &mut self,
+        cost: u64,
+        out: &str,
+        frame: &Frame,
+        pos: usize,
+        context: impl FnOnce() -> String,
+    ) -> Result<(), Box<Error>> {
+        self.steps = self.steps.saturating_add(cost);
+        let message = if self.steps > self.opts.max_steps {
+            format!(
+                "execution stopped after {} steps, its limit (a range over a huge count, or runaway recursion?)",
+                self.opts.max_steps
+            )
+        } else if out.len() > self.opts.max_output {
+            format!(
+                "execution stopped: its output passed {} MiB, its limit",
+                self.opts.max_output >> 20
+            )
+        } else {
+            return Ok(());
+        };
+        Err(Box::new(self.err(frame, pos, context(), message)))
     }
 
     /// splitmix64: small, seedable, good enough for test data and passwords
@@ -386,6 +435,9 @@ impl<'a> State<'a> {
                 let v = self.eval_pipeline(frame, dot, pipe)?;
                 if pipe.decl.is_empty() {
                     print_value(&v, out);
+                    if let Err(e) = self.charge(0, out, frame, pipe.pos, || pipe_string(pipe)) {
+                        return Err(*e);
+                    }
                 }
             }
             Node::If(b) => return self.walk_if_with(frame, dot, b, false, out),
@@ -414,6 +466,10 @@ impl<'a> State<'a> {
                     Some(p) => self.eval_pipeline(frame, dot, p)?,
                     None => Value::Missing,
                 };
+                let context = || template_context(name, pipe.as_ref());
+                if let Err(e) = self.charge(1, out, frame, *pos, context) {
+                    return Err(*e);
+                }
                 self.depth += 1;
                 let r = self.run_tree(tree, data, out);
                 self.depth -= 1;
@@ -513,6 +569,10 @@ impl<'a> State<'a> {
             return r.map(|_| Flow::Normal);
         }
         for i in 0..items.len() {
+            if let Err(e) = self.charge(1, out, frame, b.pos, || range_context(b)) {
+                frame.vars.truncate(mark);
+                return Err(*e);
+            }
             let (index, elem) = items.get(i);
             let decl = &b.pipe.decl;
             if b.pipe.is_assign {
@@ -956,7 +1016,16 @@ impl<'a> State<'a> {
                     FuncKind::And | FuncKind::Or => Ok(Value::Nil),
                 };
                 match result {
-                    Ok(v) => Ok(v),
+                    // Charged on return (a call that recurses, `include`,
+                    // is bounded by the depth limit until it returns);
+                    // functions write no output, so only steps count.
+                    Ok(v) => {
+                        let cost = 1 + weight(&v);
+                        match self.charge(cost, "", frame, cpos, || command_string(cmd)) {
+                            Ok(()) => Ok(v),
+                            Err(e) => Err(*e),
+                        }
+                    }
                     // The node text is only built when an error needs it.
                     Err(crate::funcs::FuncError::Call(msg)) => Err(self.err(
                         frame,
@@ -1068,6 +1137,18 @@ fn is_hex_int(text: &str) -> bool {
 }
 
 /// Writes a pipeline result the way Go prints it into the output.
+/// Steps a function's result costs beyond the call: what it may have
+/// allocated, roughly.
+fn weight(v: &Value) -> u64 {
+    let size = match v {
+        Value::String(s) => s.len() / 256,
+        Value::List(l) => l.len() / 8,
+        Value::Map(m) => m.len() / 8,
+        _ => 0,
+    };
+    size as u64
+}
+
 fn print_value(v: &Value, out: &mut String) {
     match v {
         Value::Missing => out.push_str("<no value>"),

@@ -42,6 +42,15 @@ pub fn setup(root: &Path, cache: &Path) -> Result<Setup, Error> {
         &root,
         &root,
     )?;
+    // As the CLI does: policy and data folders are context, not targets.
+    let excluded: Vec<String> = applied
+        .exclude
+        .iter()
+        .filter_map(|p| std::fs::canonicalize(p).ok())
+        .filter_map(|p| p.strip_prefix(&root).ok().map(|r| r.to_string_lossy().replace('\\', "/")))
+        .filter(|r| !r.is_empty())
+        .collect();
+    config.ignore.extend(excluded);
     let threads = u32::try_from(rayon::current_num_threads()).unwrap_or(u32::MAX);
     let registry = Registry::new(Runtime::new(&RuntimeOptions {
         limits: Limits::default(),
@@ -90,12 +99,13 @@ pub struct Counts {
     pub warnings: usize,
 }
 
-/// `manifold check` then `render --out`, stage by stage, with an empty
-/// render cache under `cache` (compiled plugins kept): discovery, render,
-/// validate (all validators, then each alone), report, write; then the
-/// render stage again with the cache warm.
+/// `manifold check` then `render --out`, stage by stage, as the CLI runs
+/// them, with an empty result cache under `cache` (compiled plugins kept):
+/// discovery, render, validate (all validators, then each alone and
+/// uncached), report, write; then render and validate again with the cache
+/// warm, which is what a no-change `check` does.
 pub fn check_by_stage(root: &Path, cache: &Path, out: &Path) -> Result<(Vec<Stage>, Counts), Error> {
-    let _ = std::fs::remove_dir_all(cache.join("renders"));
+    empty_results(cache);
     let _ = std::fs::remove_dir_all(out);
     let mut stages = Vec::new();
     let (setup, usage) = timed(|| setup(root, cache));
@@ -140,13 +150,25 @@ pub fn check_by_stage(root: &Path, cache: &Path, out: &Path) -> Result<(Vec<Stag
             .ok()
             .map(|fs| fs.with_grants(&setup.applied.grants))
     };
-    let (outcome, usage) =
-        timed(|| validate::run(setup.registry.runtime(), &setup.validators, &objects, fs()));
-    let calls = objects.len().div_ceil(validate::BATCH) * setup.validators.len();
+    let objects: Vec<&Object> = objects.iter().collect();
+    let (outcome, usage) = timed(|| {
+        validate::run(
+            setup.registry.runtime(),
+            &setup.validators,
+            &objects,
+            None,
+            fs(),
+            Some(&render_cache),
+        )
+    });
     stages.push(Stage {
-        name: "validate (all validators)".into(),
+        name: "validate (all validators, cache empty)".into(),
         usage,
-        note: format!("{calls} calls of {} documents", validate::BATCH),
+        note: format!(
+            "{} validators, batches of up to {} documents",
+            setup.validators.len(),
+            validate::BATCH
+        ),
     });
     for validator in &setup.validators {
         let (_, usage) = timed(|| {
@@ -154,7 +176,9 @@ pub fn check_by_stage(root: &Path, cache: &Path, out: &Path) -> Result<(Vec<Stag
                 setup.registry.runtime(),
                 std::slice::from_ref(validator),
                 &objects,
+                None,
                 fs(),
+                None,
             )
         });
         stages.push(Stage {
@@ -173,7 +197,7 @@ pub fn check_by_stage(root: &Path, cache: &Path, out: &Path) -> Result<(Vec<Stag
         results.iter().flat_map(|r| r.reads.files.keys()).collect();
     let (report, usage) = timed(|| {
         let report = Report::new(diagnostics, files.len(), objects.len())
-            .with_checked(objects.iter().map(Object::checked).collect());
+            .with_checked(objects.iter().map(|o| o.checked()).collect());
         let text = report.to_human(false);
         (report, text.len())
     });
@@ -222,6 +246,26 @@ pub fn check_by_stage(root: &Path, cache: &Path, out: &Path) -> Result<(Vec<Stag
         name: "render again (cache warm)".into(),
         usage,
         note: format!("{} of {count} from the cache", warm.iter().filter(|r| r.cached).count()),
+    });
+    let warm_objects: Vec<&Object> = warm.iter().flat_map(|r| &r.objects).collect();
+    let (_, usage) = timed(|| {
+        validate::run(
+            setup.registry.runtime(),
+            &setup.validators,
+            &warm_objects,
+            None,
+            fs(),
+            Some(&render_cache),
+        )
+    });
+    let stats = render_cache.stats();
+    stages.push(Stage {
+        name: "validate again (cache warm)".into(),
+        usage,
+        note: format!(
+            "cache over both passes: renders {} hits {} misses, verdicts {} hits {} misses",
+            stats.renders.hits, stats.renders.misses, stats.validations.hits, stats.validations.misses
+        ),
     });
 
     Ok((
@@ -307,7 +351,8 @@ pub fn instantiation(setup: &Setup, deployment: &str) -> Vec<CallCost> {
 
 /// The floor: every input file of the corpus read, each YAML document
 /// parsed with manifold-yaml (the parser the host and plugins use) and
-/// printed again, on rayon's pool. Chart templates and other non-YAML files
+/// printed again, on rayon's pool (the folder walk included, as `check`'s
+/// discovery is). Chart templates and other non-YAML files
 /// are read only: they are Go templates, not YAML.
 pub struct Floor {
     pub files: usize,
@@ -318,10 +363,10 @@ pub struct Floor {
 }
 
 pub fn floor(root: &Path) -> Result<Floor, Error> {
-    let mut files = Vec::new();
-    list(root, &mut files)?;
-    let ((parsed, documents, bytes), usage) = timed(|| {
-        files
+    let (result, usage) = timed(|| {
+        let mut files = Vec::new();
+        list(root, &mut files)?;
+        let counts = files
             .par_iter()
             .map(|path| {
                 let Ok(bytes) = std::fs::read(path) else {
@@ -338,10 +383,12 @@ pub fn floor(root: &Path) -> Result<Floor, Error> {
                 let printed = manifold_yaml::to_string_stream(&documents);
                 (1, documents.len(), (bytes.len() + printed.len()) as u64)
             })
-            .reduce(|| (0, 0, 0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2))
+            .reduce(|| (0, 0, 0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2));
+        Ok::<_, std::io::Error>((files.len(), counts))
     });
+    let (files, (parsed, documents, bytes)) = result?;
     Ok(Floor {
-        files: files.len(),
+        files,
         parsed,
         documents,
         bytes,
@@ -360,4 +407,12 @@ fn list(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Empties the result cache (renders and validation verdicts) under
+/// `cache`, keeping the compiled plugins: what "cold" means here.
+pub fn empty_results(cache: &Path) {
+    for kind in ["renders", "validations"] {
+        let _ = std::fs::remove_dir_all(cache.join(kind));
+    }
 }

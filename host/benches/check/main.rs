@@ -231,7 +231,7 @@ fn bench(size: &str, options: &Options) {
     )
     .expect("run the library measurements");
     let mut floor = Duration::ZERO;
-    let mut cheapest_call = None;
+    let mut slowest_call = None;
     for line in library_run.stdout.lines() {
         match line.strip_prefix(FIGURES) {
             Some(figures) => {
@@ -245,7 +245,7 @@ fn bench(size: &str, options: &Options) {
                 };
                 floor = nanos();
                 let call = nanos();
-                cheapest_call = fields.next().map(|plugin| (call, plugin.to_owned()));
+                slowest_call = fields.next().map(|plugin| (call, plugin.to_owned()));
             }
             None => println!("{line}"),
         }
@@ -323,9 +323,9 @@ fn bench(size: &str, options: &Options) {
         format!("{:.0}x", share(cold.wall, floor)),
         share(cold.wall, floor) <= 4.0,
     );
-    if let Some((call, plugin)) = cheapest_call {
+    if let Some((call, plugin)) = slowest_call {
         goal(
-            "instantiation + trivial call < 100 µs",
+            "instantiation + trivial call < 100 µs (slowest)",
             format!("{} ({plugin})", duration(call)),
             call < Duration::from_micros(100),
         );
@@ -355,7 +355,7 @@ fn bench(size: &str, options: &Options) {
 
 /// The mode in which this benchmark runs its library measurements.
 const LIBRARY: &str = "__library";
-/// The last line of that mode's output: floor and cheapest call, in
+/// The last line of that mode's output: floor and slowest validator's call, in
 /// nanoseconds, and that call's plugin.
 const FIGURES: &str = "figures ";
 
@@ -403,12 +403,13 @@ fn library(root: &Path, cache: &Path, work: &Path) {
             cost.failed.as_ref().map(|f| format!("; a call failed: {f}")).unwrap_or_default()
         );
     }
-    if let Some(cheapest) = costs.iter().min_by_key(|c| c.empty) {
+    // The goal holds for every validator, so the slowest one is judged.
+    if let Some(slowest) = costs.iter().max_by_key(|c| c.empty) {
         println!(
             "{FIGURES}{} {} {}",
             floor.usage.wall.as_nanos(),
-            cheapest.empty.as_nanos(),
-            cheapest.plugin
+            slowest.empty.as_nanos(),
+            slowest.plugin
         );
     }
 }

@@ -725,6 +725,10 @@ fn engine_config(limits: &Limits, pooled_instances: Option<u32>) -> Config {
     config.wasm_component_model(true);
     config.epoch_interruption(true);
     config.cranelift_opt_level(wasmtime::OptLevel::Speed);
+    // `perf report` can then name the plugins' functions (from their Wasm
+    // name sections) instead of anonymous JIT addresses.
+    #[cfg(feature = "perfmap")]
+    config.profiler(wasmtime::ProfilingStrategy::PerfMap);
     if let Some(instances) = pooled_instances {
         let mut pool = PoolingAllocationConfig::default();
         pool.total_component_instances(instances)

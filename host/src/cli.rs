@@ -15,7 +15,9 @@ use crate::flags::{self, FlagError, PolicyFlags, SchemaFlags};
 use crate::registry::{self, PluginFile, Registry, RegistryError};
 use crate::render::{self as rendering, Kind, RenderError, Target};
 use crate::report::{Report, Severity};
-use crate::runtime::{Limits, LogLevel, RepoFs, Runtime, RuntimeOptions, default_cache_dir};
+use crate::runtime::{
+    Limits, LogLevel, RepoFs, Runtime, RuntimeOptions, Verifier, default_cache_dir,
+};
 use crate::{manifest, output, validate};
 
 /// Exit code: nothing at the `--fail-on` severity or worse.
@@ -696,11 +698,20 @@ fn repository_command(
             eprint!("\rrendering targets: {n}/{total}");
         }
     };
+    // One view of the disk for every cache check of the run, starting from
+    // what discovery already read.
+    let fs = RepoFs::new(&root)
+        .ok()
+        .map(|fs| fs.with_grants(&applied.grants));
+    let verifier = fs
+        .as_ref()
+        .map(|fs| Verifier::with_snapshot(fs, discovered.snapshot));
+    let cached = cache.as_ref().zip(verifier.as_ref());
     let results = crate::pipeline::run(
         &registry,
         &root,
         targets,
-        cache.as_ref(),
+        cached,
         applied.duplicate_keys,
         &tick,
     );
@@ -729,9 +740,6 @@ fn repository_command(
             cached: result.cached,
         });
     }
-    let fs = RepoFs::new(&root)
-        .ok()
-        .map(|fs| fs.with_grants(&applied.grants));
     let objects: Vec<&manifest::Object> = results.iter().flat_map(|r| &r.objects).collect();
     let checked: Vec<bool> = results
         .iter()
@@ -743,7 +751,7 @@ fn repository_command(
         &objects,
         scope.is_some().then_some(&checked[..]),
         fs,
-        cache.as_ref(),
+        cached,
     );
     let objects: Vec<&manifest::Object> = objects
         .into_iter()

@@ -6,7 +6,7 @@
 //! manifold renders what the sync agent would deploy). `manifold.yaml` can
 //! add targets and ignore paths.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::Path;
 
 use serde_json::{Map, Value, json};
@@ -14,6 +14,7 @@ use serde_json::{Map, Value, json};
 use crate::config::{Config, TargetSetting};
 use crate::render::KUSTOMIZATION_FILES;
 use crate::report::Diagnostic;
+use crate::runtime::Snapshot;
 
 /// How a target is turned into manifests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -79,6 +80,23 @@ struct Tree {
     charts: BTreeMap<String, Value>,
     /// Manifest files by folder.
     manifests: BTreeMap<String, Vec<String>>,
+    /// Files that are regular files, not symlinks (all of their folders are:
+    /// the walk does not follow symlinks).
+    regular: HashSet<String>,
+    /// What was read, for the cache's checks.
+    snapshot: Snapshot,
+}
+
+impl Tree {
+    /// Reads repository file `path`, recording it in the snapshot when it
+    /// reads as the plugins' file system would serve it.
+    fn read(&mut self, root: &Path, path: &str) -> Option<Vec<u8>> {
+        let bytes = std::fs::read(root.join(path)).ok()?;
+        if self.regular.contains(path) {
+            self.snapshot.file(path, &bytes);
+        }
+        Some(bytes)
+    }
 }
 
 /// What discovery found: the targets, sorted by name, and what it could not
@@ -87,6 +105,8 @@ struct Tree {
 pub struct Discovered {
     pub targets: Vec<Target>,
     pub problems: Vec<Diagnostic>,
+    /// What discovery read, for the cache's checks of the same run.
+    pub snapshot: Snapshot,
 }
 
 /// The repository's targets, sorted by name.
@@ -162,7 +182,7 @@ pub fn targets(root: &Path, config: &Config) -> Result<Discovered, DiscoverError
 
     // What the sync agents and manifold.yaml name replaces what was guessed
     // for the same folder: they carry the options that are deployed.
-    let mut named = sync_agent_targets(root, &tree, &mut problems);
+    let mut named = sync_agent_targets(root, &mut tree, &mut problems);
     named.extend(configured_targets(root, config)?);
     let named_paths: BTreeSet<&str> = named.iter().map(|t| t.path.as_str()).collect();
     let recursive: Vec<&str> = named
@@ -192,6 +212,7 @@ pub fn targets(root: &Path, config: &Config) -> Result<Discovered, DiscoverError
     Ok(Discovered {
         targets: found,
         problems,
+        snapshot: tree.snapshot,
     })
 }
 
@@ -252,18 +273,42 @@ fn walk(root: &Path, dir: &str, ignore: &[String], tree: &mut Tree) -> std::io::
     } else {
         root.join(dir)
     };
-    let mut entries: Vec<(String, bool)> = std::fs::read_dir(&full)?
-        .filter_map(Result::ok)
-        .map(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            // Symlinked folders are not followed: they may leave the repository.
-            let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
-            (name, is_dir)
-        })
-        .collect();
+    let path_of = |name: &str| {
+        if dir.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{dir}/{name}")
+        }
+    };
+    let mut entries: Vec<(String, bool)> = Vec::new();
+    // A listing the plugins' file system would hash the same way: no
+    // symlinks (it follows them) and only UTF-8 names (it skips others).
+    let mut plain_listing = true;
+    for entry in std::fs::read_dir(&full)?.filter_map(Result::ok) {
+        let file_type = entry.file_type().ok();
+        let name = match entry.file_name().into_string() {
+            Ok(name) => name,
+            Err(raw) => {
+                plain_listing = false;
+                raw.to_string_lossy().into_owned()
+            }
+        };
+        // Symlinked folders are not followed: they may leave the repository.
+        let is_dir = file_type.is_some_and(|t| t.is_dir());
+        if file_type.is_none_or(|t| t.is_symlink()) {
+            plain_listing = false;
+        } else if !is_dir {
+            tree.regular.insert(path_of(&name));
+        }
+        entries.push((name, is_dir));
+    }
     entries.sort();
+    if plain_listing {
+        tree.snapshot
+            .dir(dir, entries.iter().map(|(name, is_dir)| (name.as_str(), *is_dir)));
+    }
     if entries.iter().any(|(n, d)| !d && n == "Chart.yaml") {
-        let chart = read_yaml(&full.join("Chart.yaml")).unwrap_or(Value::Null);
+        let chart = read_yaml(tree, root, &path_of("Chart.yaml")).unwrap_or(Value::Null);
         tree.charts.insert(dir.to_owned(), chart);
         return Ok(());
     }
@@ -271,15 +316,11 @@ fn walk(root: &Path, dir: &str, ignore: &[String], tree: &mut Tree) -> std::io::
         .iter()
         .find(|(n, d)| !d && KUSTOMIZATION_FILES.contains(&n.as_str()))
     {
-        let kustomization = read_yaml(&full.join(name)).unwrap_or(Value::Null);
+        let kustomization = read_yaml(tree, root, &path_of(name)).unwrap_or(Value::Null);
         tree.kustomizations.insert(dir.to_owned(), kustomization);
     }
     for (name, is_dir) in entries {
-        let path = if dir.is_empty() {
-            name.clone()
-        } else {
-            format!("{dir}/{name}")
-        };
+        let path = path_of(&name);
         if ignore.iter().any(|i| within_ignored(&path, i)) {
             continue;
         }
@@ -310,9 +351,9 @@ pub(crate) fn is_manifest_file(name: &str) -> bool {
         )
 }
 
-fn read_yaml(path: &Path) -> Option<Value> {
-    let text = std::fs::read_to_string(path).ok()?;
-    manifold_yaml::from_str(&text).ok()
+fn read_yaml(tree: &mut Tree, root: &Path, path: &str) -> Option<Value> {
+    let bytes = tree.read(root, path)?;
+    manifold_yaml::from_str(std::str::from_utf8(&bytes).ok()?).ok()
 }
 
 /// Paths a kustomization uses: resources, bases, components, CRDs, patch and
@@ -484,20 +525,52 @@ pub(crate) fn clean(path: &str) -> Option<String> {
     join("", path)
 }
 
+/// A manifest file, its hash when it joins the snapshot, and its bytes when
+/// it may hold a sync agent's objects.
+type ManifestRead<'a> = (&'a String, Option<String>, Option<Vec<u8>>);
+
 /// Argo CD Applications and Flux Kustomizations/HelmReleases found among
 /// the plain manifests, as targets.
-fn sync_agent_targets(root: &Path, tree: &Tree, problems: &mut Vec<Diagnostic>) -> Vec<Target> {
+fn sync_agent_targets(
+    root: &Path,
+    tree: &mut Tree,
+    problems: &mut Vec<Diagnostic>,
+) -> Vec<Target> {
+    use rayon::prelude::*;
+    // Every manifest is read, in parallel, and hashed for the snapshot; only
+    // those that can hold a sync agent's objects are kept to be parsed.
+    let read: Vec<ManifestRead> = tree
+        .manifests
+        .values()
+        .flatten()
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .filter_map(|file| {
+            let path = root.join(file);
+            if std::fs::metadata(&path).ok()?.len() > crate::runtime::MAX_FILE_BYTES {
+                return None;
+            }
+            let bytes = std::fs::read(&path).ok()?;
+            let hash = tree
+                .regular
+                .contains(file)
+                .then(|| Snapshot::hash(&bytes));
+            // Cheap filter before parsing: most manifests are neither.
+            let agent = std::str::from_utf8(&bytes)
+                .is_ok_and(|t| t.contains("argoproj.io") || t.contains("toolkit.fluxcd.io"));
+            Some((file, hash, agent.then_some(bytes)))
+        })
+        .collect();
     let mut out = Vec::new();
-    for file in tree.manifests.values().flatten() {
-        let Ok(text) = std::fs::read_to_string(root.join(file)) else {
+    for (file, hash, bytes) in read {
+        if let Some(hash) = hash {
+            tree.snapshot.hashed(file, hash);
+        }
+        let Some(Ok(text)) = bytes.as_deref().map(std::str::from_utf8) else {
             continue;
         };
-        // Cheap filter before parsing: most manifests are neither.
-        if !text.contains("argoproj.io") && !text.contains("toolkit.fluxcd.io") {
-            continue;
-        }
         let Ok(documents) =
-            manifold_yaml::parse_documents(&text, &manifold_yaml::ParseOptions::default())
+            manifold_yaml::parse_documents(text, &manifold_yaml::ParseOptions::default())
         else {
             continue;
         };
@@ -1049,6 +1122,65 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+    use crate::runtime::{RepoFs, Verifier};
+
+    /// The snapshot stands in for the disk in the cache's checks, so each
+    /// path it holds must hash exactly as the plugins' file system reads it;
+    /// symlinked files and listings with symlinks are left to the disk.
+    #[test]
+    fn the_snapshot_agrees_with_the_plugins_file_system() {
+        let root = std::env::temp_dir().join(format!("manifold-snapshot-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        for (path, text) in [
+            ("apps/web/base/kustomization.yaml", "resources: [deploy.yaml]\n"),
+            ("apps/web/base/deploy.yaml", "kind: Deployment\n"),
+            ("apps/web/prod/kustomization.yaml", "resources: [../base]\n"),
+            ("charts/c/Chart.yaml", "name: c\n"),
+            ("plain/cm.yaml", "kind: ConfigMap\n"),
+            ("outside/secret.yaml", "kind: Secret\n"),
+        ] {
+            let file = root.join(path);
+            std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+            std::fs::write(file, text).unwrap();
+        }
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(root.join("outside/secret.yaml"), root.join("plain/link.yaml"))
+                .unwrap();
+            std::os::unix::fs::symlink(root.join("outside"), root.join("apps/linked")).unwrap();
+        }
+        let root = std::fs::canonicalize(&root).unwrap();
+        let discovered = targets(&root, &Config::default()).unwrap();
+        let fs = RepoFs::new(&root).unwrap();
+        let seeded = Verifier::with_snapshot(&fs, discovered.snapshot);
+        let files = [
+            "apps/web/base/kustomization.yaml",
+            "apps/web/base/deploy.yaml",
+            "apps/web/prod/kustomization.yaml",
+            "charts/c/Chart.yaml",
+            "plain/cm.yaml",
+            "plain/link.yaml",
+            "outside/secret.yaml",
+            "missing.yaml",
+        ];
+        let dirs = ["", "apps", "apps/web", "apps/web/base", "plain", "charts/c", "apps/linked"];
+        for path in files {
+            let mut read = fs.fresh();
+            let _ = read.read(path);
+            assert!(seeded.unchanged(&read.into_reads()), "file {path}");
+        }
+        for path in dirs {
+            let mut read = fs.fresh();
+            let _ = read.list(path);
+            assert!(seeded.unchanged(&read.into_reads()), "folder {path:?}");
+        }
+        // A change after discovery is not seen: the run judges one view.
+        std::fs::write(root.join("plain/cm.yaml"), "kind: Secret\n").unwrap();
+        let mut read = fs.fresh();
+        let _ = read.read("plain/cm.yaml");
+        assert!(!seeded.unchanged(&read.into_reads()));
+        std::fs::remove_dir_all(&root).unwrap();
+    }
 
     #[test]
     fn joins_stay_inside_the_repository() {

@@ -15,7 +15,7 @@ use crate::manifest::{self, DeferredFile, Inputs, Object, Source};
 use crate::registry::Registry;
 use crate::render;
 use crate::report::{Diagnostic, Severity};
-use crate::runtime::{LogLine, ReadSet, RepoFs, Verifier};
+use crate::runtime::{LogLine, ReadSet, Verifier};
 
 /// The plugin that rendered a target.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -47,13 +47,10 @@ pub fn run(
     registry: &Registry,
     root: &Path,
     targets: Vec<Target>,
-    cache: Option<&Cache>,
+    cache: Option<(&Cache, &Verifier)>,
     duplicate_keys: manifold_yaml::Duplicates,
     done: &(dyn Fn() + Sync),
 ) -> Vec<TargetResult> {
-    // One view of the disk for every cache lookup of the run.
-    let verifier = RepoFs::new(root).ok().map(|fs| Verifier::new(&fs));
-    let cache = cache.zip(verifier.as_ref());
     targets
         .into_par_iter()
         .map(|target| {

@@ -51,7 +51,7 @@ pub fn run(
     objects: &[&Object],
     checked: Option<&[bool]>,
     fs: Option<RepoFs>,
-    cache: Option<&Cache>,
+    cache: Option<(&Cache, &Verifier)>,
 ) -> Outcome {
     let in_scope = |i: usize| checked.is_none_or(|c| c.get(i).copied().unwrap_or(false));
     let wire: Vec<Manifest> = objects.par_iter().map(|o| to_wire(o)).collect();
@@ -62,7 +62,6 @@ pub fn run(
             None => (String::new(), String::new()),
         })
         .collect();
-    let verifier = fs.as_ref().map(Verifier::new);
     let root = fs.as_ref().map(|f| f.root().to_string_lossy().into_owned());
     let run = Arc::new(RunManifests::new(wire, keys));
     let services = Services {
@@ -72,7 +71,7 @@ pub fn run(
     let wire = run.manifests();
     let mut outcome = Outcome::default();
 
-    let recall = cache.map(|cache| {
+    let recall = cache.map(|(cache, verifier)| {
         Recall::load(
             cache,
             root.as_deref().unwrap_or(""),
@@ -85,10 +84,7 @@ pub fn run(
                     .context
                     .iter()
                     .all(|s| run.digest(&s.kinds) == s.digest)
-                    && (is_empty(&verdict.reads)
-                        || verifier
-                            .as_ref()
-                            .is_some_and(|f| f.unchanged(&verdict.reads)))
+                    && (is_empty(&verdict.reads) || verifier.unchanged(&verdict.reads))
             },
         )
     });

@@ -13,7 +13,7 @@ use manifold::manifest::Object;
 use manifold::registry::{self, Registry};
 use manifold::report::{Report, Severity};
 use manifold::runtime::{
-    Limits, Manifest, Origin, RepoFs, RunManifests, Runtime, RuntimeOptions, Services,
+    Limits, Manifest, Origin, RepoFs, RunManifests, Runtime, RuntimeOptions, Services, Verifier,
 };
 use manifold::{discover, output, pipeline, validate};
 use rayon::prelude::*;
@@ -117,8 +117,9 @@ pub fn check_by_stage(root: &Path, cache: &Path, out: &Path) -> Result<(Vec<Stag
     });
     let root = &setup.root;
 
-    let (targets, usage) = timed(|| discover::targets(root, &setup.config));
-    let targets = targets?;
+    let (discovered, usage) = timed(|| discover::targets(root, &setup.config));
+    let discovered = discovered?;
+    let targets = discovered.targets;
     let count = targets.len();
     stages.push(Stage {
         name: "discover".into(),
@@ -126,13 +127,20 @@ pub fn check_by_stage(root: &Path, cache: &Path, out: &Path) -> Result<(Vec<Stag
         note: format!("{count} targets"),
     });
 
+    let fs = || {
+        RepoFs::new(root)
+            .ok()
+            .map(|fs| fs.with_grants(&setup.applied.grants))
+    };
     let render_cache = Cache::open(cache)?;
+    // As the CLI does: one view of the disk per run, seeded by discovery.
+    let verifier = Verifier::with_snapshot(&fs().ok_or("the repository cannot be read")?, discovered.snapshot);
     let (results, usage) = timed(|| {
         pipeline::run(
             &setup.registry,
             root,
             targets.clone(),
-            Some(&render_cache),
+            Some((&render_cache, &verifier)),
             setup.applied.duplicate_keys,
             &|| {},
         )
@@ -145,11 +153,6 @@ pub fn check_by_stage(root: &Path, cache: &Path, out: &Path) -> Result<(Vec<Stag
         note: format!("{} documents, {failed} targets failed", objects.len()),
     });
 
-    let fs = || {
-        RepoFs::new(root)
-            .ok()
-            .map(|fs| fs.with_grants(&setup.applied.grants))
-    };
     let objects: Vec<&Object> = objects.iter().collect();
     let (outcome, usage) = timed(|| {
         validate::run(
@@ -158,7 +161,7 @@ pub fn check_by_stage(root: &Path, cache: &Path, out: &Path) -> Result<(Vec<Stag
             &objects,
             None,
             fs(),
-            Some(&render_cache),
+            Some((&render_cache, &verifier)),
         )
     });
     stages.push(Stage {
@@ -232,12 +235,15 @@ pub fn check_by_stage(root: &Path, cache: &Path, out: &Path) -> Result<(Vec<Stag
         note: format!("{} KiB of manifests", written >> 10),
     });
 
+    // A second run: its own discovery and view of the disk.
+    let again = discover::targets(root, &setup.config)?;
+    let verifier = Verifier::with_snapshot(&fs().ok_or("the repository cannot be read")?, again.snapshot);
     let (warm, usage) = timed(|| {
         pipeline::run(
             &setup.registry,
             root,
             targets,
-            Some(&render_cache),
+            Some((&render_cache, &verifier)),
             setup.applied.duplicate_keys,
             &|| {},
         )
@@ -255,7 +261,7 @@ pub fn check_by_stage(root: &Path, cache: &Path, out: &Path) -> Result<(Vec<Stag
             &warm_objects,
             None,
             fs(),
-            Some(&render_cache),
+            Some((&render_cache, &verifier)),
         )
     });
     let stats = render_cache.stats();

@@ -70,13 +70,71 @@ pub struct Verifier {
     dirs: Mutex<HashMap<String, Option<Option<String>>>>,
 }
 
+/// Files and folders already read this run, hashed as [`RepoFs`] hashes
+/// them. Discovery reads every manifest of the repository; recording what
+/// it saw lets the cache check read sets without reading those files again.
+/// Only what [`RepoFs`] would serve the same way belongs here: regular files
+/// and folders reached from the root through no symlink.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    files: HashMap<String, String>,
+    dirs: HashMap<String, String>,
+}
+
+impl Snapshot {
+    /// `key` (a normalised repository path) read as `bytes`. Files over the
+    /// read limit are left out: [`RepoFs`] refuses them.
+    pub fn file(&mut self, key: &str, bytes: &[u8]) {
+        if bytes.len() as u64 <= MAX_FILE_BYTES {
+            self.hashed(key, Snapshot::hash(bytes));
+        }
+    }
+
+    /// [`Snapshot::file`] with the hash already taken by [`Snapshot::hash`].
+    pub fn hashed(&mut self, key: &str, hash: String) {
+        self.files.insert(key.to_owned(), hash);
+    }
+
+    /// A file's content hash, as read sets record it.
+    pub fn hash(bytes: &[u8]) -> String {
+        blake3::hash(bytes).to_hex().to_string()
+    }
+
+    /// Folder `key` listed as `entries` (name, whether a folder), sorted by
+    /// name, with no symlink among them.
+    pub fn dir<'a>(&mut self, key: &str, entries: impl IntoIterator<Item = (&'a str, bool)>) {
+        self.dirs.insert(
+            key.to_owned(),
+            listing_digest(entries.into_iter().map(|(name, is_dir)| {
+                let kind = if is_dir {
+                    EntryKind::Directory
+                } else {
+                    EntryKind::File
+                };
+                (name, kind)
+            })),
+        );
+    }
+}
+
 impl Verifier {
     /// Judges paths the way `fs` serves them (its root and grants).
     pub fn new(fs: &RepoFs) -> Verifier {
+        Verifier::with_snapshot(fs, Snapshot::default())
+    }
+
+    /// [`Verifier::new`], taking what `snapshot` recorded as the disk's
+    /// answer for its paths. The snapshot must come from `fs`'s root.
+    pub fn with_snapshot(fs: &RepoFs, snapshot: Snapshot) -> Verifier {
+        let known = |map: HashMap<String, String>| {
+            map.into_iter()
+                .map(|(key, hash)| (key, Some(Some(hash))))
+                .collect()
+        };
         Verifier {
             fs: fs.fresh(),
-            files: Mutex::new(HashMap::new()),
-            dirs: Mutex::new(HashMap::new()),
+            files: Mutex::new(known(snapshot.files)),
+            dirs: Mutex::new(known(snapshot.dirs)),
         }
     }
 
@@ -216,7 +274,7 @@ impl RepoFs {
         let hash = result
             .as_ref()
             .ok()
-            .map(|bytes| blake3::hash(bytes).to_hex().to_string());
+            .map(|bytes| Snapshot::hash(bytes));
         if !matches!(result, Err(FsError::Denied(_))) {
             self.reads.files.insert(key, hash);
         }
@@ -227,18 +285,10 @@ impl RepoFs {
         let (key, full) = self.resolve(path)?;
         self.room_for(&key, true)?;
         let result = list_dir(&full, &key);
-        let hash = result.as_ref().ok().map(|entries| {
-            let mut hasher = blake3::Hasher::new();
-            for (name, kind) in entries {
-                hasher.update(name.as_bytes());
-                hasher.update(if *kind == EntryKind::File {
-                    b"\0f\n"
-                } else {
-                    b"\0d\n"
-                });
-            }
-            hasher.finalize().to_hex().to_string()
-        });
+        let hash = result
+            .as_ref()
+            .ok()
+            .map(|entries| listing_digest(entries.iter().map(|(n, k)| (n.as_str(), *k))));
         if !matches!(result, Err(FsError::Denied(_))) {
             self.reads.dirs.insert(key, hash);
         }
@@ -311,6 +361,20 @@ impl RepoFs {
             Err(denied())
         }
     }
+}
+
+/// The hash of a folder listing (sorted by name).
+fn listing_digest<'a>(entries: impl Iterator<Item = (&'a str, EntryKind)>) -> String {
+    let mut hasher = blake3::Hasher::new();
+    for (name, kind) in entries {
+        hasher.update(name.as_bytes());
+        hasher.update(if kind == EntryKind::File {
+            b"\0f\n"
+        } else {
+            b"\0d\n"
+        });
+    }
+    hasher.finalize().to_hex().to_string()
 }
 
 /// Lexical normalisation of a plugin-supplied path.

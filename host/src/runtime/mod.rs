@@ -29,7 +29,7 @@ pub use bindings::types::{
     Diagnostic, Failure, Location, Manifest, Origin, PluginKind, RenderOutput, RenderRequest,
     Severity,
 };
-pub use fs::{ReadSet, RepoFs, Verifier};
+pub use fs::{MAX_FILE_BYTES, ReadSet, RepoFs, Snapshot, Verifier};
 pub use host::{Composer, LogLevel, LogLine, RunManifests};
 
 use bindings::renderer::RendererPre;

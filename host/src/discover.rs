@@ -304,8 +304,12 @@ fn walk(root: &Path, dir: &str, ignore: &[String], tree: &mut Tree) -> std::io::
     }
     entries.sort();
     if plain_listing {
-        tree.snapshot
-            .dir(dir, entries.iter().map(|(name, is_dir)| (name.as_str(), *is_dir)));
+        tree.snapshot.dir(
+            dir,
+            entries
+                .iter()
+                .map(|(name, is_dir)| (name.as_str(), *is_dir)),
+        );
     }
     if entries.iter().any(|(n, d)| !d && n == "Chart.yaml") {
         let chart = read_yaml(tree, root, &path_of("Chart.yaml")).unwrap_or(Value::Null);
@@ -531,11 +535,7 @@ type ManifestRead<'a> = (&'a String, Option<String>, Option<Vec<u8>>);
 
 /// Argo CD Applications and Flux Kustomizations/HelmReleases found among
 /// the plain manifests, as targets.
-fn sync_agent_targets(
-    root: &Path,
-    tree: &mut Tree,
-    problems: &mut Vec<Diagnostic>,
-) -> Vec<Target> {
+fn sync_agent_targets(root: &Path, tree: &mut Tree, problems: &mut Vec<Diagnostic>) -> Vec<Target> {
     use rayon::prelude::*;
     // Every manifest is read, in parallel, and hashed for the snapshot; only
     // those that can hold a sync agent's objects are kept to be parsed.
@@ -551,10 +551,7 @@ fn sync_agent_targets(
                 return None;
             }
             let bytes = std::fs::read(&path).ok()?;
-            let hash = tree
-                .regular
-                .contains(file)
-                .then(|| Snapshot::hash(&bytes));
+            let hash = tree.regular.contains(file).then(|| Snapshot::hash(&bytes));
             // Cheap filter before parsing: most manifests are neither.
             let agent = std::str::from_utf8(&bytes)
                 .is_ok_and(|t| t.contains("argoproj.io") || t.contains("toolkit.fluxcd.io"));
@@ -1132,7 +1129,10 @@ mod tests {
         let root = std::env::temp_dir().join(format!("manifold-snapshot-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
         for (path, text) in [
-            ("apps/web/base/kustomization.yaml", "resources: [deploy.yaml]\n"),
+            (
+                "apps/web/base/kustomization.yaml",
+                "resources: [deploy.yaml]\n",
+            ),
             ("apps/web/base/deploy.yaml", "kind: Deployment\n"),
             ("apps/web/prod/kustomization.yaml", "resources: [../base]\n"),
             ("charts/c/Chart.yaml", "name: c\n"),
@@ -1145,8 +1145,11 @@ mod tests {
         }
         #[cfg(unix)]
         {
-            std::os::unix::fs::symlink(root.join("outside/secret.yaml"), root.join("plain/link.yaml"))
-                .unwrap();
+            std::os::unix::fs::symlink(
+                root.join("outside/secret.yaml"),
+                root.join("plain/link.yaml"),
+            )
+            .unwrap();
             std::os::unix::fs::symlink(root.join("outside"), root.join("apps/linked")).unwrap();
         }
         let root = std::fs::canonicalize(&root).unwrap();
@@ -1163,7 +1166,15 @@ mod tests {
             "outside/secret.yaml",
             "missing.yaml",
         ];
-        let dirs = ["", "apps", "apps/web", "apps/web/base", "plain", "charts/c", "apps/linked"];
+        let dirs = [
+            "",
+            "apps",
+            "apps/web",
+            "apps/web/base",
+            "plain",
+            "charts/c",
+            "apps/linked",
+        ];
         for path in files {
             let mut read = fs.fresh();
             let _ = read.read(path);

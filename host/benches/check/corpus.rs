@@ -24,16 +24,31 @@ use std::path::{Path, PathBuf};
 pub const SIZES: &[(&str, usize)] = &[("small", 16), ("medium", 333), ("large", 1666)];
 
 pub fn applications(size: &str) -> Option<usize> {
-    SIZES.iter().find(|(name, _)| *name == size).map(|(_, n)| *n)
+    SIZES
+        .iter()
+        .find(|(name, _)| *name == size)
+        .map(|(_, n)| *n)
 }
 
-const COMPONENTS: &[(&str, u16)] = &[("api", 8080), ("worker", 8081), ("web", 3000), ("jobs", 8082)];
+const COMPONENTS: &[(&str, u16)] = &[
+    ("api", 8080),
+    ("worker", 8081),
+    ("web", 3000),
+    ("jobs", 8082),
+];
 const ENVIRONMENTS: &[&str] = &["dev", "staging", "prod"];
 const WORDS: &[&str] = &[
     "billing", "catalog", "checkout", "search", "identity", "ledger", "mailer", "orders",
     "pricing", "reviews", "shipping", "stock",
 ];
-const TEAMS: &[&str] = &["payments", "storefront", "platform", "growth", "logistics", "trust"];
+const TEAMS: &[&str] = &[
+    "payments",
+    "storefront",
+    "platform",
+    "growth",
+    "logistics",
+    "trust",
+];
 
 /// One application of the corpus.
 #[derive(Debug, Clone)]
@@ -89,7 +104,6 @@ impl App {
             .map(|env| format!("{}/overlays/{env}", self.dir()))
             .collect()
     }
-
 }
 
 /// The file the incremental benchmark edits: a base Deployment of
@@ -186,7 +200,10 @@ pub fn generate(root: &Path, applications: usize) -> io::Result<Corpus> {
     w.file("platform/crds/alertrule.yaml", CRD_ALERTRULE)?;
     w.file("platform/crds/backup.yaml", CRD_BACKUP)?;
     for (n, group) in apps.chunks(10).enumerate() {
-        w.file(&format!("platform/backups/backups-{n:03}.yaml"), &backups(group))?;
+        w.file(
+            &format!("platform/backups/backups-{n:03}.yaml"),
+            &backups(group),
+        )?;
     }
     for app in &apps {
         if app.chart {
@@ -676,7 +693,10 @@ replicas:
       kind: Deployment
 ",
         );
-        w.file(&format!("{dir}/overlays/{env}/kustomization.yaml"), &overlay)?;
+        w.file(
+            &format!("{dir}/overlays/{env}/kustomization.yaml"),
+            &overlay,
+        )?;
         w.file(
             &format!("{dir}/overlays/{env}/resources.yaml"),
             &format!(

@@ -37,7 +37,10 @@ struct Options {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     if let [mode, root, cache, work] = args.as_slice()
         && mode == LIBRARY
     {
@@ -46,7 +49,9 @@ fn main() {
     }
     if args.first().is_some_and(|a| a == "generate") {
         let (Some(size), Some(dir)) = (args.get(1), args.get(2)) else {
-            eprintln!("usage: cargo bench -p manifold --bench check -- generate small|medium|large DIR");
+            eprintln!(
+                "usage: cargo bench -p manifold --bench check -- generate small|medium|large DIR"
+            );
             std::process::exit(2);
         };
         let apps = corpus::applications(size).unwrap_or_else(|| usage(size));
@@ -88,7 +93,10 @@ fn main() {
     println!(
         "manifold check benchmark: {} threads, load average {}",
         rayon::current_num_threads(),
-        load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
     );
     for size in &options.sizes {
         bench(size, &options);
@@ -151,7 +159,9 @@ fn bench(size: &str, options: &Options) {
         "medium" => 3,
         _ => 1,
     });
-    let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-check").join(size);
+    let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("bench-check")
+        .join(size);
     let _ = std::fs::remove_dir_all(&work);
     let started = Instant::now();
     let corpus = corpus::generate(&work.join("repo"), apps).expect("generate the corpus");
@@ -174,7 +184,11 @@ fn bench(size: &str, options: &Options) {
 
     let _ = std::fs::remove_dir_all(&cache);
     let first = manifold(root, &cache, &["check", "."]);
-    row("first run (plugins not compiled, cache empty)", &first.usage, "");
+    row(
+        "first run (plugins not compiled, cache empty)",
+        &first.usage,
+        "",
+    );
 
     let (cold, cold_fastest, checked) = repeated(runs, |_| {
         stages::empty_results(&cache);
@@ -210,7 +224,10 @@ fn bench(size: &str, options: &Options) {
     row(
         &format!("incremental: --files one base file (median of {runs})"),
         &incremental,
-        &format!("fastest {}; {edited} (3 targets read it)", duration(incremental_fastest)),
+        &format!(
+            "fastest {}; {edited} (3 targets read it)",
+            duration(incremental_fastest)
+        ),
     );
 
     let hydrated = work.join("hydrated");
@@ -255,7 +272,9 @@ fn bench(size: &str, options: &Options) {
         panic!("the library measurements failed");
     }
 
-    let peer_count = options.peers.unwrap_or(if large { 200 } else { overlays.len() });
+    let peer_count = options
+        .peers
+        .unwrap_or(if large { 200 } else { overlays.len() });
     let mut kustomize_per_overlay = None;
     if peer_count == 0 {
         println!("  peers: skipped (--peers 0)");
@@ -276,22 +295,40 @@ fn bench(size: &str, options: &Options) {
                     "{} of {} overlays{}: {} per overlay, {} for all {} (extrapolated){}",
                     sample.len(),
                     overlays.len(),
-                    if sample.len() < overlays.len() { " sampled" } else { "" },
+                    if sample.len() < overlays.len() {
+                        " sampled"
+                    } else {
+                        ""
+                    },
                     duration(per),
                     duration(per * all),
                     overlays.len(),
-                    if failures > 0 { format!("; {failures} FAILED") } else { String::new() }
+                    if failures > 0 {
+                        format!("; {failures} FAILED")
+                    } else {
+                        String::new()
+                    }
                 ),
             );
         }
-        println!("    (kubectl renders the Kustomize overlays only: no charts, no validation; helm is {})",
-            if peers::available("helm", &["version"]) { "not measured" } else { "absent" });
+        println!(
+            "    (kubectl renders the Kustomize overlays only: no charts, no validation; helm is {})",
+            if peers::available("helm", &["version"]) {
+                "not measured"
+            } else {
+                "absent"
+            }
+        );
     } else {
         println!("  peers: kubectl is absent");
     }
     if peers::available("kubeconform", &["-v"]) {
         match peers::kubeconform(&hydrated) {
-            Ok(run) => row("kubeconform -strict (hydrated tree)", &run.usage, &summary(&run)),
+            Ok(run) => row(
+                "kubeconform -strict (hydrated tree)",
+                &run.usage,
+                &summary(&run),
+            ),
             Err(e) => println!("  kubeconform: {e}"),
         }
     } else {
@@ -300,7 +337,10 @@ fn bench(size: &str, options: &Options) {
 
     println!("  against the targets (set for medium on 2 cores):");
     let goal = |name: &str, value: String, met: bool| {
-        println!("    {name:<44} {value:<28} {}", if met { "met" } else { "MISSED" });
+        println!(
+            "    {name:<44} {value:<28} {}",
+            if met { "met" } else { "MISSED" }
+        );
     };
     goal(
         "cold check per target < 7.5 ms",
@@ -400,7 +440,10 @@ fn library(root: &Path, cache: &Path, work: &Path) {
             duration(cost.empty),
             duration(cost.configured),
             cost.calls,
-            cost.failed.as_ref().map(|f| format!("; a call failed: {f}")).unwrap_or_default()
+            cost.failed
+                .as_ref()
+                .map(|f| format!("; a call failed: {f}"))
+                .unwrap_or_default()
         );
     }
     // The goal holds for every validator, so the slowest one is judged.

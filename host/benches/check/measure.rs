@@ -52,8 +52,18 @@ pub fn run(command: &mut Command) -> std::io::Result<Run> {
             text
         })
     };
-    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
-    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let stdout = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
     let pid = libc::pid_t::try_from(child.id()).map_err(std::io::Error::other)?;
     let mut status: libc::c_int = 0;
     // SAFETY: an all-zero rusage is a valid value of that plain C struct.
@@ -112,7 +122,10 @@ pub fn timed<T>(work: impl FnOnce() -> T) -> (T, Usage) {
 pub fn median(mut runs: Vec<Usage>) -> (Usage, Duration) {
     runs.sort_by_key(|u| u.wall);
     let fastest = runs.first().map(|u| u.wall).unwrap_or_default();
-    (runs.get(runs.len() / 2).copied().unwrap_or_default(), fastest)
+    (
+        runs.get(runs.len() / 2).copied().unwrap_or_default(),
+        fastest,
+    )
 }
 
 pub fn duration(d: Duration) -> String {

@@ -4,8 +4,8 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use crate::measure::{self, Usage};
@@ -40,7 +40,11 @@ pub fn kustomize(root: &Path, overlays: &[String], workers: usize) -> (Usage, us
         for _ in 0..workers {
             scope.spawn(|| {
                 while let Some(overlay) = overlays.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    let run = measure::run(Command::new("kubectl").arg("kustomize").arg(root.join(overlay)));
+                    let run = measure::run(
+                        Command::new("kubectl")
+                            .arg("kustomize")
+                            .arg(root.join(overlay)),
+                    );
                     if let Ok(mut total) = total.lock() {
                         match run {
                             Ok(run) if run.code == Some(0) => {

@@ -47,7 +47,11 @@ pub fn setup(root: &Path, cache: &Path) -> Result<Setup, Error> {
         .exclude
         .iter()
         .filter_map(|p| std::fs::canonicalize(p).ok())
-        .filter_map(|p| p.strip_prefix(&root).ok().map(|r| r.to_string_lossy().replace('\\', "/")))
+        .filter_map(|p| {
+            p.strip_prefix(&root)
+                .ok()
+                .map(|r| r.to_string_lossy().replace('\\', "/"))
+        })
         .filter(|r| !r.is_empty())
         .collect();
     config.ignore.extend(excluded);
@@ -104,7 +108,11 @@ pub struct Counts {
 /// discovery, render, validate (all validators, then each alone and
 /// uncached), report, write; then render and validate again with the cache
 /// warm, which is what a no-change `check` does.
-pub fn check_by_stage(root: &Path, cache: &Path, out: &Path) -> Result<(Vec<Stage>, Counts), Error> {
+pub fn check_by_stage(
+    root: &Path,
+    cache: &Path,
+    out: &Path,
+) -> Result<(Vec<Stage>, Counts), Error> {
     empty_results(cache);
     let _ = std::fs::remove_dir_all(out);
     let mut stages = Vec::new();
@@ -134,7 +142,10 @@ pub fn check_by_stage(root: &Path, cache: &Path, out: &Path) -> Result<(Vec<Stag
     };
     let render_cache = Cache::open(cache)?;
     // As the CLI does: one view of the disk per run, seeded by discovery.
-    let verifier = Verifier::with_snapshot(&fs().ok_or("the repository cannot be read")?, discovered.snapshot);
+    let verifier = Verifier::with_snapshot(
+        &fs().ok_or("the repository cannot be read")?,
+        discovered.snapshot,
+    );
     let (results, usage) = timed(|| {
         pipeline::run(
             &setup.registry,
@@ -208,7 +219,11 @@ pub fn check_by_stage(root: &Path, cache: &Path, out: &Path) -> Result<(Vec<Stag
     stages.push(Stage {
         name: "report (sort, human text)".into(),
         usage,
-        note: format!("{} findings, {} KiB", report.diagnostics.len(), bytes / 1024),
+        note: format!(
+            "{} findings, {} KiB",
+            report.diagnostics.len(),
+            bytes / 1024
+        ),
     });
 
     // The CLI's hydrated tree, less the metadata's git lookups: the same
@@ -225,7 +240,11 @@ pub fn check_by_stage(root: &Path, cache: &Path, out: &Path) -> Result<(Vec<Stag
                 metadata: serde_json::json!({"manifold": {"target": r.target.name, "inputHash": r.reads.digest()}}),
             })
             .collect();
-        let bytes: usize = outputs.iter().filter_map(|o| o.manifest.as_ref()).map(String::len).sum();
+        let bytes: usize = outputs
+            .iter()
+            .filter_map(|o| o.manifest.as_ref())
+            .map(String::len)
+            .sum();
         output::write_tree(out, &outputs, &serde_json::json!({"version": 1})).map(|()| bytes)
     });
     let written = written?;
@@ -237,7 +256,10 @@ pub fn check_by_stage(root: &Path, cache: &Path, out: &Path) -> Result<(Vec<Stag
 
     // A second run: its own discovery and view of the disk.
     let again = discover::targets(root, &setup.config)?;
-    let verifier = Verifier::with_snapshot(&fs().ok_or("the repository cannot be read")?, again.snapshot);
+    let verifier = Verifier::with_snapshot(
+        &fs().ok_or("the repository cannot be read")?,
+        again.snapshot,
+    );
     let (warm, usage) = timed(|| {
         pipeline::run(
             &setup.registry,
@@ -251,7 +273,10 @@ pub fn check_by_stage(root: &Path, cache: &Path, out: &Path) -> Result<(Vec<Stag
     stages.push(Stage {
         name: "render again (cache warm)".into(),
         usage,
-        note: format!("{} of {count} from the cache", warm.iter().filter(|r| r.cached).count()),
+        note: format!(
+            "{} of {count} from the cache",
+            warm.iter().filter(|r| r.cached).count()
+        ),
     });
     let warm_objects: Vec<&Object> = warm.iter().flat_map(|r| &r.objects).collect();
     let (_, usage) = timed(|| {
@@ -270,7 +295,10 @@ pub fn check_by_stage(root: &Path, cache: &Path, out: &Path) -> Result<(Vec<Stag
         usage,
         note: format!(
             "cache over both passes: renders {} hits {} misses, verdicts {} hits {} misses",
-            stats.renders.hits, stats.renders.misses, stats.validations.hits, stats.validations.misses
+            stats.renders.hits,
+            stats.renders.misses,
+            stats.validations.hits,
+            stats.validations.misses
         ),
     });
 
@@ -335,7 +363,8 @@ pub fn instantiation(setup: &Setup, deployment: &str) -> Vec<CallCost> {
                 let started = Instant::now();
                 let mut calls = 0;
                 while calls < 20 || (started.elapsed() < Duration::from_secs(1) && calls < 20_000) {
-                    if let Err(e) = runtime.validate(plugin, manifests, config, "bench", &services) {
+                    if let Err(e) = runtime.validate(plugin, manifests, config, "bench", &services)
+                    {
                         failed.get_or_insert_with(|| e.to_string());
                     }
                     calls += 1;
@@ -383,9 +412,10 @@ pub fn floor(root: &Path) -> Result<Floor, Error> {
                 if !yaml {
                     return (0, 0, bytes.len() as u64);
                 }
-                let documents = manifold_yaml::parse_bytes(&bytes, &manifold_yaml::ParseOptions::default())
-                    .map(|docs| docs.into_iter().map(|d| d.value).collect::<Vec<_>>())
-                    .unwrap_or_default();
+                let documents =
+                    manifold_yaml::parse_bytes(&bytes, &manifold_yaml::ParseOptions::default())
+                        .map(|docs| docs.into_iter().map(|d| d.value).collect::<Vec<_>>())
+                        .unwrap_or_default();
                 let printed = manifold_yaml::to_string_stream(&documents);
                 (1, documents.len(), (bytes.len() + printed.len()) as u64)
             })

@@ -271,10 +271,7 @@ impl RepoFs {
         let (key, full) = self.resolve(path)?;
         self.room_for(&key, false)?;
         let result = read_file(&full, &key);
-        let hash = result
-            .as_ref()
-            .ok()
-            .map(|bytes| Snapshot::hash(bytes));
+        let hash = result.as_ref().ok().map(|bytes| Snapshot::hash(bytes));
         if !matches!(result, Err(FsError::Denied(_))) {
             self.reads.files.insert(key, hash);
         }

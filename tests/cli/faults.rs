@@ -140,19 +140,24 @@ fn flip_and_truncate(files: &[PathBuf]) {
 }
 
 #[test]
-fn corrupt_or_truncated_render_entries_are_misses_not_wrong_answers() {
+fn corrupt_or_truncated_cache_entries_are_misses_not_wrong_answers() {
     let scratch = repository();
     let cache = own_cache(&scratch);
     let out = scratch.dir.join("out-a");
     scratch
         .run_with_cache(&["render", ".", "--out", out.to_str().unwrap()], &cache)
         .code(0);
-    let entries: Vec<PathBuf> = tree(&cache.join("renders"))
-        .into_keys()
-        .map(|name| cache.join("renders").join(name))
-        .collect();
-    assert_eq!(entries.len(), 4);
-    flip_and_truncate(&entries);
+    let entries = |kind: &str| -> Vec<PathBuf> {
+        tree(&cache.join(kind))
+            .into_keys()
+            .map(|name| cache.join(kind).join(name))
+            .collect()
+    };
+    let (renders, verdicts) = (entries("renders"), entries("validations"));
+    assert_eq!(renders.len(), 4);
+    assert!(!verdicts.is_empty());
+    flip_and_truncate(&renders);
+    flip_and_truncate(&verdicts);
     let again = scratch.dir.join("out-b");
     let json = scratch
         .run_with_cache(
@@ -169,6 +174,7 @@ fn corrupt_or_truncated_render_entries_are_misses_not_wrong_answers() {
         .code(0)
         .json();
     assert_eq!(json["cache"]["renders"]["hits"], 0, "{json}");
+    assert_eq!(json["cache"]["validations"]["hits"], 0, "{json}");
     assert_eq!(tree(&out), tree(&again));
     // Recomputed entries replace the bad ones and serve the next run.
     let third = scratch
@@ -176,6 +182,7 @@ fn corrupt_or_truncated_render_entries_are_misses_not_wrong_answers() {
         .code(0)
         .json();
     assert_eq!(third["cache"]["renders"]["hits"], 4, "{third}");
+    assert_eq!(third["cache"]["validations"]["misses"], 0, "{third}");
 }
 
 /// Whether a compiled plugin's file holds the blake3 of its payload first.

@@ -612,18 +612,7 @@ fn repository_command(
     let validators = select_validators(&registry, &config, &plugin_files)?;
     let mut ignore = config.ignore.clone();
     // Policy and data files are context, not targets.
-    ignore.extend(
-        applied
-            .exclude
-            .iter()
-            .filter_map(|p| std::fs::canonicalize(p).ok())
-            .filter_map(|p| {
-                p.strip_prefix(&root)
-                    .ok()
-                    .map(|r| r.to_string_lossy().replace('\\', "/"))
-            })
-            .filter(|r| !r.is_empty()),
-    );
+    ignore.extend(applied.excluded_under(&root));
     if let Some((dir, _)) = out
         && let Ok(relative) = std::fs::canonicalize(dir)
             .or_else(|_| std::path::absolute(dir))

@@ -90,6 +90,23 @@ pub struct Applied {
     pub duplicate_keys: Duplicates,
 }
 
+impl Applied {
+    /// The policy and data paths inside `root` (canonical), as repository
+    /// paths: folders discovery must not take for targets.
+    pub fn excluded_under(&self, root: &Path) -> Vec<String> {
+        self.exclude
+            .iter()
+            .filter_map(|p| std::fs::canonicalize(p).ok())
+            .filter_map(|p| {
+                p.strip_prefix(root)
+                    .ok()
+                    .map(|r| r.to_string_lossy().replace('\\', "/"))
+            })
+            .filter(|r| !r.is_empty())
+            .collect()
+    }
+}
+
 /// The repository root: the folder of the configuration file, else the
 /// nearest folder holding `.git` above the first path, else the working
 /// folder. Canonical.

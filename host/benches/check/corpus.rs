@@ -77,7 +77,7 @@ impl App {
 
     /// Component `c` scales with an HPA: one component in three overall.
     fn autoscaled(&self, c: usize) -> bool {
-        (self.index * COMPONENTS.len() + c) % 3 == 0
+        (self.index * COMPONENTS.len() + c).is_multiple_of(3)
     }
 
     /// A few applications leave the main container of `jobs` without a
@@ -145,7 +145,7 @@ impl Corpus {
 pub fn edit(root: &Path, file: &str, round: usize) -> io::Result<()> {
     let path = root.join(file);
     let text = std::fs::read_to_string(&path)?;
-    let (from, to) = if round % 2 == 0 {
+    let (from, to) = if round.is_multiple_of(2) {
         ("cpu: 100m", "cpu: 110m")
     } else {
         ("cpu: 110m", "cpu: 100m")

@@ -43,18 +43,7 @@ pub fn setup(root: &Path, cache: &Path) -> Result<Setup, Error> {
         &root,
     )?;
     // As the CLI does: policy and data folders are context, not targets.
-    let excluded: Vec<String> = applied
-        .exclude
-        .iter()
-        .filter_map(|p| std::fs::canonicalize(p).ok())
-        .filter_map(|p| {
-            p.strip_prefix(&root)
-                .ok()
-                .map(|r| r.to_string_lossy().replace('\\', "/"))
-        })
-        .filter(|r| !r.is_empty())
-        .collect();
-    config.ignore.extend(excluded);
+    config.ignore.extend(applied.excluded_under(&root));
     let threads = u32::try_from(rayon::current_num_threads()).unwrap_or(u32::MAX);
     let registry = Registry::new(Runtime::new(&RuntimeOptions {
         limits: Limits::default(),

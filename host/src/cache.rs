@@ -33,7 +33,7 @@ use crate::report::Severity;
 use crate::runtime::{ReadSet, Verifier};
 
 /// Entry format tag; bumped when the layout changes.
-const FORMAT: &str = "manifold-cache 2";
+const FORMAT: &str = "manifold-cache 3";
 
 /// One cached render.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -48,6 +48,9 @@ pub struct Entry {
 pub struct Rendered {
     /// Its origin file.
     pub file: String,
+    /// Compact JSON, stored as JSON rather than as a string of it, so reading
+    /// an entry needs no unescaping and checks the text is JSON.
+    #[serde(with = "raw_json")]
     pub json: String,
     /// Its source document in `file` and the line that starts on; when
     /// `located` is false (generated, templated) a running count and 0.
@@ -309,6 +312,23 @@ impl Cache {
     }
 }
 
+/// A `String` of JSON text (de)serialised as the JSON it holds.
+mod raw_json {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use serde_json::value::RawValue;
+
+    pub fn serialize<S: Serializer>(json: &str, serializer: S) -> Result<S::Ok, S::Error> {
+        RawValue::from_string(json.to_owned())
+            .map_err(serde::ser::Error::custom)?
+            .serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+        let raw = Box::<RawValue>::deserialize(deserializer)?;
+        Ok(Box::<str>::from(raw).into_string())
+    }
+}
+
 /// A key from its parts, with the entry format and tool version that make
 /// old entries unreachable after an upgrade.
 pub fn hash_parts(parts: &[&str]) -> String {
@@ -327,12 +347,29 @@ mod tests {
     use super::*;
     use crate::runtime::RepoFs;
 
-    fn scratch(name: &str) -> PathBuf {
+    /// A folder under the system's temporary folder, removed when dropped.
+    struct Scratch(PathBuf);
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    impl std::ops::Deref for Scratch {
+        type Target = Path;
+
+        fn deref(&self) -> &Path {
+            &self.0
+        }
+    }
+
+    fn scratch(name: &str) -> Scratch {
         let dir =
             std::env::temp_dir().join(format!("manifold-cache-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        dir
+        Scratch(dir)
     }
 
     #[test]
@@ -354,7 +391,8 @@ mod tests {
                 located: true,
             }],
         };
-        let cache = Cache::open(&scratch("cache")).unwrap();
+        let folder = scratch("cache");
+        let cache = Cache::open(&folder).unwrap();
         let key = Cache::key(&root, "digest", &serde_json::json!({}), "");
         cache.put(&key, &entry);
         assert_eq!(cache.render(&key, &now()), Some(entry.clone()));
@@ -387,7 +425,8 @@ mod tests {
 
     #[test]
     fn verdict_packs_keep_each_verdict_once_and_fail_closed() {
-        let cache = Cache::open(&scratch("verdicts")).unwrap();
+        let folder = scratch("verdicts");
+        let cache = Cache::open(&folder).unwrap();
         let verdict = |message: &str| Verdict {
             findings: vec![Finding {
                 severity: Severity::Warning,

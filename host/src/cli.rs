@@ -785,6 +785,9 @@ fn repository_command(
         }
     }
     print_report(&report, options.format, fail_on, color);
+    // The process ends next: freeing every object, read set and compiled
+    // plugin one by one would cost a warm run about a tenth of its time.
+    std::mem::forget((results, verifier, registry, report));
     Ok(code)
 }
 
@@ -820,7 +823,7 @@ fn hydrated_outputs(
                 &result
                     .objects
                     .iter()
-                    .map(|o| o.value.clone())
+                    .map(|o| o.value().clone())
                     .collect::<Vec<_>>(),
                 &manifold_yaml::EmitOptions::kustomize(),
             );

@@ -6,7 +6,7 @@
 //! the other files are read regardless.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use manifold_yaml::{Duplicates, ParseOptions};
 use serde_json::Value;
@@ -22,7 +22,12 @@ pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 /// validator's whole batch.
 pub const MAX_DEPTH: usize = 100;
 
-/// One Kubernetes object read from a file.
+/// One Kubernetes object read from a file or rendered.
+///
+/// It is kept as its JSON text, which is what validators are sent and what
+/// the render cache stores; the value is parsed from it only when needed
+/// (writing YAML, a finding's resource), so a warm run that serves objects
+/// from the cache never builds most of them.
 #[derive(Debug, Clone)]
 pub struct Object {
     pub file: Arc<str>,
@@ -33,7 +38,10 @@ pub struct Object {
     /// JSON pointer of this object inside its document: empty, or
     /// `/items/N` for the items of a `List`.
     pub prefix: String,
-    pub value: Value,
+    /// Compact JSON, as serde_json writes it (keys in document order).
+    json: String,
+    value: OnceLock<Value>,
+    resource: OnceLock<Option<Resource>>,
     /// Its source document, for mapping field paths to lines.
     pub source: Source,
     /// The target it belongs to, in a repository run.
@@ -41,6 +49,45 @@ pub struct Object {
 }
 
 impl Object {
+    /// An object at `file`'s document `document` (starting on `line`),
+    /// with no source lines and no target yet.
+    pub fn new(file: Arc<str>, document: u32, line: u32, value: Value) -> Object {
+        Object {
+            json: value.to_string(),
+            value: OnceLock::from(value),
+            ..Object::from_json(file, document, line, String::new())
+        }
+    }
+
+    /// [`Object::new`] from JSON text that serde_json wrote (a cached
+    /// render's), parsed only when its value is asked for.
+    pub fn from_json(file: Arc<str>, document: u32, line: u32, json: String) -> Object {
+        Object {
+            file,
+            document,
+            line,
+            prefix: String::new(),
+            json,
+            value: OnceLock::new(),
+            resource: OnceLock::new(),
+            source: Source::Unknown,
+            target: None,
+        }
+    }
+
+    /// Its compact JSON text.
+    pub fn json(&self) -> &str {
+        &self.json
+    }
+
+    /// Its value, parsed on first use.
+    pub fn value(&self) -> &Value {
+        // The text is serde_json's own output (or checked JSON from the
+        // cache), so parsing cannot fail short of a broken invariant.
+        self.value
+            .get_or_init(|| serde_json::from_str(&self.json).unwrap_or(Value::Null))
+    }
+
     /// The line of a field of this object, or of the document.
     pub fn line_of(&self, pointer: Option<&str>) -> u32 {
         let full = format!("{}{}", self.prefix, pointer.unwrap_or(""));
@@ -52,8 +99,14 @@ impl Object {
         document.and_then(|d| d.line_of(&full)).unwrap_or(self.line)
     }
 
+    /// Its identity, read from the text without building its value.
     pub fn resource(&self) -> Option<Resource> {
-        Resource::of(&self.value)
+        self.resource
+            .get_or_init(|| match self.value.get() {
+                Some(value) => Resource::of(value),
+                None => Resource::of_json(&self.json).unwrap_or_else(|| Resource::of(self.value())),
+            })
+            .clone()
     }
 
     /// What the report needs to list this object, found or not.
@@ -349,15 +402,9 @@ pub fn parse_into(name: &str, bytes: &[u8], duplicate_keys: Duplicates, inputs: 
                 .cloned()
                 .unwrap_or_default();
             for (i, item) in items.into_iter().enumerate() {
-                let object = Object {
-                    file: file.clone(),
-                    document: index,
-                    line,
-                    prefix: format!("/items/{i}"),
-                    value: item,
-                    source: Source::Parsed(source.clone()),
-                    target: None,
-                };
+                let mut object = Object::new(file.clone(), index, line, item);
+                object.prefix = format!("/items/{i}");
+                object.source = Source::Parsed(source.clone());
                 if object.resource().is_none() {
                     inputs.problems.push(problem(format!(
                         "item {i} of the list in document {index} lacks apiVersion or kind"
@@ -368,15 +415,9 @@ pub fn parse_into(name: &str, bytes: &[u8], duplicate_keys: Duplicates, inputs: 
             }
             continue;
         }
-        inputs.objects.push(Object {
-            file: file.clone(),
-            document: index,
-            line,
-            prefix: String::new(),
-            value: source.value.clone(),
-            source: Source::Parsed(source.clone()),
-            target: None,
-        });
+        let mut object = Object::new(file.clone(), index, line, source.value.clone());
+        object.source = Source::Parsed(source.clone());
+        inputs.objects.push(object);
     }
 }
 
@@ -418,7 +459,27 @@ pub fn depth(value: &Value) -> usize {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use super::*;
+
+    #[test]
+    fn an_object_from_text_is_the_object_from_its_value() {
+        let value = serde_json::json!({
+            "kind": "Deployment",
+            "apiVersion": "apps/v1",
+            "metadata": {"name": "web", "namespace": "shop", "labels": {"z": "1", "a": "2"}},
+            "spec": {"replicas": 3, "ratio": 0.5, "big": 18446744073709551615u64, "s": "é\"\n"}
+        });
+        let parsed = Object::new(Arc::from("a.yaml"), 1, 7, value.clone());
+        let text = Object::from_json(Arc::from("a.yaml"), 1, 7, parsed.json().to_owned());
+        assert_eq!(text.json(), parsed.json());
+        assert_eq!(text.resource(), parsed.resource());
+        assert_eq!(text.resource().unwrap().name.as_deref(), Some("web"));
+        assert_eq!(text.value(), &value);
+        // Keys keep their order through the text.
+        assert!(text.json().find("\"kind\"") < text.json().find("\"apiVersion\""));
+    }
 
     #[test]
     fn depth_counts_nested_collections() {

@@ -302,7 +302,7 @@ fn render_target(
                     .iter()
                     .map(|o| Rendered {
                         file: o.file.to_string(),
-                        json: o.value.to_string(),
+                        json: o.json().to_owned(),
                         document: o.document,
                         line: o.line,
                         located: matches!(o.source, Source::Parsed(_)),
@@ -327,8 +327,7 @@ fn from_cache(root: &Path, target: &Arc<str>, rendered: Vec<Rendered>) -> Vec<Ob
     let mut files: HashMap<String, Arc<DeferredFile>> = HashMap::new();
     rendered
         .into_iter()
-        .filter_map(|r| {
-            let value = serde_json::from_str(&r.json).ok()?;
+        .map(|r| {
             let source = if r.located {
                 let file = files
                     .entry(r.file.clone())
@@ -340,15 +339,11 @@ fn from_cache(root: &Path, target: &Arc<str>, rendered: Vec<Rendered>) -> Vec<Ob
             } else {
                 Source::Unknown
             };
-            Some(Object {
-                file: Arc::from(r.file.as_str()),
-                document: r.document,
-                line: r.line,
-                prefix: String::new(),
-                value,
-                source,
-                target: Some(target.clone()),
-            })
+            let mut object =
+                Object::from_json(Arc::from(r.file.as_str()), r.document, r.line, r.json);
+            object.source = source;
+            object.target = Some(target.clone());
+            object
         })
         .collect()
 }
@@ -424,15 +419,12 @@ fn locate(
                     (index, 0, Source::Unknown)
                 }
             };
-            Object {
-                file: Arc::from(file.as_str()),
-                document,
-                line,
-                prefix: String::new(),
-                value,
-                source,
-                target: Some(target.clone()),
-            }
+            // Kept as text: a check needs only the identity of most objects.
+            let mut object =
+                Object::from_json(Arc::from(file.as_str()), document, line, value.to_string());
+            object.source = source;
+            object.target = Some(target.clone());
+            object
         })
         .collect()
 }

@@ -188,16 +188,29 @@ impl<'a> Recall<'a> {
                 .or_default()
                 .push(i);
         }
+        // Each document is hashed once, not once per validator.
+        let documents: Vec<String> = wire
+            .par_iter()
+            .enumerate()
+            .map(|(i, m)| {
+                if in_scope(i) {
+                    document_digest(m)
+                } else {
+                    String::new()
+                }
+            })
+            .collect();
         let keys: Vec<Vec<String>> = validators
             .iter()
             .map(|validator| {
-                wire.par_iter()
-                    .enumerate()
-                    .map(|(i, m)| {
-                        if in_scope(i) {
-                            verdict_key(validator, m)
-                        } else {
+                let validator = validator_digest(validator);
+                documents
+                    .par_iter()
+                    .map(|document| {
+                        if document.is_empty() {
                             String::new()
+                        } else {
+                            cache::hash_parts(&["validation", &validator, document])
                         }
                     })
                     .collect()
@@ -277,14 +290,22 @@ impl<'a> Recall<'a> {
     }
 }
 
-/// A verdict's key: the validator (plugin bytes and configuration) and the
-/// document as the plugin is given it.
-fn verdict_key(validator: &Validator, manifest: &Manifest) -> String {
-    let origin = &manifest.origin;
+/// What a verdict's key says of the validator: its plugin's bytes and its
+/// configuration.
+fn validator_digest(validator: &Validator) -> String {
     cache::hash_parts(&[
-        "validation",
+        "validator",
         &validator.plugin.metadata.digest,
         &validator.config,
+    ])
+}
+
+/// What a verdict's key says of the document: the document as the plugin
+/// is given it.
+fn document_digest(manifest: &Manifest) -> String {
+    let origin = &manifest.origin;
+    cache::hash_parts(&[
+        "document",
         &origin.file,
         &origin.document.to_string(),
         &origin.line.to_string(),
@@ -341,7 +362,7 @@ fn to_wire(object: &Object) -> Manifest {
             document: object.document,
             line: object.line,
         },
-        json: serde_json::to_string(&object.value).unwrap_or_else(|_| "{}".to_owned()),
+        json: object.json().to_owned(),
     }
 }
 

@@ -223,7 +223,7 @@ pub fn check_by_stage(
             .map(|r| output::TargetOutput {
                 name: r.target.name.clone(),
                 manifest: Some(manifold_yaml::to_string_stream_with(
-                    &r.objects.iter().map(|o| o.value.clone()).collect::<Vec<_>>(),
+                    &r.objects.iter().map(|o| o.value().clone()).collect::<Vec<_>>(),
                     &manifold_yaml::EmitOptions::kustomize(),
                 )),
                 metadata: serde_json::json!({"manifold": {"target": r.target.name, "inputHash": r.reads.digest()}}),

@@ -257,8 +257,8 @@ fn read_file(target_name: &str, path: &Path, target: &mut Target) -> Result<(), 
     for object in inputs.objects {
         let location = format!("{}:{}", object.file, object.line);
         let (Some(id), Some(api_version)) = (
-            ResourceId::of(&object.value),
-            object.value.get("apiVersion").and_then(Value::as_str),
+            ResourceId::of(object.value()),
+            object.value().get("apiVersion").and_then(Value::as_str),
         ) else {
             return Err(DiffError::Input {
                 location,
@@ -267,7 +267,7 @@ fn read_file(target_name: &str, path: &Path, target: &mut Target) -> Result<(), 
         };
         let entry = Entry {
             api_version: api_version.to_owned(),
-            value: object.value.clone(),
+            value: object.value().clone(),
             location: location.clone(),
         };
         if let Some(first) = target.resources.get(&id) {

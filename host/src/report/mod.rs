@@ -55,6 +55,41 @@ impl Resource {
         })
     }
 
+    /// [`Resource::of`] read straight from JSON text, skipping everything
+    /// but the four fields; `None` when the text has a shape this reading
+    /// does not cover (a `metadata` that is not an object), for the caller to
+    /// parse it whole.
+    pub fn of_json(json: &str) -> Option<Option<Resource>> {
+        #[derive(serde::Deserialize)]
+        struct Head {
+            #[serde(rename = "apiVersion")]
+            api_version: Option<serde_json::Value>,
+            kind: Option<serde_json::Value>,
+            metadata: Option<Metadata>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Metadata {
+            namespace: Option<serde_json::Value>,
+            name: Option<serde_json::Value>,
+        }
+        let head: Head = serde_json::from_str(json).ok()?;
+        let text = |v: Option<serde_json::Value>| match v {
+            Some(serde_json::Value::String(s)) => Some(s),
+            _ => None,
+        };
+        let (namespace, name) = head
+            .metadata
+            .map_or((None, None), |m| (text(m.namespace), text(m.name)));
+        Some((|| {
+            Some(Resource {
+                api_version: text(head.api_version)?,
+                kind: text(head.kind)?,
+                namespace,
+                name,
+            })
+        })())
+    }
+
     /// `Kind namespace/name`, as `kubectl` users name objects.
     fn describe(&self) -> String {
         match (&self.namespace, &self.name) {
@@ -391,7 +426,36 @@ pub(crate) mod fixture {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use super::*;
+
+    #[test]
+    fn an_identity_read_from_text_is_the_one_read_from_the_value() {
+        let cases = [
+            r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","namespace":"b"},"data":{"k":"v"}}"#,
+            r#"{"kind":"Pod","apiVersion":"v1","metadata":{"name":"a"}}"#,
+            r#"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":7,"namespace":null}}"#,
+            r#"{"apiVersion":"v1","kind":"Namespace","metadata":null}"#,
+            r#"{"apiVersion":"v1","kind":"Namespace"}"#,
+            r#"{"apiVersion":"v1","metadata":{"name":"no-kind"}}"#,
+            r#"{"apiVersion":2,"kind":"Pod"}"#,
+            r#"{"apiVersion":"v1","kind":"Pod","metadata":"text"}"#,
+            r#"{"apiVersion":"v1","kind":"Pod","metadata":{"labels":{"name":"x"},"name":"y"}}"#,
+            r#"[1,2]"#,
+            r#""text""#,
+        ];
+        for json in cases {
+            let value: serde_json::Value = serde_json::from_str(json).unwrap();
+            let expected = Resource::of(&value);
+            // A shape the head reading leaves to the full parse must say so.
+            if let Some(found) = Resource::of_json(json) {
+                assert_eq!(found, expected, "{json}");
+            }
+        }
+        assert!(Resource::of_json(r#"{"apiVersion":"v1","kind":"Pod","metadata":"text"}"#).is_none());
+        assert!(Resource::of_json(r#"{"apiVersion":"v1","kind":"Pod"}"#).is_some());
+    }
 
     #[test]
     fn order_is_by_file_then_position_whatever_the_input_order() {

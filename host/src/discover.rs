@@ -63,15 +63,14 @@ pub enum DiscoverError {
     MissingPath { source_name: String, path: String },
 }
 
-/// Folders never walked: version control, dependencies, and hydrated output
-/// (manifold's own or Argo CD's), which would otherwise be found again as
-/// plain manifests.
-fn skipped(dir: &Path, name: &str) -> bool {
-    name.starts_with('.')
-        || name == "node_modules"
-        || dir.join("manifold.index").is_file()
-        || dir.join("hydrator.metadata").is_file()
+/// Folders never walked: version control and dependencies.
+fn skipped(name: &str) -> bool {
+    name.starts_with('.') || name == "node_modules"
 }
+
+/// Files that mark a folder as hydrated output (manifold's own or Argo CD's),
+/// which would otherwise be found again as plain manifests.
+const HYDRATED_MARKERS: &[&str] = &["manifold.index", "hydrator.metadata"];
 
 /// What a walk of the repository found.
 #[derive(Default)]
@@ -83,6 +82,8 @@ struct Tree {
     /// Files that are regular files, not symlinks (all of their folders are:
     /// the walk does not follow symlinks).
     regular: HashSet<String>,
+    /// Folders seen in a listing (not through a symlink).
+    dirs: HashSet<String>,
     /// What was read, for the cache's checks.
     snapshot: Snapshot,
 }
@@ -126,7 +127,15 @@ pub fn targets(root: &Path, config: &Config) -> Result<Discovered, DiscoverError
             let Some(path) = join(dir, &reference) else {
                 continue;
             };
-            if root.join(&path).is_dir() {
+            // The walk's listings answer for most paths without a stat.
+            let is_dir = if tree.dirs.contains(&path) {
+                true
+            } else if tree.regular.contains(&path) {
+                false
+            } else {
+                root.join(&path).is_dir()
+            };
+            if is_dir {
                 included_dirs.insert(path);
             } else {
                 used_files.insert(path);
@@ -297,12 +306,21 @@ fn walk(root: &Path, dir: &str, ignore: &[String], tree: &mut Tree) -> std::io::
         let is_dir = file_type.is_some_and(|t| t.is_dir());
         if file_type.is_none_or(|t| t.is_symlink()) {
             plain_listing = false;
-        } else if !is_dir {
+        } else if is_dir {
+            tree.dirs.insert(path_of(&name));
+        } else {
             tree.regular.insert(path_of(&name));
         }
         entries.push((name, is_dir));
     }
     entries.sort();
+    if !dir.is_empty()
+        && entries
+            .iter()
+            .any(|(n, d)| !d && HYDRATED_MARKERS.contains(&n.as_str()))
+    {
+        return Ok(());
+    }
     if plain_listing {
         tree.snapshot.dir(
             dir,
@@ -329,7 +347,7 @@ fn walk(root: &Path, dir: &str, ignore: &[String], tree: &mut Tree) -> std::io::
             continue;
         }
         if is_dir {
-            if !skipped(&full.join(&name), &name) {
+            if !skipped(&name) {
                 walk(root, &path, ignore, tree)?;
             }
         } else if is_manifest_file(&name) {
@@ -1136,6 +1154,8 @@ mod tests {
             ("apps/web/base/deploy.yaml", "kind: Deployment\n"),
             ("apps/web/prod/kustomization.yaml", "resources: [../base]\n"),
             ("charts/c/Chart.yaml", "name: c\n"),
+            ("charts/c/templates/cm.yaml", "kind: ConfigMap\n"),
+            ("apps/web/base/app.env", "A=1\n"),
             ("plain/cm.yaml", "kind: ConfigMap\n"),
             ("outside/secret.yaml", "kind: Secret\n"),
         ] {
@@ -1165,6 +1185,14 @@ mod tests {
             "plain/link.yaml",
             "outside/secret.yaml",
             "missing.yaml",
+            // Answered from the listings: a file discovery did not read, a
+            // folder read as a file, an absent file, and beyond them.
+            "apps/web/base/app.env",
+            "apps/web/base",
+            "apps/web/base/missing.yaml",
+            "apps/linked/secret.yaml",
+            "charts/c/templates/cm.yaml",
+            "plain/cm.yaml/x",
         ];
         let dirs = [
             "",
@@ -1174,6 +1202,9 @@ mod tests {
             "plain",
             "charts/c",
             "apps/linked",
+            "charts/c/templates",
+            "plain/cm.yaml",
+            "apps/missing",
         ];
         for path in files {
             let mut read = fs.fresh();
@@ -1189,6 +1220,16 @@ mod tests {
         std::fs::write(root.join("plain/cm.yaml"), "kind: Secret\n").unwrap();
         let mut read = fs.fresh();
         let _ = read.read("plain/cm.yaml");
+        assert!(!seeded.unchanged(&read.into_reads()));
+        // So is a file that appears where the listing had none.
+        let mut read = fs.fresh();
+        let _ = read.read("apps/web/base/new.yaml");
+        std::fs::write(root.join("apps/web/base/new.yaml"), "kind: Secret\n").unwrap();
+        assert!(seeded.unchanged(&read.into_reads()));
+        // A file discovery did not read is judged as it was when first asked.
+        std::fs::write(root.join("apps/web/base/app.env"), "A=2\n").unwrap();
+        let mut read = fs.fresh();
+        let _ = read.read("apps/web/base/app.env");
         assert!(!seeded.unchanged(&read.into_reads()));
         std::fs::remove_dir_all(&root).unwrap();
     }

@@ -10,7 +10,7 @@
 //! Folders outside the root can be granted explicitly (a schema folder the
 //! user named on the command line); plugins name paths in them absolutely.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -68,6 +68,10 @@ pub struct Verifier {
     /// What each path reads as now: `None` when the read was refused.
     files: Mutex<HashMap<String, Option<Option<String>>>>,
     dirs: Mutex<HashMap<String, Option<Option<String>>>>,
+    /// The folders the snapshot listed, and their entries: a path in one of
+    /// them is reached through no symlink, so it needs no confinement check.
+    listed: HashSet<String>,
+    entries: HashMap<String, bool>,
 }
 
 /// Files and folders already read this run, hashed as [`RepoFs`] hashes
@@ -79,6 +83,8 @@ pub struct Verifier {
 pub struct Snapshot {
     files: HashMap<String, String>,
     dirs: HashMap<String, String>,
+    /// Every entry of the folders in `dirs`, by path: whether a folder.
+    entries: HashMap<String, bool>,
 }
 
 impl Snapshot {
@@ -103,6 +109,15 @@ impl Snapshot {
     /// Folder `key` listed as `entries` (name, whether a folder), sorted by
     /// name, with no symlink among them.
     pub fn dir<'a>(&mut self, key: &str, entries: impl IntoIterator<Item = (&'a str, bool)>) {
+        let entries: Vec<(&str, bool)> = entries.into_iter().collect();
+        for (name, is_dir) in &entries {
+            let path = if key.is_empty() {
+                (*name).to_owned()
+            } else {
+                format!("{key}/{name}")
+            };
+            self.entries.insert(path, *is_dir);
+        }
         self.dirs.insert(
             key.to_owned(),
             listing_digest(entries.into_iter().map(|(name, is_dir)| {
@@ -133,6 +148,8 @@ impl Verifier {
         };
         Verifier {
             fs: fs.fresh(),
+            listed: snapshot.dirs.keys().cloned().collect(),
+            entries: snapshot.entries,
             files: Mutex::new(known(snapshot.files)),
             dirs: Mutex::new(known(snapshot.dirs)),
         }
@@ -162,18 +179,52 @@ impl Verifier {
         }
         // Hashed outside the lock: two threads may both hash a path, and
         // both get the same answer.
-        let mut fs = self.fs.fresh();
-        let current = if file {
-            let _ = fs.read(path);
-            fs.reads.files.remove(path)
-        } else {
-            let _ = fs.list(path);
-            fs.reads.dirs.remove(path)
+        let current = match self.in_listing(path, file) {
+            Some(current) => current,
+            None => {
+                let mut fs = self.fs.fresh();
+                if file {
+                    let _ = fs.read(path);
+                    fs.reads.files.remove(path)
+                } else {
+                    let _ = fs.list(path);
+                    fs.reads.dirs.remove(path)
+                }
+            }
         };
         if let Ok(mut m) = memo.lock() {
             m.insert(path.to_owned(), current.clone());
         }
         current
+    }
+}
+
+impl Verifier {
+    /// What [`RepoFs`] would record for `path` when its folder is one the
+    /// snapshot listed: absent or a folder (for a file) without a system
+    /// call, else read with no confinement check (no symlink leads there).
+    /// `None` when the listing cannot tell, or the read fails (the slow path
+    /// then gives the exact answer).
+    fn in_listing(&self, path: &str, file: bool) -> Option<Option<Option<String>>> {
+        let parent = path.rsplit_once('/').map_or("", |(parent, _)| parent);
+        if path.is_empty() || path.starts_with('/') || !self.listed.contains(parent) {
+            return None;
+        }
+        let full = self.fs.root.join(path);
+        match (self.entries.get(path), file) {
+            (None, _) | (Some(true), true) => Some(Some(None)),
+            (Some(false), false) => Some(Some(None)),
+            (Some(false), true) => {
+                let bytes = read_file(&full, path).ok()?;
+                Some(Some(Some(Snapshot::hash(&bytes))))
+            }
+            (Some(true), false) => {
+                let entries = list_dir(&full, path).ok()?;
+                Some(Some(Some(listing_digest(
+                    entries.iter().map(|(n, k)| (n.as_str(), *k)),
+                ))))
+            }
+        }
     }
 }
 

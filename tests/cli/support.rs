@@ -54,9 +54,18 @@ pub fn test_plugin(name: &str) -> PathBuf {
     Path::new(env!("MANIFOLD_TEST_PLUGIN_DIR")).join(format!("{name}.wasm"))
 }
 
-/// A scratch folder with files in it.
+/// A scratch folder with files in it, removed when dropped unless the test
+/// failed (its folder is then kept to look at).
 pub struct Scratch {
     pub dir: PathBuf,
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
 }
 
 impl Scratch {

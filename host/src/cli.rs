@@ -1498,6 +1498,11 @@ fn inspect_command(plugin: &str, format: Format, args: &RuntimeArgs) -> Result<i
     } else {
         registry.get(plugin)?
     };
+    // Its description may come from the cache: show that it still compiles.
+    registry
+        .runtime()
+        .prepare_now(&plugin)
+        .map_err(CliError::Usage)?;
     let m = &plugin.metadata;
     match format {
         Format::Json => println!("{}", serde_json::to_string_pretty(m).unwrap_or_default()),

@@ -544,3 +544,58 @@ fn cache_stats_and_clean() {
         .code(0)
         .stdout_has("renders:     0 entries");
 }
+
+/// A plugin is compiled on its first call, and its description is kept
+/// beside its compiled code: a run that takes every result from the cache
+/// compiles nothing, so a compiled plugin removed after a run is not back
+/// after a warm one, and comes back with the first call that needs it.
+#[test]
+fn a_warm_run_compiles_no_plugin() {
+    let scratch = repository();
+    let cache = scratch.dir.join("lazy-cache");
+    let plugin = crate::support::test_plugin("manifold_example_image_tag");
+    let plugin = plugin.to_str().unwrap();
+    let compiled = || -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(cache.join("plugins"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".cwasm"))
+            .collect();
+        names.sort();
+        names
+    };
+    let check = || {
+        scratch
+            .run_with_cache(
+                &["check", ".", "--format", "json", "--plugin", plugin],
+                &cache,
+            )
+            .code(0)
+            .json()
+    };
+    let cold = check();
+    let first = compiled();
+    assert!(!first.is_empty());
+    for name in &first {
+        std::fs::remove_file(cache.join("plugins").join(name)).unwrap();
+    }
+    let warm = check();
+    assert_eq!(warm["cache"]["renders"]["misses"], 0, "{warm}");
+    assert_eq!(warm["cache"]["validations"]["misses"], 0, "{warm}");
+    assert_eq!(warm["diagnostics"], cold["diagnostics"]);
+    assert_eq!(compiled(), Vec::<String>::new());
+    // A changed document needs every validator again, the example's too.
+    let scratch = scratch.file("plain/cm.yaml", CONFIGMAP.replace("plain", "plain2"));
+    let changed = scratch
+        .run_with_cache(
+            &["check", ".", "--format", "json", "--plugin", plugin],
+            &cache,
+        )
+        .code(0)
+        .json();
+    assert!(
+        changed["cache"]["validations"]["misses"].as_u64().unwrap() > 0,
+        "{changed}"
+    );
+    assert!(!compiled().is_empty());
+}

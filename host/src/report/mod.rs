@@ -453,7 +453,9 @@ mod tests {
                 assert_eq!(found, expected, "{json}");
             }
         }
-        assert!(Resource::of_json(r#"{"apiVersion":"v1","kind":"Pod","metadata":"text"}"#).is_none());
+        assert!(
+            Resource::of_json(r#"{"apiVersion":"v1","kind":"Pod","metadata":"text"}"#).is_none()
+        );
         assert!(Resource::of_json(r#"{"apiVersion":"v1","kind":"Pod"}"#).is_some());
     }
 

@@ -2,9 +2,11 @@
 //!
 //! A [`Runtime`] owns the engine (component model, epoch interruption, the
 //! pooling allocator when the address space allows it) and a linker per
-//! plugin world. [`Runtime::load`] compiles a plugin once (or takes it from
-//! the on-disk cache), prepares an `InstancePre` and reads its metadata.
-//! Each call then instantiates into a fresh [`Store`] with its own deadline
+//! plugin world. [`Runtime::load`] reads a plugin's metadata (from the
+//! on-disk cache when this plugin was loaded before); its code is compiled
+//! (or taken from the cache) and prepared as an `InstancePre` on its first
+//! call, so a run answered from the result cache compiles nothing. Each call
+//! then instantiates into a fresh [`Store`] with its own deadline
 //! and memory cap: nothing survives from one call to the next, and a plugin
 //! that traps, loops, exhausts its memory or answers nonsense fails that call
 //! only, with a [`CallError`] saying which plugin, on what input and why.
@@ -261,11 +263,31 @@ enum Prepared {
     Renderer(RendererPre<State>),
 }
 
-/// A loaded, ready-to-call plugin.
+/// A loaded plugin: what it says about itself, and its code, compiled and
+/// prepared on its first call. Once a plugin has been loaded, its metadata
+/// is kept beside its compiled code, so a run whose every result comes from
+/// the cache compiles, maps and instantiates no plugin at all.
 pub struct Plugin {
     pub metadata: Metadata,
-    prepared: Prepared,
+    renderer: bool,
+    code: Code,
+    prepared: std::sync::OnceLock<Result<Prepared, String>>,
     config_schema: jsonschema::Validator,
+}
+
+/// A plugin's component bytes.
+enum Code {
+    Embedded(&'static [u8]),
+    Read(Vec<u8>),
+}
+
+impl Code {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Code::Embedded(bytes) => bytes,
+            Code::Read(bytes) => bytes,
+        }
+    }
 }
 
 impl fmt::Debug for Plugin {
@@ -378,18 +400,14 @@ impl Runtime {
         expected: Option<&str>,
     ) -> Result<Plugin, LoadError> {
         let source_name = source.describe();
-        let owned;
-        let bytes: &[u8] = match source {
-            Source::Builtin { bytes, .. } => bytes,
-            Source::File(path) => {
-                owned = std::fs::read(path).map_err(|e| LoadError::Read {
-                    path: path.clone(),
-                    source: e,
-                })?;
-                &owned
-            }
+        let code = match source {
+            Source::Builtin { bytes, .. } => Code::Embedded(bytes),
+            Source::File(path) => Code::Read(std::fs::read(path).map_err(|e| LoadError::Read {
+                path: path.clone(),
+                source: e,
+            })?),
         };
-        let digest = blake3::hash(bytes).to_hex().to_string();
+        let digest = blake3::hash(code.bytes()).to_hex().to_string();
         if let Some(expected) = expected
             && !expected.eq_ignore_ascii_case(&digest)
         {
@@ -399,52 +417,50 @@ impl Runtime {
                 actual: digest,
             });
         }
-        let component = self.compile(bytes).map_err(|e| LoadError::Compile {
-            source_name: source_name.clone(),
-            message: format!("{e:#}"),
-        })?;
-
-        let exports: Vec<String> = component
-            .component_type()
-            .exports(&self.engine)
-            .map(|(name, _)| name.to_owned())
-            .collect();
-        let has = |name: &str| exports.iter().any(|e| e == name);
-        let link_error = |e: wasmtime::Error| LoadError::Link {
-            source_name: source_name.clone(),
-            message: format!("{e:#}"),
-        };
-        let prepared = if has("manifold:plugin/render@0.1.0") {
-            let pre = self
-                .renderer_linker
-                .instantiate_pre(&component)
-                .map_err(link_error)?;
-            Prepared::Renderer(RendererPre::new(pre).map_err(link_error)?)
-        } else if has("manifold:plugin/validate@0.1.0") {
-            let pre = self
-                .validator_linker
-                .instantiate_pre(&component)
-                .map_err(link_error)?;
-            Prepared::Validator(ValidatorPre::new(pre).map_err(link_error)?)
-        } else {
-            return Err(LoadError::NotAPlugin {
-                source_name,
-                exports: exports.join(", "),
-            });
-        };
-
         let source_label = match source {
             Source::Builtin { .. } => "builtin".to_owned(),
             Source::File(path) => path.display().to_string(),
         };
-        let raw = self
-            .metadata(&prepared, &source_name)
-            .map_err(|error| LoadError::Metadata {
-                source_name: source_name.clone(),
-                error: Box::new(error),
-            })?;
-        let config_schema: serde_json::Value =
-            serde_json::from_str(&raw.config_schema).map_err(|e| LoadError::ConfigSchema {
+        let known = self
+            .precompiled
+            .as_ref()
+            .and_then(|cache| cache.described(&digest));
+        let (described, prepared) = match known {
+            Some(described) => (described, None),
+            None => {
+                let prepared = self.prepare(code.bytes(), &source_name)?;
+                let raw = self.metadata(&prepared, &source_name).map_err(|error| {
+                    LoadError::Metadata {
+                        source_name: source_name.clone(),
+                        error: Box::new(error),
+                    }
+                })?;
+                let renderer = matches!(prepared, Prepared::Renderer(_));
+                if renderer != (raw.kind == PluginKind::Renderer) {
+                    return Err(LoadError::Metadata {
+                        source_name: source_name.clone(),
+                        error: Box::new(CallError {
+                            plugin: raw.name.clone(),
+                            input: "metadata".into(),
+                            failure: CallFailure::Malformed(
+                                "its metadata names a different kind than the world it exports"
+                                    .into(),
+                            ),
+                        }),
+                    });
+                }
+                let described = precompiled::Described {
+                    name: raw.name,
+                    version: raw.version,
+                    renderer,
+                    description: raw.description,
+                    config_schema: raw.config_schema,
+                };
+                (described, Some(prepared))
+            }
+        };
+        let config_schema: serde_json::Value = serde_json::from_str(&described.config_schema)
+            .map_err(|e| LoadError::ConfigSchema {
                 source_name: source_name.clone(),
                 message: e.to_string(),
             })?;
@@ -455,35 +471,96 @@ impl Runtime {
                 source_name: source_name.clone(),
                 message: e.to_string(),
             })?;
-        let kind = match (&prepared, raw.kind) {
-            (Prepared::Validator(_), PluginKind::Validator) => "validator",
-            (Prepared::Renderer(_), PluginKind::Renderer) => "renderer",
-            _ => {
-                return Err(LoadError::Metadata {
-                    source_name: source_name.clone(),
-                    error: Box::new(CallError {
-                        plugin: raw.name.clone(),
-                        input: "metadata".into(),
-                        failure: CallFailure::Malformed(
-                            "its metadata names a different kind than the world it exports".into(),
-                        ),
-                    }),
-                });
-            }
-        };
-        Ok(Plugin {
+        // Kept only for a plugin that loaded whole, so a cached description
+        // always belongs to a plugin that compiles, links and describes itself.
+        if let (Some(cache), Some(_)) = (&self.precompiled, &prepared) {
+            let _ = cache.store_described(&digest, &described);
+        }
+        let plugin = Plugin {
             metadata: Metadata {
-                name: raw.name,
-                version: raw.version,
-                kind,
-                description: raw.description,
+                name: described.name,
+                version: described.version,
+                kind: if described.renderer {
+                    "renderer"
+                } else {
+                    "validator"
+                },
+                description: described.description,
                 config_schema,
                 digest,
                 source: source_label,
             },
-            prepared,
+            renderer: described.renderer,
+            code,
+            prepared: std::sync::OnceLock::new(),
             config_schema: compiled_schema,
+        };
+        if let Some(prepared) = prepared {
+            let _ = plugin.prepared.set(Ok(prepared));
+        }
+        Ok(plugin)
+    }
+
+    /// Compiles `bytes` (or takes them from the disk cache) and links them
+    /// against the world they export.
+    fn prepare(&self, bytes: &[u8], source_name: &str) -> Result<Prepared, LoadError> {
+        let component = self.compile(bytes).map_err(|e| LoadError::Compile {
+            source_name: source_name.to_owned(),
+            message: format!("{e:#}"),
+        })?;
+        let exports: Vec<String> = component
+            .component_type()
+            .exports(&self.engine)
+            .map(|(name, _)| name.to_owned())
+            .collect();
+        let has = |name: &str| exports.iter().any(|e| e == name);
+        let link_error = |e: wasmtime::Error| LoadError::Link {
+            source_name: source_name.to_owned(),
+            message: format!("{e:#}"),
+        };
+        if has("manifold:plugin/render@0.1.0") {
+            let pre = self
+                .renderer_linker
+                .instantiate_pre(&component)
+                .map_err(link_error)?;
+            Ok(Prepared::Renderer(
+                RendererPre::new(pre).map_err(link_error)?,
+            ))
+        } else if has("manifold:plugin/validate@0.1.0") {
+            let pre = self
+                .validator_linker
+                .instantiate_pre(&component)
+                .map_err(link_error)?;
+            Ok(Prepared::Validator(
+                ValidatorPre::new(pre).map_err(link_error)?,
+            ))
+        } else {
+            Err(LoadError::NotAPlugin {
+                source_name: source_name.to_owned(),
+                exports: exports.join(", "),
+            })
+        }
+    }
+
+    /// Compiles and links `plugin` now rather than on its first call (to
+    /// show that it can be), or says why it cannot be.
+    pub fn prepare_now(&self, plugin: &Plugin) -> Result<(), String> {
+        self.prepared(plugin).map(|_| ()).map_err(|e| match e {
+            CallFailure::Instantiate(why) => why,
+            other => other.to_string(),
         })
+    }
+
+    /// A plugin's prepared code, compiled on its first call.
+    fn prepared<'p>(&self, plugin: &'p Plugin) -> Result<&'p Prepared, CallFailure> {
+        plugin
+            .prepared
+            .get_or_init(|| {
+                self.prepare(plugin.code.bytes(), &plugin.metadata.name)
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| CallFailure::Instantiate(e.clone()))
     }
 
     fn compile(&self, bytes: &[u8]) -> wasmtime::Result<Component> {
@@ -603,12 +680,15 @@ impl Runtime {
         services: &Services,
     ) -> Result<Validated, CallError> {
         let name = &plugin.metadata.name;
-        let Prepared::Validator(pre) = &plugin.prepared else {
-            return Err(CallError {
-                plugin: name.clone(),
-                input: input.to_owned(),
-                failure: CallFailure::Malformed("it is a renderer, not a validator".into()),
-            });
+        let failed = |failure| CallError {
+            plugin: name.clone(),
+            input: input.to_owned(),
+            failure,
+        };
+        let Prepared::Validator(pre) = self.prepared(plugin).map_err(failed)? else {
+            return Err(failed(CallFailure::Malformed(
+                "it is a renderer, not a validator".into(),
+            )));
         };
         let mut store = self.store(services.fs.clone(), None, None);
         store.data_mut().host.run = services.run.clone();
@@ -666,7 +746,7 @@ impl Runtime {
             input: input.clone(),
             failure,
         };
-        let Prepared::Renderer(pre) = &plugin.prepared else {
+        let Prepared::Renderer(pre) = self.prepared(plugin).map_err(error)? else {
             return Err(error(CallFailure::Malformed(
                 "it is a validator, not a renderer".into(),
             )));
@@ -716,7 +796,7 @@ impl Plugin {
     }
 
     pub fn is_renderer(&self) -> bool {
-        matches!(self.prepared, Prepared::Renderer(_))
+        self.renderer
     }
 }
 

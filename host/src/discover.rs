@@ -89,6 +89,16 @@ struct Tree {
 }
 
 impl Tree {
+    /// Takes in what the walk of a subfolder found.
+    fn absorb(&mut self, other: Tree) {
+        self.kustomizations.extend(other.kustomizations);
+        self.charts.extend(other.charts);
+        self.manifests.extend(other.manifests);
+        self.regular.extend(other.regular);
+        self.dirs.extend(other.dirs);
+        self.snapshot.absorb(other.snapshot);
+    }
+
     /// Reads repository file `path`, recording it in the snapshot when it
     /// reads as the plugins' file system would serve it.
     fn read(&mut self, root: &Path, path: &str) -> Option<Vec<u8>> {
@@ -113,8 +123,7 @@ pub struct Discovered {
 /// The repository's targets, sorted by name.
 pub fn targets(root: &Path, config: &Config) -> Result<Discovered, DiscoverError> {
     let mut problems = Vec::new();
-    let mut tree = Tree::default();
-    walk(root, "", &config.ignore, &mut tree).map_err(|e| DiscoverError::Read {
+    let mut tree = walk(root, "", &config.ignore).map_err(|e| DiscoverError::Read {
         root: root.display().to_string(),
         message: e.to_string(),
     })?;
@@ -276,7 +285,10 @@ fn display_name(dir: &str) -> String {
     }
 }
 
-fn walk(root: &Path, dir: &str, ignore: &[String], tree: &mut Tree) -> std::io::Result<()> {
+/// Walks folder `dir`, its subfolders in parallel.
+fn walk(root: &Path, dir: &str, ignore: &[String]) -> std::io::Result<Tree> {
+    use rayon::prelude::*;
+    let mut tree = Tree::default();
     let full = if dir.is_empty() {
         root.to_owned()
     } else {
@@ -319,7 +331,7 @@ fn walk(root: &Path, dir: &str, ignore: &[String], tree: &mut Tree) -> std::io::
             .iter()
             .any(|(n, d)| !d && HYDRATED_MARKERS.contains(&n.as_str()))
     {
-        return Ok(());
+        return Ok(tree);
     }
     if plain_listing {
         tree.snapshot.dir(
@@ -330,17 +342,18 @@ fn walk(root: &Path, dir: &str, ignore: &[String], tree: &mut Tree) -> std::io::
         );
     }
     if entries.iter().any(|(n, d)| !d && n == "Chart.yaml") {
-        let chart = read_yaml(tree, root, &path_of("Chart.yaml")).unwrap_or(Value::Null);
+        let chart = read_yaml(&mut tree, root, &path_of("Chart.yaml")).unwrap_or(Value::Null);
         tree.charts.insert(dir.to_owned(), chart);
-        return Ok(());
+        return Ok(tree);
     }
     if let Some((name, _)) = entries
         .iter()
         .find(|(n, d)| !d && KUSTOMIZATION_FILES.contains(&n.as_str()))
     {
-        let kustomization = read_yaml(tree, root, &path_of(name)).unwrap_or(Value::Null);
+        let kustomization = read_yaml(&mut tree, root, &path_of(name)).unwrap_or(Value::Null);
         tree.kustomizations.insert(dir.to_owned(), kustomization);
     }
+    let mut subfolders = Vec::new();
     for (name, is_dir) in entries {
         let path = path_of(&name);
         if ignore.iter().any(|i| within_ignored(&path, i)) {
@@ -348,13 +361,21 @@ fn walk(root: &Path, dir: &str, ignore: &[String], tree: &mut Tree) -> std::io::
         }
         if is_dir {
             if !skipped(&name) {
-                walk(root, &path, ignore, tree)?;
+                subfolders.push(path);
             }
         } else if is_manifest_file(&name) {
             tree.manifests.entry(dir.to_owned()).or_default().push(path);
         }
     }
-    Ok(())
+    let found: Vec<std::io::Result<Tree>> = subfolders
+        .par_iter()
+        .map(|path| walk(root, path, ignore))
+        .collect();
+    // The first failure in name order, whatever the threads did.
+    for subtree in found {
+        tree.absorb(subtree?);
+    }
+    Ok(tree)
 }
 
 fn within_ignored(path: &str, ignored: &str) -> bool {

@@ -15,7 +15,7 @@
 //! target tmp folder and removed once its figures are printed.
 
 // A benchmark stops at the first thing that goes wrong.
-#![allow(clippy::expect_used)]
+#![allow(clippy::expect_used, clippy::panic)]
 
 mod corpus;
 mod measure;

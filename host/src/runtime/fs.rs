@@ -96,6 +96,13 @@ impl Snapshot {
         }
     }
 
+    /// Takes in what another snapshot of the same root recorded.
+    pub fn absorb(&mut self, other: Snapshot) {
+        self.files.extend(other.files);
+        self.dirs.extend(other.dirs);
+        self.entries.extend(other.entries);
+    }
+
     /// [`Snapshot::file`] with the hash already taken by [`Snapshot::hash`].
     pub fn hashed(&mut self, key: &str, hash: String) {
         self.files.insert(key.to_owned(), hash);

@@ -800,6 +800,9 @@ impl Plugin {
     }
 }
 
+/// Bytes of each pooled memory and table kept resident between calls.
+const KEEP_RESIDENT: usize = 16 << 20;
+
 fn engine_config(limits: &Limits, pooled_instances: Option<u32>) -> Config {
     let mut config = Config::new();
     config.wasm_component_model(true);
@@ -819,7 +822,12 @@ fn engine_config(limits: &Limits, pooled_instances: Option<u32>) -> Config {
             .max_core_instances_per_component(16)
             .max_memories_per_component(4)
             .max_tables_per_component(8)
-            .max_memory_size(limits.memory);
+            .max_memory_size(limits.memory)
+            // A slot's first pages are zeroed with memset when it is freed
+            // instead of being handed back to the kernel: the next call that
+            // uses the slot then takes no page faults on them.
+            .linear_memory_keep_resident(KEEP_RESIDENT)
+            .table_keep_resident(KEEP_RESIDENT);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     }
     config

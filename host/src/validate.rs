@@ -21,10 +21,24 @@ use crate::runtime::{
     Services, Verifier,
 };
 
-/// Objects per call: large enough to amortise instantiation and a plugin's
-/// set-up (a schema bundle, compiled policies), small enough that a call
-/// stays well inside its time bound and the pool stays busy.
-pub const BATCH: usize = 256;
+/// Most objects per call: large enough to amortise instantiation and a
+/// plugin's set-up (a schema bundle, compiled policies, and for policies
+/// that read `data.inventory`, the whole run parsed again), small enough
+/// that a call stays well inside its time bound.
+pub const MAX_BATCH: usize = 2048;
+
+/// Fewest objects per call, but for the last.
+const MIN_BATCH: usize = 64;
+
+/// Objects per call for `documents` documents: each validator's share in
+/// at least two calls per thread of the pool, so the pool stays busy, and
+/// otherwise as few calls as [`MAX_BATCH`] allows. Where batches split
+/// changes no answer (every call sees the whole run through `context`).
+pub fn batch_size(documents: usize) -> usize {
+    documents
+        .div_ceil(2 * rayon::current_num_threads().max(1))
+        .clamp(MIN_BATCH, MAX_BATCH)
+}
 
 /// A validator with its configuration.
 #[derive(Debug, Clone)]
@@ -114,7 +128,11 @@ pub fn run(
 
     let jobs: Vec<(usize, &[usize])> = pending
         .iter()
-        .flat_map(|(v, misses)| misses.chunks(BATCH).map(move |chunk| (*v, chunk)))
+        .flat_map(|(v, misses)| {
+            misses
+                .chunks(batch_size(misses.len()))
+                .map(move |chunk| (*v, chunk))
+        })
         .collect();
     let results: Vec<(usize, Outcome, Learned)> = jobs
         .par_iter()

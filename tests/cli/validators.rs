@@ -495,7 +495,7 @@ fn configmap(name: &str, value: &str) -> String {
 
 #[test]
 fn inventory_spans_batches_and_cluster_state() {
-    // 300 documents: more than one batch of 256. The first and the last
+    // 300 documents: more than one batch (see validate::batch_size). The first and the last
     // share a value, so each sees the other only through the whole run.
     let mut stream = Vec::new();
     for i in 0..300 {

@@ -168,9 +168,9 @@ pub fn check_by_stage(
         name: "validate (all validators, cache empty)".into(),
         usage,
         note: format!(
-            "{} validators, batches of up to {} documents",
+            "{} validators, batches of {} documents",
             setup.validators.len(),
-            validate::BATCH
+            validate::batch_size(objects.len())
         ),
     });
     for validator in &setup.validators {

@@ -11,6 +11,7 @@
 
 pub mod answer;
 mod bindings;
+mod engine;
 mod epoch;
 mod fs;
 mod host;
@@ -23,7 +24,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use wasmtime::component::{Component, HasSelf, Linker};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
+use wasmtime::{Config, Engine, Store, Trap};
 
 pub use bindings::types::{
     Diagnostic, Failure, Location, Manifest, Origin, PluginKind, RenderOutput, RenderRequest,
@@ -52,7 +53,7 @@ impl Default for Limits {
     fn default() -> Limits {
         Limits {
             timeout: Duration::from_secs(10),
-            memory: 512 << 20,
+            memory: engine::DEFAULT_MEMORY,
             output: 64 << 20,
         }
     }
@@ -228,6 +229,11 @@ pub enum Source {
     Builtin {
         name: &'static str,
         bytes: &'static [u8],
+        /// blake3 of `bytes` (hex), computed when the binary was built.
+        digest: &'static str,
+        /// `bytes` compiled by the build for this engine configuration, when
+        /// the build could (see host/build.rs).
+        compiled: Option<&'static [u8]>,
     },
     /// A `.wasm` file.
     File(PathBuf),
@@ -316,8 +322,10 @@ pub struct Rendered {
 impl Runtime {
     pub fn new(options: &RuntimeOptions) -> Result<Runtime, RuntimeError> {
         let limits = options.limits;
-        let engine = match Engine::new(&engine_config(&limits, Some(options.max_instances.max(16))))
-        {
+        let engine = match Engine::new(&engine_config(
+            &limits,
+            Some(options.max_instances.max(engine::MIN_POOLED_INSTANCES)),
+        )) {
             Ok(engine) => engine,
             // Pooling reserves address space up front; where that is refused
             // (a ulimit -v), allocate per instance instead.
@@ -379,17 +387,23 @@ impl Runtime {
     ) -> Result<Plugin, LoadError> {
         let source_name = source.describe();
         let owned;
-        let bytes: &[u8] = match source {
-            Source::Builtin { bytes, .. } => bytes,
+        // Hashing the built-ins' megabytes on every run would cost more than
+        // loading their compiled code: the build hashed them.
+        let (bytes, digest, compiled): (&[u8], String, _) = match source {
+            Source::Builtin {
+                bytes,
+                digest,
+                compiled,
+                ..
+            } => (bytes, (*digest).to_owned(), *compiled),
             Source::File(path) => {
                 owned = std::fs::read(path).map_err(|e| LoadError::Read {
                     path: path.clone(),
                     source: e,
                 })?;
-                &owned
+                (&owned, blake3::hash(&owned).to_hex().to_string(), None)
             }
         };
-        let digest = blake3::hash(bytes).to_hex().to_string();
         if let Some(expected) = expected
             && !expected.eq_ignore_ascii_case(&digest)
         {
@@ -399,10 +413,12 @@ impl Runtime {
                 actual: digest,
             });
         }
-        let component = self.compile(bytes).map_err(|e| LoadError::Compile {
-            source_name: source_name.clone(),
-            message: format!("{e:#}"),
-        })?;
+        let component = self
+            .compile(bytes, compiled)
+            .map_err(|e| LoadError::Compile {
+                source_name: source_name.clone(),
+                message: format!("{e:#}"),
+            })?;
 
         let exports: Vec<String> = component
             .component_type()
@@ -486,7 +502,24 @@ impl Runtime {
         })
     }
 
-    fn compile(&self, bytes: &[u8]) -> wasmtime::Result<Component> {
+    /// The component for `bytes`: from `embedded` (the build's compiled
+    /// code) when this engine accepts it, else from the disk cache, else
+    /// compiled now.
+    fn compile(&self, bytes: &[u8], embedded: Option<&[u8]>) -> wasmtime::Result<Component> {
+        if let Some(embedded) = embedded {
+            // SAFETY: `embedded` is what `Engine::precompile_component` of
+            // this very build produced (host/build.rs, from runtime/engine.rs),
+            // included read-only in the binary. wasmtime checks its header,
+            // its version and its compatibility with this engine and CPU, and
+            // returns an error on a mismatch, which falls through to
+            // compiling: a binary copied to a CPU lacking a feature the build
+            // machine had still runs.
+            #[allow(unsafe_code)]
+            let component = unsafe { Component::deserialize(&self.engine, embedded) };
+            if let Ok(component) = component {
+                return Ok(component);
+            }
+        }
         let Some(cache) = &self.precompiled else {
             return Component::new(&self.engine, bytes);
         };
@@ -721,28 +754,7 @@ impl Plugin {
 }
 
 fn engine_config(limits: &Limits, pooled_instances: Option<u32>) -> Config {
-    let mut config = Config::new();
-    config.wasm_component_model(true);
-    config.epoch_interruption(true);
-    config.cranelift_opt_level(wasmtime::OptLevel::Speed);
-    // `perf report` can then name the plugins' functions (from their Wasm
-    // name sections) instead of anonymous JIT addresses.
-    #[cfg(feature = "perfmap")]
-    config.profiler(wasmtime::ProfilingStrategy::PerfMap);
-    if let Some(instances) = pooled_instances {
-        let mut pool = PoolingAllocationConfig::default();
-        pool.total_component_instances(instances)
-            .total_core_instances(instances * 4)
-            .total_memories(instances * 2)
-            .total_tables(instances * 4)
-            .total_stacks(instances)
-            .max_core_instances_per_component(16)
-            .max_memories_per_component(4)
-            .max_tables_per_component(8)
-            .max_memory_size(limits.memory);
-        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-    }
-    config
+    engine::config(limits.memory, pooled_instances, cfg!(feature = "perfmap"))
 }
 
 /// The default place for compiled plugins and other caches.

@@ -285,6 +285,7 @@ impl Composer for Registry {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
     use crate::runtime::RuntimeOptions;
     use std::path::Path;

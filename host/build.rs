@@ -7,6 +7,12 @@
 //! `OUT_DIR` with one `include_bytes!` per built-in plugin. The
 //! `wasm32-wasip2` target is installed through rustup when it is missing, so
 //! a fresh checkout needs no manual step.
+//!
+//! With the `precompile-builtins` feature (on by default) it also compiles
+//! each built-in to native code with wasmtime, configured by the runtime's
+//! own `src/runtime/engine.rs`, and embeds that too: an installed binary
+//! never spends its first run in Cranelift. Each built-in's blake3 digest is
+//! computed here as well, so no run hashes the embedded megabytes.
 
 // A build script reports failure by panicking; cargo shows the message.
 #![allow(clippy::expect_used, clippy::panic)]
@@ -16,6 +22,12 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+// The runtime's engine configuration, shared so the compiled code embedded
+// here is code the runtime accepts.
+#[cfg(feature = "precompile-builtins")]
+#[path = "src/runtime/engine.rs"]
+mod engine;
 
 /// (plugin name, package, library name, kind) of the plugins embedded in
 /// `manifold`. The kind lets a command compile only the plugins it runs (a
@@ -87,6 +99,7 @@ fn main() {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=src/runtime/engine.rs");
     println!("cargo:rerun-if-env-changed=MANIFOLD_PLUGIN_PROFILE");
 
     // Fuzz targets (cargo fuzz builds with `--cfg fuzzing`) reach the
@@ -95,7 +108,7 @@ fn main() {
     if env::var_os("CARGO_CFG_FUZZING").is_some() {
         fs::write(
             out_dir.join("builtin.rs"),
-            "/// No built-in plugins in a fuzzing build.\npub const BUILTIN: &[(&str, Kind, &[u8])] = &[];\n",
+            "/// No built-in plugins in a fuzzing build.\npub const BUILTIN: &[Builtin] = &[];\n",
         )
         .expect("cannot write builtin.rs");
         return;
@@ -143,18 +156,32 @@ fn main() {
     }
 
     let artifacts = target_dir.join(TARGET).join(&profile);
-    let mut generated = String::from(
-        "/// The built-in plugins: (name, kind, component bytes).\npub const BUILTIN: &[(&str, Kind, &[u8])] = &[\n",
-    );
-    for (name, _, lib, kind) in BUILTIN {
-        let built = artifacts.join(format!("{lib}.wasm"));
-        let embedded = out_dir.join(format!("{name}.wasm"));
-        fs::copy(&built, &embedded)
-            .unwrap_or_else(|e| panic!("cannot copy {}: {e}", built.display()));
+    let wasm: Vec<Vec<u8>> = BUILTIN
+        .iter()
+        .map(|(name, _, lib, _)| {
+            let built = artifacts.join(format!("{lib}.wasm"));
+            let bytes =
+                fs::read(&built).unwrap_or_else(|e| panic!("cannot read {}: {e}", built.display()));
+            fs::write(out_dir.join(format!("{name}.wasm")), &bytes)
+                .unwrap_or_else(|e| panic!("cannot write {name}.wasm into OUT_DIR: {e}"));
+            bytes
+        })
+        .collect();
+    let compiled = precompile(&wasm, &out_dir);
+
+    let mut generated =
+        String::from("/// The built-in plugins.\npub const BUILTIN: &[Builtin] = &[\n");
+    for (((name, _, _, kind), bytes), compiled) in BUILTIN.iter().zip(&wasm).zip(&compiled) {
+        let include = |file: &Path| format!("include_bytes!({:?})", file.display().to_string());
+        let compiled = compiled.as_deref().map_or_else(
+            || "None".to_owned(),
+            |file| format!("Some({})", include(file)),
+        );
         writeln!(
             generated,
-            "    ({name:?}, Kind::{kind}, include_bytes!({:?})),",
-            embedded.display().to_string()
+            "    Builtin {{ name: {name:?}, kind: Kind::{kind}, wasm: {}, digest: {:?}, compiled: {compiled} }},",
+            include(&out_dir.join(format!("{name}.wasm"))),
+            blake3::hash(bytes).to_hex().as_str(),
         )
         .expect("write to String");
     }
@@ -164,6 +191,77 @@ fn main() {
         "cargo:rustc-env=MANIFOLD_TEST_PLUGIN_DIR={}",
         artifacts.display()
     );
+}
+
+/// Compiles each built-in for the engine the runtime builds, writing
+/// `<name>.cwasm` into `out_dir`; the files, in `wasm`'s order, or `None`
+/// each where the binary could not use them.
+#[cfg(feature = "precompile-builtins")]
+fn precompile(wasm: &[Vec<u8>], out_dir: &Path) -> Vec<Option<PathBuf>> {
+    // Code compiled for the build machine is no use to a binary built for
+    // another target; that binary compiles its built-ins on first use.
+    if env::var("TARGET").ok() != env::var("HOST").ok() {
+        return vec![None; wasm.len()];
+    }
+    // As `Runtime::new` builds its engine for a default run (pooling with
+    // the smallest pool, else on demand, default memory, no profiler);
+    // engine.rs explains why neither the pool nor the memory limit can
+    // make the code incompatible.
+    let memory = engine::DEFAULT_MEMORY;
+    let engine = wasmtime::Engine::new(&engine::config(
+        memory,
+        Some(engine::MIN_POOLED_INSTANCES),
+        false,
+    ))
+    .or_else(|_| wasmtime::Engine::new(&engine::config(memory, None, false)))
+    .unwrap_or_else(|e| panic!("cannot set up wasmtime to precompile the built-in plugins: {e:#}"));
+    let started = std::time::Instant::now();
+    // wasmtime compiles a component's functions on rayon's pool; one thread
+    // per plugin also overlaps the serial parts (parsing, validation,
+    // linking the object), which the two large renderers are dominated by.
+    let compiled: Vec<Option<PathBuf>> = std::thread::scope(|scope| {
+        let tasks: Vec<_> = BUILTIN
+            .iter()
+            .zip(wasm)
+            .map(|((name, ..), bytes)| {
+                let engine = &engine;
+                scope.spawn(move || {
+                    let started = std::time::Instant::now();
+                    let code = engine.precompile_component(bytes).unwrap_or_else(|e| {
+                        panic!("cannot compile built-in plugin `{name}`: {e:#}")
+                    });
+                    let file = out_dir.join(format!("{name}.cwasm"));
+                    fs::write(&file, &code)
+                        .unwrap_or_else(|e| panic!("cannot write {}: {e}", file.display()));
+                    // In the build script's output file, for whoever tunes this.
+                    eprintln!(
+                        "precompiled {name}: {} -> {} bytes in {:.1} s",
+                        bytes.len(),
+                        code.len(),
+                        started.elapsed().as_secs_f64()
+                    );
+                    Some(file)
+                })
+            })
+            .collect();
+        tasks
+            .into_iter()
+            .map(|task| task.join().expect("a precompiling thread panicked"))
+            .collect()
+    });
+    eprintln!(
+        "precompiled {} built-in plugins in {:.1} s",
+        compiled.len(),
+        started.elapsed().as_secs_f64()
+    );
+    compiled
+}
+
+/// Without the `precompile-builtins` feature every built-in is compiled by
+/// the binary on first use (and cached on disk).
+#[cfg(not(feature = "precompile-builtins"))]
+fn precompile(wasm: &[Vec<u8>], _out_dir: &Path) -> Vec<Option<PathBuf>> {
+    vec![None; wasm.len()]
 }
 
 /// `<target>/wasm-plugins`, next to the outer build's profile folders.

@@ -11,8 +11,34 @@ use crate::runtime::{
 };
 
 mod embedded {
-    use super::Kind;
+    use super::{Builtin, Kind};
     include!(concat!(env!("OUT_DIR"), "/builtin.rs"));
+}
+
+/// A plugin embedded in the binary, as host/build.rs describes it.
+#[derive(Debug)]
+struct Builtin {
+    name: &'static str,
+    kind: Kind,
+    /// The component's bytes.
+    wasm: &'static [u8],
+    /// blake3 of `wasm`, hex.
+    digest: &'static str,
+    /// `wasm` compiled for this binary's engine configuration; `None` where
+    /// the build could not (a cross build, or the `precompile-builtins`
+    /// feature off).
+    compiled: Option<&'static [u8]>,
+}
+
+impl Builtin {
+    fn source(&self) -> Source {
+        Source::Builtin {
+            name: self.name,
+            bytes: self.wasm,
+            digest: self.digest,
+            compiled: self.compiled,
+        }
+    }
 }
 
 /// What a built-in plugin is, known before it is compiled.
@@ -24,7 +50,7 @@ pub enum Kind {
 
 /// Names of the built-in plugins, in a stable order.
 pub fn builtin_names() -> impl Iterator<Item = &'static str> {
-    embedded::BUILTIN.iter().map(|(name, _, _)| *name)
+    embedded::BUILTIN.iter().map(|builtin| builtin.name)
 }
 
 /// The digest an external plugin must have, and where it was pinned.
@@ -139,17 +165,14 @@ impl Registry {
         if let Some(plugin) = self.cached(name) {
             return Ok(plugin);
         }
-        let (builtin, kind, bytes) = embedded::BUILTIN
+        let builtin = embedded::BUILTIN
             .iter()
-            .find(|(builtin, _, _)| *builtin == name)
+            .find(|builtin| builtin.name == name)
             .ok_or_else(|| RegistryError::Unknown {
                 name: name.to_owned(),
             })?;
-        let plugin = Arc::new(self.runtime.load(&Source::Builtin {
-            name: builtin,
-            bytes,
-        })?);
-        if plugin.is_renderer() != (*kind == Kind::Render) {
+        let plugin = Arc::new(self.runtime.load(&builtin.source())?);
+        if plugin.is_renderer() != (builtin.kind == Kind::Render) {
             return Err(RegistryError::KindMismatch {
                 name: name.to_owned(),
             });
@@ -203,8 +226,8 @@ impl Registry {
         use rayon::prelude::*;
         let names: Vec<&str> = embedded::BUILTIN
             .iter()
-            .filter(|(_, k, _)| kind.is_none_or(|kind| kind == *k))
-            .map(|(name, _, _)| *name)
+            .filter(|builtin| kind.is_none_or(|kind| kind == builtin.kind))
+            .map(|builtin| builtin.name)
             .collect();
         names.par_iter().map(|name| self.get(name)).collect()
     }
@@ -257,5 +280,105 @@ impl Composer for Registry {
             .render(&plugin, fs, &request, Some(nesting))
             .map_err(|e| failure(e.to_string()))?;
         Ok((rendered.output, rendered.reads))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use super::*;
+    use crate::runtime::RuntimeOptions;
+    use std::path::Path;
+
+    /// The smallest built-in, the quickest to compile.
+    fn smallest() -> &'static Builtin {
+        embedded::BUILTIN
+            .iter()
+            .min_by_key(|builtin| builtin.wasm.len())
+            .unwrap()
+    }
+
+    /// The compiled plugins in a cache folder.
+    fn entries(dir: &Path) -> usize {
+        std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "cwasm"))
+                    .count()
+            })
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn the_embedded_digests_are_the_blake3_of_the_embedded_bytes() {
+        for builtin in embedded::BUILTIN {
+            assert_eq!(
+                builtin.digest,
+                blake3::hash(builtin.wasm).to_hex().as_str(),
+                "{}",
+                builtin.name
+            );
+        }
+    }
+
+    #[test]
+    fn unusable_embedded_code_falls_back_to_compiling() {
+        let builtin = smallest();
+        // Valid compiled code, but for an engine without epoch interruption:
+        // the runtime's engine must refuse it, not run it without deadlines.
+        let mut config = wasmtime::Config::new();
+        config.wasm_component_model(true);
+        // Leaked: a built-in's code lives as long as the program.
+        let other: &'static [u8] = wasmtime::Engine::new(&config)
+            .unwrap()
+            .precompile_component(builtin.wasm)
+            .unwrap()
+            .leak();
+        let embedded = builtin.compiled.unwrap_or_default();
+        let truncated = &embedded[..embedded.len() / 2];
+        let dir = std::env::temp_dir().join(format!("manifold-embedded-{}", std::process::id()));
+        // (case, embedded code, compiled plugins in the cache afterwards).
+        // The cache is shared: the first fallback compiles and stores the
+        // plugin, the later ones may load it from there. The code as built
+        // comes first and must load without compiling; a build without it
+        // (a cross build, or the feature off) leaves that case out.
+        let cases: Vec<(&str, Option<&[u8]>, usize)> = [
+            builtin.compiled.map(|code| ("as built", Some(code), 0)),
+            Some(("none", None, 1)),
+            Some(("garbage", Some(b"not compiled code".as_slice()), 1)),
+            Some(("empty", Some([].as_slice()), 1)),
+            Some(("truncated", Some(truncated), 1)),
+            Some(("another engine", Some(other), 1)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let _ = std::fs::remove_dir_all(&dir);
+        let runtime = Runtime::new(&RuntimeOptions {
+            precompiled_dir: Some(dir.clone()),
+            ..RuntimeOptions::default()
+        })
+        .unwrap();
+        assert!(runtime.has_precompiled_cache());
+        for (case, compiled, cached) in cases {
+            let plugin = runtime
+                .load(&Source::Builtin {
+                    name: builtin.name,
+                    bytes: builtin.wasm,
+                    digest: builtin.digest,
+                    compiled,
+                })
+                .unwrap_or_else(|e| panic!("{case}: {e}"));
+            // Its description is cached after the first case: the code is
+            // loaded on the first call.
+            runtime
+                .prepare_now(&plugin)
+                .unwrap_or_else(|e| panic!("{case}: {e}"));
+            assert_eq!(plugin.metadata.name, builtin.name, "{case}");
+            assert_eq!(plugin.metadata.digest, builtin.digest, "{case}");
+            assert_eq!(entries(&dir), cached, "{case}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

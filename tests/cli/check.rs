@@ -282,7 +282,7 @@ fn repository_documents(scratch: &Scratch, cache: &Path) -> u64 {
     json["summary"]["documents"].as_u64().unwrap()
 }
 
-/// A cache folder of the test's own, with the shared compiled plugins copied in.
+/// A cache folder of the test's own, empty.
 pub(crate) fn own_cache(scratch: &Scratch) -> std::path::PathBuf {
     cache_at(&scratch.dir.join("own-cache"))
 }

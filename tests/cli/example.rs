@@ -134,3 +134,27 @@ fn files_check_their_targets_against_the_whole_repository() {
     assert_eq!(json["summary"]["documents"], 1);
     assert_eq!(json["diagnostics"], serde_json::json!([]), "{json}");
 }
+
+/// The first run after installation compiles no built-in plugin: the build
+/// embedded their compiled code, so only an external plugin reaches the
+/// cache of compiled plugins.
+#[cfg(feature = "precompile-builtins")]
+#[test]
+fn a_first_run_compiles_only_external_plugins() {
+    let plugin = crate::support::test_plugin("manifold_example_image_tag");
+    let scratch = Scratch::new();
+    // (extra arguments, compiled plugins in the cache afterwards).
+    let cases: [(&[&str], usize); 2] = [(&[], 0), (&["--plugin", plugin.to_str().unwrap()], 1)];
+    for (extra, cached) in cases {
+        let cache = scratch.dir.join("cache");
+        let _ = std::fs::remove_dir_all(&cache);
+        let run = manifold(&[&["check", "examples/gitops"], extra].concat(), &cache);
+        assert!(matches!(run.code, 0 | 1), "{extra:?}: {run:?}");
+        let compiled: Vec<String> = std::fs::read_dir(cache.join("plugins"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".cwasm"))
+            .collect();
+        assert_eq!(compiled.len(), cached, "{extra:?}: {compiled:?}");
+    }
+}

@@ -4,23 +4,17 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Compiled plugins are shared by every test: compiling them once is enough.
+/// Compiled external plugins (the example and hostile ones) are shared by
+/// every test: compiling them once is enough.
 pub fn cache_dir() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("manifold-cache")
 }
 
-/// An empty cache at `cache` but for the shared compiled plugins, so a run
-/// with it starts cold without compiling plugins again.
+/// An empty cache at `cache`. A run with it starts cold without compiling
+/// the built-in plugins: the build embedded their compiled code.
 pub fn cache_at(cache: &Path) -> PathBuf {
     let _ = std::fs::remove_dir_all(cache);
-    std::fs::create_dir_all(cache.join("plugins")).unwrap();
-    for entry in std::fs::read_dir(cache_dir().join("plugins"))
-        .into_iter()
-        .flatten()
-    {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), cache.join("plugins").join(entry.file_name())).unwrap();
-    }
+    std::fs::create_dir_all(cache).unwrap();
     cache.to_path_buf()
 }
 

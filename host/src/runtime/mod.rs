@@ -13,6 +13,7 @@
 
 pub mod answer;
 mod bindings;
+mod engine;
 mod epoch;
 mod fs;
 mod host;
@@ -25,7 +26,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use wasmtime::component::{Component, HasSelf, Linker};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
+use wasmtime::{Config, Engine, Store, Trap};
 
 pub use bindings::types::{
     Diagnostic, Failure, Location, Manifest, Origin, PluginKind, RenderOutput, RenderRequest,
@@ -54,7 +55,7 @@ impl Default for Limits {
     fn default() -> Limits {
         Limits {
             timeout: Duration::from_secs(10),
-            memory: 512 << 20,
+            memory: engine::DEFAULT_MEMORY,
             output: 64 << 20,
         }
     }
@@ -230,6 +231,11 @@ pub enum Source {
     Builtin {
         name: &'static str,
         bytes: &'static [u8],
+        /// blake3 of `bytes` (hex), computed when the binary was built.
+        digest: &'static str,
+        /// `bytes` compiled by the build for this engine configuration, when
+        /// the build could (see host/build.rs).
+        compiled: Option<&'static [u8]>,
     },
     /// A `.wasm` file.
     File(PathBuf),
@@ -275,17 +281,28 @@ pub struct Plugin {
     config_schema: jsonschema::Validator,
 }
 
-/// A plugin's component bytes.
+/// A plugin's component bytes, and for a built-in, the code the build
+/// compiled them to.
 enum Code {
-    Embedded(&'static [u8]),
+    Embedded {
+        bytes: &'static [u8],
+        compiled: Option<&'static [u8]>,
+    },
     Read(Vec<u8>),
 }
 
 impl Code {
     fn bytes(&self) -> &[u8] {
         match self {
-            Code::Embedded(bytes) => bytes,
+            Code::Embedded { bytes, .. } => bytes,
             Code::Read(bytes) => bytes,
+        }
+    }
+
+    fn compiled(&self) -> Option<&'static [u8]> {
+        match self {
+            Code::Embedded { compiled, .. } => *compiled,
+            Code::Read(_) => None,
         }
     }
 }
@@ -338,8 +355,10 @@ pub struct Rendered {
 impl Runtime {
     pub fn new(options: &RuntimeOptions) -> Result<Runtime, RuntimeError> {
         let limits = options.limits;
-        let engine = match Engine::new(&engine_config(&limits, Some(options.max_instances.max(16))))
-        {
+        let engine = match Engine::new(&engine_config(
+            &limits,
+            Some(options.max_instances.max(engine::MIN_POOLED_INSTANCES)),
+        )) {
             Ok(engine) => engine,
             // Pooling reserves address space up front; where that is refused
             // (a ulimit -v), allocate per instance instead.
@@ -400,14 +419,30 @@ impl Runtime {
         expected: Option<&str>,
     ) -> Result<Plugin, LoadError> {
         let source_name = source.describe();
-        let code = match source {
-            Source::Builtin { bytes, .. } => Code::Embedded(bytes),
-            Source::File(path) => Code::Read(std::fs::read(path).map_err(|e| LoadError::Read {
-                path: path.clone(),
-                source: e,
-            })?),
+        // Hashing the built-ins' megabytes on every run would cost more than
+        // loading their compiled code: the build hashed them.
+        let (code, digest) = match source {
+            Source::Builtin {
+                bytes,
+                digest,
+                compiled,
+                ..
+            } => (
+                Code::Embedded {
+                    bytes,
+                    compiled: *compiled,
+                },
+                (*digest).to_owned(),
+            ),
+            Source::File(path) => {
+                let bytes = std::fs::read(path).map_err(|e| LoadError::Read {
+                    path: path.clone(),
+                    source: e,
+                })?;
+                let digest = blake3::hash(&bytes).to_hex().to_string();
+                (Code::Read(bytes), digest)
+            }
         };
-        let digest = blake3::hash(code.bytes()).to_hex().to_string();
         if let Some(expected) = expected
             && !expected.eq_ignore_ascii_case(&digest)
         {
@@ -428,7 +463,7 @@ impl Runtime {
         let (described, prepared) = match known {
             Some(described) => (described, None),
             None => {
-                let prepared = self.prepare(code.bytes(), &source_name)?;
+                let prepared = self.prepare(&code, &source_name)?;
                 let raw = self.metadata(&prepared, &source_name).map_err(|error| {
                     LoadError::Metadata {
                         source_name: source_name.clone(),
@@ -503,11 +538,13 @@ impl Runtime {
 
     /// Compiles `bytes` (or takes them from the disk cache) and links them
     /// against the world they export.
-    fn prepare(&self, bytes: &[u8], source_name: &str) -> Result<Prepared, LoadError> {
-        let component = self.compile(bytes).map_err(|e| LoadError::Compile {
-            source_name: source_name.to_owned(),
-            message: format!("{e:#}"),
-        })?;
+    fn prepare(&self, code: &Code, source_name: &str) -> Result<Prepared, LoadError> {
+        let component =
+            self.compile(code.bytes(), code.compiled())
+                .map_err(|e| LoadError::Compile {
+                    source_name: source_name.to_owned(),
+                    message: format!("{e:#}"),
+                })?;
         let exports: Vec<String> = component
             .component_type()
             .exports(&self.engine)
@@ -556,14 +593,31 @@ impl Runtime {
         plugin
             .prepared
             .get_or_init(|| {
-                self.prepare(plugin.code.bytes(), &plugin.metadata.name)
+                self.prepare(&plugin.code, &plugin.metadata.name)
                     .map_err(|e| e.to_string())
             })
             .as_ref()
             .map_err(|e| CallFailure::Instantiate(e.clone()))
     }
 
-    fn compile(&self, bytes: &[u8]) -> wasmtime::Result<Component> {
+    /// The component for `bytes`: from `embedded` (the build's compiled
+    /// code) when this engine accepts it, else from the disk cache, else
+    /// compiled now.
+    fn compile(&self, bytes: &[u8], embedded: Option<&[u8]>) -> wasmtime::Result<Component> {
+        if let Some(embedded) = embedded {
+            // SAFETY: `embedded` is what `Engine::precompile_component` of
+            // this very build produced (host/build.rs, from runtime/engine.rs),
+            // included read-only in the binary. wasmtime checks its header,
+            // its version and its compatibility with this engine and CPU, and
+            // returns an error on a mismatch, which falls through to
+            // compiling: a binary copied to a CPU lacking a feature the build
+            // machine had still runs.
+            #[allow(unsafe_code)]
+            let component = unsafe { Component::deserialize(&self.engine, embedded) };
+            if let Ok(component) = component {
+                return Ok(component);
+            }
+        }
         let Some(cache) = &self.precompiled else {
             return Component::new(&self.engine, bytes);
         };
@@ -800,37 +854,8 @@ impl Plugin {
     }
 }
 
-/// Bytes of each pooled memory and table kept resident between calls.
-const KEEP_RESIDENT: usize = 16 << 20;
-
 fn engine_config(limits: &Limits, pooled_instances: Option<u32>) -> Config {
-    let mut config = Config::new();
-    config.wasm_component_model(true);
-    config.epoch_interruption(true);
-    config.cranelift_opt_level(wasmtime::OptLevel::Speed);
-    // `perf report` can then name the plugins' functions (from their Wasm
-    // name sections) instead of anonymous JIT addresses.
-    #[cfg(feature = "perfmap")]
-    config.profiler(wasmtime::ProfilingStrategy::PerfMap);
-    if let Some(instances) = pooled_instances {
-        let mut pool = PoolingAllocationConfig::default();
-        pool.total_component_instances(instances)
-            .total_core_instances(instances * 4)
-            .total_memories(instances * 2)
-            .total_tables(instances * 4)
-            .total_stacks(instances)
-            .max_core_instances_per_component(16)
-            .max_memories_per_component(4)
-            .max_tables_per_component(8)
-            .max_memory_size(limits.memory)
-            // A slot's first pages are zeroed with memset when it is freed
-            // instead of being handed back to the kernel: the next call that
-            // uses the slot then takes no page faults on them.
-            .linear_memory_keep_resident(KEEP_RESIDENT)
-            .table_keep_resident(KEEP_RESIDENT);
-        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-    }
-    config
+    engine::config(limits.memory, pooled_instances, cfg!(feature = "perfmap"))
 }
 
 /// The default place for compiled plugins and other caches.

@@ -14,7 +14,7 @@ fuzz_target!(|data: &[u8]| {
     parse_into("fuzz.yaml", data, Duplicates::Error, &mut inputs);
     for object in &inputs.objects {
         let mut pointers = Vec::new();
-        collect_pointers(&object.value, String::new(), &mut pointers);
+        collect_pointers(object.value(), String::new(), &mut pointers);
         for pointer in pointers {
             // A field's line is never before its document's.
             let line = object.line_of(Some(&pointer));

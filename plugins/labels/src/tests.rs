@@ -1,5 +1,7 @@
 //! Table-driven tests of the checks, run natively.
 
+#![allow(clippy::unwrap_used)]
+
 use serde_json::json;
 
 use crate::{Config, check};

@@ -734,13 +734,13 @@ impl Runtime {
         services: &Services,
     ) -> Result<Validated, CallError> {
         let name = &plugin.metadata.name;
-        let failed = |failure| CallError {
+        let error = |failure| CallError {
             plugin: name.clone(),
             input: input.to_owned(),
             failure,
         };
-        let Prepared::Validator(pre) = self.prepared(plugin).map_err(failed)? else {
-            return Err(failed(CallFailure::Malformed(
+        let Prepared::Validator(pre) = self.prepared(plugin).map_err(error)? else {
+            return Err(error(CallFailure::Malformed(
                 "it is a renderer, not a validator".into(),
             )));
         };
@@ -751,11 +751,6 @@ impl Runtime {
                 .call_validate(&mut store, manifests, config)
         });
         let answer = result.map_err(|e| self.classify(e, &store, name, input))?;
-        let error = |failure| CallError {
-            plugin: name.clone(),
-            input: input.to_owned(),
-            failure,
-        };
         if let Some(limit) = store.data().host.fs.as_ref().and_then(RepoFs::overflowed) {
             return Err(error(CallFailure::TooManyReads(limit)));
         }

@@ -233,7 +233,7 @@ pub fn apply(
         for path in &policies {
             for file in files_under(path, &["rego", "yaml", "yml", "json"], "--policy")? {
                 let text = read_text(&file, "--policy")?;
-                sources.push(json!({"name": display(&relative(&file, cwd)), "text": text}));
+                sources.push(json!({"name": display(&relative(&file, root, cwd)), "text": text}));
             }
         }
         let mut data = inline("data");
@@ -244,7 +244,7 @@ pub fn apply(
             .unwrap_or_default();
         for path in &configured_data {
             for file in files_under(path, &["yaml", "yml", "json"], "--data")? {
-                split_data(&file, cwd, &mut data, &mut inventory)?;
+                split_data(&file, root, cwd, &mut data, &mut inventory)?;
             }
         }
         if !sources.is_empty() || section.contains_key("policies") {
@@ -342,11 +342,20 @@ fn normalize(path: &Path) -> PathBuf {
     out
 }
 
-/// `path` relative to `cwd` when it is inside it, for messages.
-fn relative(path: &Path, cwd: &Path) -> PathBuf {
+/// How messages name a policy or data file: relative to the repository
+/// root when it is inside it, like every other file of a report, else to
+/// the working folder. Names reach the plugin's configuration, so a name
+/// that changed with the working folder would also make every cached
+/// verdict of the validator miss.
+fn relative(path: &Path, root: &Path, cwd: &Path) -> PathBuf {
     std::fs::canonicalize(path)
         .ok()
-        .and_then(|p| p.strip_prefix(cwd).ok().map(Path::to_owned))
+        .and_then(|p| {
+            p.strip_prefix(root)
+                .or_else(|_| p.strip_prefix(cwd))
+                .ok()
+                .map(Path::to_owned)
+        })
         .unwrap_or_else(|| path.to_owned())
 }
 
@@ -394,11 +403,12 @@ fn read_text(path: &Path, flag: &str) -> Result<String, FlagError> {
 /// (`inventory`); anything else is conftest data, merged under `data`.
 fn split_data(
     path: &Path,
+    root: &Path,
     cwd: &Path,
     data: &mut Vec<Value>,
     inventory: &mut Vec<Value>,
 ) -> Result<(), FlagError> {
-    let name = display(&relative(path, cwd));
+    let name = display(&relative(path, root, cwd));
     let text = read_text(path, "--data")?;
     let documents =
         manifold_yaml::parse_documents(&text, &ParseOptions::default()).map_err(|e| {

@@ -599,3 +599,38 @@ fn a_warm_run_compiles_no_plugin() {
     );
     assert!(!compiled().is_empty());
 }
+
+/// Where `check` is run from is not an input: a policy is named relative to
+/// the repository, so a run from another folder reuses every verdict.
+#[test]
+fn a_run_from_another_folder_reuses_every_verdict() {
+    let scratch = Scratch::new()
+        .file(
+            "manifold.yaml",
+            "version: 1\nvalidators:\n  policy:\n    policies: [policy/]\n",
+        )
+        .file("apps/deploy.yaml", DEPLOYMENT)
+        .file("policy/deny.rego", crate::validators::REGO_DENY)
+        .file("elsewhere/.keep", "");
+    let cache = own_cache(&scratch);
+    let check = |from: &Path| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_manifold"))
+            .arg("check")
+            .arg(&scratch.dir)
+            .args(["--format", "json", "--cache-dir"])
+            .arg(&cache)
+            .current_dir(from)
+            .output()
+            .unwrap();
+        serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap()
+    };
+    let first = check(&scratch.dir);
+    let elsewhere = check(&scratch.dir.join("elsewhere"));
+    assert_eq!(
+        elsewhere["cache"]["validations"]["misses"], 0,
+        "{elsewhere}"
+    );
+    assert_eq!(elsewhere["diagnostics"], first["diagnostics"]);
+    let denied = first["diagnostics"].to_string();
+    assert!(denied.contains("policy"), "{first}");
+}

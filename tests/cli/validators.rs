@@ -139,7 +139,7 @@ spec:
   size: big
 ";
 
-const REGO_DENY: &str = "package main
+pub(crate) const REGO_DENY: &str = "package main
 import rego.v1
 
 deny contains msg if {

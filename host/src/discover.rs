@@ -151,9 +151,10 @@ pub fn targets(root: &Path, config: &Config) -> Result<Discovered, DiscoverError
             }
         }
     }
-    let within = |path: &str, dir: &str| {
-        dir.is_empty() || path == dir || path.starts_with(&format!("{dir}/"))
-    };
+    // Asked of every folder: a lookup per ancestor, not a scan of every
+    // kustomization (quadratic in a monorepo).
+    let under_kustomization =
+        |dir: &str| ancestors(dir).any(|a| tree.kustomizations.contains_key(a));
 
     let mut found: Vec<Target> = Vec::new();
     let reachable = reachable_kustomizations(&tree, &included_dirs);
@@ -175,15 +176,14 @@ pub fn targets(root: &Path, config: &Config) -> Result<Discovered, DiscoverError
         });
     }
     for (dir, chart) in &tree.charts {
-        if chart.get("type").and_then(Value::as_str) == Some("library")
-            || tree.kustomizations.keys().any(|k| within(dir, k))
+        if chart.get("type").and_then(Value::as_str) == Some("library") || under_kustomization(dir)
         {
             continue;
         }
         found.extend(chart_targets(root, dir, &mut problems));
     }
     for (dir, files) in &tree.manifests {
-        let claimed = tree.kustomizations.keys().any(|k| within(dir, k))
+        let claimed = under_kustomization(dir)
             || files.iter().any(|f| used_files.contains(f))
             || included_dirs.contains(dir);
         if !claimed {
@@ -378,9 +378,25 @@ fn walk(root: &Path, dir: &str, ignore: &[String]) -> std::io::Result<Tree> {
     Ok(tree)
 }
 
+/// Whether repository path `path` is folder `dir` or inside it (`""` is the root).
+fn within(path: &str, dir: &str) -> bool {
+    dir.is_empty()
+        || path
+            .strip_prefix(dir)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+/// `path`, the folders it is in, and the root (`""`), innermost first.
+fn ancestors(path: &str) -> impl Iterator<Item = &str> {
+    let parents = path.rmatch_indices('/').map(|(at, _)| &path[..at]);
+    std::iter::once(path)
+        .chain(parents)
+        .chain((!path.is_empty()).then_some(""))
+}
+
 fn within_ignored(path: &str, ignored: &str) -> bool {
     let ignored = ignored.trim_matches('/');
-    path == ignored || path.starts_with(&format!("{ignored}/"))
+    !ignored.is_empty() && within(path, ignored)
 }
 
 /// Manifest files, as the folder walk of `manifest` sees them.
@@ -585,11 +601,11 @@ fn sync_agent_targets(root: &Path, tree: &mut Tree, problems: &mut Vec<Diagnosti
         .collect::<Vec<_>>()
         .into_par_iter()
         .filter_map(|file| {
-            let path = root.join(file);
-            if std::fs::metadata(&path).ok()?.len() > crate::runtime::MAX_FILE_BYTES {
+            let read =
+                crate::runtime::read_bounded(&root.join(file), crate::runtime::MAX_FILE_BYTES);
+            let Ok(crate::runtime::Bounded::Bytes(bytes)) = read else {
                 return None;
-            }
-            let bytes = std::fs::read(&path).ok()?;
+            };
             let hash = tree.regular.contains(file).then(|| Snapshot::hash(&bytes));
             // Cheap filter before parsing: most manifests are neither.
             let agent = std::str::from_utf8(&bytes)
@@ -1253,6 +1269,19 @@ mod tests {
         let _ = read.read("apps/web/base/app.env");
         assert!(!seeded.unchanged(&read.into_reads()));
         std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn ancestors_run_from_the_path_to_the_root() {
+        let all = |p| ancestors(p).collect::<Vec<_>>();
+        assert_eq!(
+            all("apps/web/base"),
+            ["apps/web/base", "apps/web", "apps", ""]
+        );
+        assert_eq!(all("apps"), ["apps", ""]);
+        assert_eq!(all(""), [""]);
+        assert!(within("apps/web", "apps") && within("apps", "apps") && within("x", ""));
+        assert!(!within("apps-2/web", "apps") && !within("app", "apps"));
     }
 
     #[test]

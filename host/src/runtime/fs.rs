@@ -457,18 +457,43 @@ pub fn normalize(path: &str) -> Result<String, FsError> {
 }
 
 fn read_file(full: &Path, key: &str) -> Result<Vec<u8>, FsError> {
-    let meta = fs::metadata(full).map_err(|e| io_error(e, key))?;
-    if meta.is_dir() {
-        return Err(FsError::Io(format!("{key}: is a folder, not a file")));
-    }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(FsError::Io(format!(
-            "{key}: {} bytes is more than the {} MiB a plugin may read at once",
-            meta.len(),
+    match read_bounded(full, MAX_FILE_BYTES).map_err(|e| io_error(e, key))? {
+        Bounded::Bytes(bytes) => Ok(bytes),
+        Bounded::Folder => Err(FsError::Io(format!("{key}: is a folder, not a file"))),
+        Bounded::TooLarge(len) => Err(FsError::Io(format!(
+            "{key}: {len} bytes is more than the {} MiB a plugin may read at once",
             MAX_FILE_BYTES >> 20
-        )));
+        ))),
     }
-    fs::read(full).map_err(|e| io_error(e, key))
+}
+
+/// What [`read_bounded`] found at a path.
+pub enum Bounded {
+    Bytes(Vec<u8>),
+    Folder,
+    TooLarge(u64),
+}
+
+/// A file's bytes if it holds at most `max`. One open and one `fstat`:
+/// `fs::metadata` then `fs::read` would stat it twice, and a warm run
+/// checks thousands of files.
+pub fn read_bounded(full: &Path, max: u64) -> std::io::Result<Bounded> {
+    use std::io::Read;
+    let file = fs::File::open(full)?;
+    let meta = file.metadata()?;
+    if meta.is_dir() {
+        return Ok(Bounded::Folder);
+    }
+    if meta.len() > max {
+        return Ok(Bounded::TooLarge(meta.len()));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0) + 1);
+    // Bounded here too: the file may grow between the stat and the read.
+    file.take(max + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Ok(Bounded::TooLarge(bytes.len() as u64));
+    }
+    Ok(Bounded::Bytes(bytes))
 }
 
 fn list_dir(full: &Path, key: &str) -> Result<Vec<(String, EntryKind)>, FsError> {

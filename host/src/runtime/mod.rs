@@ -32,7 +32,7 @@ pub use bindings::types::{
     Diagnostic, Failure, Location, Manifest, Origin, PluginKind, RenderOutput, RenderRequest,
     Severity,
 };
-pub use fs::{MAX_FILE_BYTES, ReadSet, RepoFs, Snapshot, Verifier};
+pub use fs::{Bounded, MAX_FILE_BYTES, ReadSet, RepoFs, Snapshot, Verifier, read_bounded};
 pub use host::{Composer, LogLevel, LogLine, RunManifests};
 
 use bindings::renderer::RendererPre;

@@ -24,16 +24,17 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::report::Severity;
+use crate::report::{Resource, Severity};
 use crate::runtime::{ReadSet, Verifier};
 
 /// Entry format tag; bumped when the layout changes.
-const FORMAT: &str = "manifold-cache 3";
+const FORMAT: &str = "manifold-cache 5";
 
 /// One cached render.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -57,6 +58,9 @@ pub struct Rendered {
     pub document: u32,
     pub line: u32,
     pub located: bool,
+    /// Its identity as [`Resource::of`] reads it, so a warm run need not
+    /// scan the text for it.
+    pub resource: Option<Resource>,
 }
 
 /// What one validator said about one document.
@@ -82,18 +86,55 @@ pub struct Finding {
     pub location: Option<(String, u32, u32)>,
 }
 
-/// The verdicts of one validator on one target's documents, as stored.
+/// The verdicts of every validator on one target's documents, as stored: a
+/// row per document, a column per validator, each cell an index into the
+/// distinct verdicts (most documents get the same one).
 #[derive(Deserialize)]
 struct Pack {
     verdicts: Vec<Verdict>,
-    /// (document key, index into `verdicts`)
-    documents: Vec<(String, usize)>,
+    /// Each column's validator digest.
+    validators: Vec<String>,
+    /// (document digest, per column: its verdict)
+    documents: Vec<(String, Vec<Option<usize>>)>,
 }
 
 #[derive(Serialize)]
 struct PackRef<'a> {
     verdicts: Vec<&'a Verdict>,
-    documents: Vec<(String, usize)>,
+    validators: &'a [String],
+    documents: Vec<(&'a str, Vec<Option<usize>>)>,
+}
+
+/// A pack as read: verdicts by validator and document digest.
+#[derive(Debug, Default)]
+pub struct Verdicts {
+    verdicts: Vec<Arc<Verdict>>,
+    columns: HashMap<String, usize>,
+    rows: HashMap<String, Vec<Option<usize>>>,
+}
+
+impl Verdicts {
+    /// How many (document, validator) verdicts the pack holds.
+    pub fn len(&self) -> usize {
+        self.rows.values().flatten().flatten().count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The verdict of `validator` on `document` (digests), with its index
+    /// among the pack's distinct verdicts.
+    pub fn get(&self, validator: &str, document: &str) -> Option<(usize, &Arc<Verdict>)> {
+        let column = *self.columns.get(validator)?;
+        let index = (*self.rows.get(document)?.get(column)?)?;
+        Some((index, self.verdicts.get(index)?))
+    }
+
+    /// How many distinct verdicts the pack holds.
+    pub fn distinct(&self) -> usize {
+        self.verdicts.len()
+    }
 }
 
 /// One `context.manifests(kinds)` request and a digest of its answer.
@@ -217,17 +258,32 @@ impl Cache {
         self.write(RENDERS, key, entry);
     }
 
-    /// The verdicts of a pack, by document key; none if it is absent,
-    /// corrupt or truncated.
-    pub fn verdicts(&self, pack: &str) -> HashMap<String, Verdict> {
+    /// The verdicts of a pack; none if it is absent, corrupt or truncated.
+    pub fn verdicts(&self, pack: &str) -> Verdicts {
         let Some(stored) = self.read::<Pack>(VALIDATIONS, pack) else {
-            return HashMap::new();
+            return Verdicts::default();
         };
-        stored
+        let count = stored.verdicts.len();
+        let width = stored.validators.len();
+        // A cell naming no stored verdict, or a row of the wrong width, means
+        // the pack is not what this version wrote: nothing, not a guess.
+        let sound = stored
             .documents
-            .into_iter()
-            .filter_map(|(key, index)| Some((key, stored.verdicts.get(index)?.clone())))
-            .collect()
+            .iter()
+            .all(|(_, row)| row.len() == width && row.iter().flatten().all(|index| *index < count));
+        if !sound {
+            return Verdicts::default();
+        }
+        Verdicts {
+            verdicts: stored.verdicts.into_iter().map(Arc::new).collect(),
+            columns: stored
+                .validators
+                .into_iter()
+                .enumerate()
+                .map(|(column, digest)| (digest, column))
+                .collect(),
+            rows: stored.documents.into_iter().collect(),
+        }
     }
 
     /// Counts verdicts found (still holding) and not.
@@ -236,25 +292,38 @@ impl Cache {
         self.validations.misses.fetch_add(misses, Ordering::Relaxed);
     }
 
-    /// Stores a pack of verdicts by document key; a failure to write only
+    /// Stores a pack: for each document (by digest), the verdict of each of
+    /// `validators` (by digest) where there is one. A failure to write only
     /// costs a later re-validation.
-    pub fn put_verdicts(&self, pack: &str, verdicts: &[(&str, &Verdict)]) {
+    pub fn put_verdicts(
+        &self,
+        pack: &str,
+        validators: &[String],
+        documents: &[(&str, Vec<Option<&Verdict>>)],
+    ) {
         // Most documents get the same verdict (nothing found, nothing read):
         // each distinct one is stored once.
         let mut distinct: Vec<&Verdict> = Vec::new();
         let mut index: HashMap<&Verdict, usize> = HashMap::new();
-        let documents = verdicts
+        let documents = documents
             .iter()
-            .map(|(key, verdict)| {
-                let at = *index.entry(verdict).or_insert_with(|| {
-                    distinct.push(verdict);
-                    distinct.len() - 1
-                });
-                ((*key).to_owned(), at)
+            .map(|(document, row)| {
+                let row = row
+                    .iter()
+                    .map(|verdict| {
+                        let verdict = (*verdict)?;
+                        Some(*index.entry(verdict).or_insert_with(|| {
+                            distinct.push(verdict);
+                            distinct.len() - 1
+                        }))
+                    })
+                    .collect();
+                (*document, row)
             })
             .collect();
         let stored = PackRef {
             verdicts: distinct,
+            validators,
             documents,
         };
         self.write(VALIDATIONS, pack, &stored);
@@ -389,6 +458,7 @@ mod tests {
                 document: 0,
                 line: 1,
                 located: true,
+                resource: None,
             }],
         };
         let folder = scratch("cache");
@@ -444,12 +514,26 @@ mod tests {
         };
         let (a, b) = (verdict("a"), verdict("b"));
         let pack = hash_parts(&["validator", "target"]);
-        cache.put_verdicts(&pack, &[("doc1", &a), ("doc2", &b), ("doc3", &a)]);
+        let validators = ["v1".to_owned(), "v2".to_owned()];
+        cache.put_verdicts(
+            &pack,
+            &validators,
+            &[
+                ("doc1", vec![Some(&a), Some(&b)]),
+                ("doc2", vec![Some(&b), None]),
+                ("doc3", vec![Some(&a), Some(&a)]),
+            ],
+        );
         let stored = cache.verdicts(&pack);
-        assert_eq!(stored.len(), 3);
-        assert_eq!(stored["doc1"], a);
-        assert_eq!(stored["doc2"], b);
-        assert_eq!(stored["doc3"], a);
+        assert_eq!((stored.len(), stored.distinct()), (5, 2));
+        let get = |v, d| stored.get(v, d).map(|(_, verdict)| &**verdict);
+        assert_eq!(get("v1", "doc1"), Some(&a));
+        assert_eq!(get("v2", "doc1"), Some(&b));
+        assert_eq!(get("v1", "doc2"), Some(&b));
+        assert_eq!(get("v2", "doc2"), None);
+        assert_eq!(get("v2", "doc3"), Some(&a));
+        assert_eq!(get("v3", "doc1"), None);
+        assert_eq!(get("v1", "doc4"), None);
         let path = cache.path(VALIDATIONS, &pack);
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text.matches("\"message\":\"a\"").count(), 1, "{text}");
@@ -458,6 +542,12 @@ mod tests {
         std::fs::write(&path, text.replace("\"b\"", "\"c\"")).unwrap();
         assert!(cache.verdicts(&pack).is_empty());
         std::fs::write(&path, &text[..text.len() / 2]).unwrap();
+        assert!(cache.verdicts(&pack).is_empty());
+        // Intact but naming a verdict it does not hold: nothing.
+        let lying = serde_json::json!({
+            "verdicts": [], "validators": ["v1"], "documents": [["doc1", [0]]]
+        });
+        cache.write(VALIDATIONS, &pack, &lying);
         assert!(cache.verdicts(&pack).is_empty());
         // Renders and verdicts never answer for each other.
         assert!(cache.peek(&pack).is_none());

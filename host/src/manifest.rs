@@ -75,6 +75,15 @@ impl Object {
         }
     }
 
+    /// [`Object::from_json`] whose identity is already known (a cached
+    /// render records it), so it is not read from the text again.
+    pub fn with_resource(self, resource: Option<Resource>) -> Object {
+        Object {
+            resource: OnceLock::from(resource),
+            ..self
+        }
+    }
+
     /// Its compact JSON text.
     pub fn json(&self) -> &str {
         &self.json

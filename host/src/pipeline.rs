@@ -306,6 +306,7 @@ fn render_target(
                         document: o.document,
                         line: o.line,
                         located: matches!(o.source, Source::Parsed(_)),
+                        resource: o.resource(),
                     })
                     .collect();
                 let entry = Entry {
@@ -340,7 +341,8 @@ fn from_cache(root: &Path, target: &Arc<str>, rendered: Vec<Rendered>) -> Vec<Ob
                 Source::Unknown
             };
             let mut object =
-                Object::from_json(Arc::from(r.file.as_str()), r.document, r.line, r.json);
+                Object::from_json(Arc::from(r.file.as_str()), r.document, r.line, r.json)
+                    .with_resource(r.resource);
             object.source = source;
             object.target = Some(target.clone());
             object

@@ -70,7 +70,7 @@ pub fn run(
     let in_scope = |i: usize| checked.is_none_or(|c| c.get(i).copied().unwrap_or(false));
     let wire: Vec<Manifest> = objects.par_iter().map(|o| to_wire(o)).collect();
     let keys = objects
-        .iter()
+        .par_iter()
         .map(|o| match o.resource() {
             Some(r) => (format!("{}/{}", r.api_version, r.kind), r.kind),
             None => (String::new(), String::new()),
@@ -166,20 +166,25 @@ pub fn run(
 /// What the cache knows of a run's verdicts. The verdicts of all validators
 /// on one target's documents are kept in one pack (a warm run of a large
 /// repository reads a file per target, and a cold one creates as few);
-/// inside a pack each is keyed by its validator and document, so a pack
-/// answers only for documents and validators that are unchanged.
+/// inside a pack each is keyed by its validator's digest and its document's,
+/// so a pack answers only for documents and validators that are unchanged.
 struct Recall<'a> {
     cache: &'a Cache,
-    /// Per validator: each object's verdict key.
-    keys: Vec<Vec<String>>,
+    /// Each validator's digest.
+    validators: Vec<String>,
+    /// Each object's digest (empty when out of scope).
+    documents: Vec<String>,
     /// Per validator: each object's verdict, where one still holds.
-    known: Vec<Vec<Option<Verdict>>>,
+    known: Vec<Vec<Option<Arc<Verdict>>>>,
     /// The objects of each target, with their packs.
     groups: Vec<Group>,
 }
 
 /// Verdicts of a call or replayed, by object index.
 type Learned = Vec<(usize, Verdict)>;
+
+/// Per validator, the verdicts found for a target's objects.
+type Found = Vec<Vec<(usize, Arc<Verdict>)>>;
 
 /// The objects of one target.
 struct Group {
@@ -206,7 +211,6 @@ impl<'a> Recall<'a> {
                 .or_default()
                 .push(i);
         }
-        // Each document is hashed once, not once per validator.
         let documents: Vec<String> = wire
             .par_iter()
             .enumerate()
@@ -218,36 +222,24 @@ impl<'a> Recall<'a> {
                 }
             })
             .collect();
-        let keys: Vec<Vec<String>> = validators
-            .iter()
-            .map(|validator| {
-                let validator = validator_digest(validator);
-                documents
-                    .par_iter()
-                    .map(|document| {
-                        if document.is_empty() {
-                            String::new()
-                        } else {
-                            cache::hash_parts(&["validation", &validator, document])
-                        }
-                    })
-                    .collect()
-            })
-            .collect();
-        let found: Vec<(Group, Vec<Learned>)> = by_target
+        let validators: Vec<String> = validators.iter().map(validator_digest).collect();
+        let found: Vec<(Group, Found)> = by_target
             .into_par_iter()
             .map(|(target, members)| {
                 let pack = cache::hash_parts(&["verdicts", root, target]);
-                let mut stored = cache.verdicts(&pack);
-                let total = stored.len();
-                let hits: Vec<Learned> = keys
+                let stored = cache.verdicts(&pack);
+                // A pack holds few distinct verdicts: each is judged once.
+                let mut held: Vec<Option<bool>> = vec![None; stored.distinct()];
+                let hits: Found = validators
                     .iter()
-                    .map(|keys| {
+                    .map(|validator| {
                         members
                             .iter()
                             .filter_map(|i| {
-                                let verdict = stored.remove(&keys[*i]).filter(&holds)?;
-                                Some((*i, verdict))
+                                let (index, verdict) = stored.get(validator, &documents[*i])?;
+                                let holds =
+                                    *held.get_mut(index)?.get_or_insert_with(|| holds(verdict));
+                                holds.then(|| (*i, verdict.clone()))
                             })
                             .collect()
                     })
@@ -256,7 +248,7 @@ impl<'a> Recall<'a> {
                 let wanted = members.len() * validators.len();
                 cache.count_verdicts(found, wanted - found);
                 // Every verdict found, and nothing else in the pack.
-                let exact = found == total && found == wanted;
+                let exact = found == stored.len() && found == wanted;
                 let group = Group {
                     members,
                     pack,
@@ -265,7 +257,7 @@ impl<'a> Recall<'a> {
                 (group, hits)
             })
             .collect();
-        let mut known: Vec<Vec<Option<Verdict>>> =
+        let mut known: Vec<Vec<Option<Arc<Verdict>>>> =
             vec![vec![None; objects.len()]; validators.len()];
         let mut groups = Vec::with_capacity(found.len());
         for (group, hits) in found {
@@ -278,7 +270,8 @@ impl<'a> Recall<'a> {
         }
         Recall {
             cache,
-            keys,
+            validators,
+            documents,
             known,
             groups,
         }
@@ -290,20 +283,23 @@ impl<'a> Recall<'a> {
     fn store(mut self, learned: Vec<Learned>) {
         for (v, verdicts) in learned.into_iter().enumerate() {
             for (i, verdict) in verdicts {
-                self.known[v][i] = Some(verdict);
+                self.known[v][i] = Some(Arc::new(verdict));
             }
         }
         self.groups
             .par_iter()
             .filter(|group| !group.exact)
             .for_each(|group| {
-                let pack: Vec<(&str, &Verdict)> = (0..self.keys.len())
-                    .flat_map(|v| group.members.iter().map(move |i| (v, *i)))
-                    .filter_map(|(v, i)| {
-                        Some((self.keys[v][i].as_str(), self.known[v][i].as_ref()?))
+                let rows: Vec<(&str, Vec<Option<&Verdict>>)> = group
+                    .members
+                    .iter()
+                    .map(|i| {
+                        let row = self.known.iter().map(|known| known[*i].as_deref());
+                        (self.documents[*i].as_str(), row.collect())
                     })
                     .collect();
-                self.cache.put_verdicts(&group.pack, &pack);
+                self.cache
+                    .put_verdicts(&group.pack, &self.validators, &rows);
             });
     }
 }

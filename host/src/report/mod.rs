@@ -10,6 +10,7 @@ mod json;
 mod junit;
 mod sarif;
 
+use rayon::slice::ParallelSliceMut;
 use serde::{Deserialize, Serialize};
 
 /// How bad a finding is. The order (error first) is the order of gravity:
@@ -33,7 +34,7 @@ impl Severity {
 }
 
 /// The object a finding is about.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Resource {
     #[serde(rename = "apiVersion")]
     pub api_version: String,
@@ -248,7 +249,8 @@ pub struct Report {
 impl Report {
     /// Builds a report, sorting the findings and counting them.
     pub fn new(mut diagnostics: Vec<Diagnostic>, files: usize, documents: usize) -> Report {
-        diagnostics.sort_by(|a, b| a.key().cmp(&b.key()));
+        // A run of a large repository has tens of thousands of each.
+        diagnostics.par_sort_by(|a, b| a.key().cmp(&b.key()));
         diagnostics.dedup();
         let count = |s: Severity| diagnostics.iter().filter(|d| d.severity == s).count();
         let summary = Summary {
@@ -280,7 +282,7 @@ impl Report {
 
     /// Adds the objects that were checked, in a stable order.
     pub fn with_checked(mut self, mut checked: Vec<Checked>) -> Report {
-        checked.sort();
+        checked.par_sort_unstable();
         checked.dedup();
         self.checked = checked;
         self

@@ -102,7 +102,7 @@ impl Tree {
     /// Reads repository file `path`, recording it in the snapshot when it
     /// reads as the plugins' file system would serve it.
     fn read(&mut self, root: &Path, path: &str) -> Option<Vec<u8>> {
-        let bytes = std::fs::read(root.join(path)).ok()?;
+        let bytes = crate::runtime::read_walked(&root.join(path)).ok()?;
         if self.regular.contains(path) {
             self.snapshot.file(path, &bytes);
         }

@@ -154,7 +154,7 @@ fn read_manifests(
                 }
             }
         }
-        match std::fs::read(root.join(file)) {
+        match crate::runtime::read_walked(&root.join(file)) {
             Ok(bytes) => {
                 reads.files.insert(
                     file.clone(),

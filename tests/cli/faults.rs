@@ -400,3 +400,51 @@ ls -A "$MNT" >"$WORK/beside-fresh""#;
     let fresh = std::fs::read_to_string(work.dir.join("beside-fresh")).unwrap();
     assert_eq!(fresh.trim(), "hydrated");
 }
+
+/// A named pipe in the repository (a folder of manifests, or a file a
+/// kustomization uses) is reported, never waited on: nothing writes to it.
+#[test]
+fn a_named_pipe_in_the_repository_is_a_finding_not_a_hang() {
+    let scratch = Scratch::new()
+        .file("plain/cm.yaml", CONFIGMAP)
+        .file(
+            "app/kustomization.yaml",
+            "resources:\n- cm.yaml\n- pipe.yaml\n",
+        )
+        .file("app/cm.yaml", CONFIGMAP);
+    for pipe in ["plain/pipe.yaml", "app/pipe.yaml"] {
+        let made = Command::new("mkfifo")
+            .arg(scratch.dir.join(pipe))
+            .status()
+            .unwrap();
+        assert!(made.success());
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_manifold"))
+        .args(["check", ".", "--format", "json", "--cache-dir"])
+        .arg(own_cache(&scratch))
+        .current_dir(&scratch.dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("check waited on a named pipe");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let diagnostics = json["diagnostics"].as_array().unwrap();
+    for file in ["plain/pipe.yaml", "app/kustomization.yaml"] {
+        assert!(
+            diagnostics
+                .iter()
+                .any(|d| d["file"] == file && d["message"].as_str().unwrap().contains("pipe")),
+            "{file}: {json}"
+        );
+    }
+}

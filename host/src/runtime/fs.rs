@@ -460,6 +460,9 @@ fn read_file(full: &Path, key: &str) -> Result<Vec<u8>, FsError> {
     match read_bounded(full, MAX_FILE_BYTES).map_err(|e| io_error(e, key))? {
         Bounded::Bytes(bytes) => Ok(bytes),
         Bounded::Folder => Err(FsError::Io(format!("{key}: is a folder, not a file"))),
+        Bounded::Special => Err(FsError::Io(format!(
+            "{key}: is a pipe, socket or device, not a file; plugins read only files"
+        ))),
         Bounded::TooLarge(len) => Err(FsError::Io(format!(
             "{key}: {len} bytes is more than the {} MiB a plugin may read at once",
             MAX_FILE_BYTES >> 20
@@ -471,29 +474,57 @@ fn read_file(full: &Path, key: &str) -> Result<Vec<u8>, FsError> {
 pub enum Bounded {
     Bytes(Vec<u8>),
     Folder,
+    /// A pipe, socket or device: reading one could wait forever.
+    Special,
     TooLarge(u64),
 }
 
 /// A file's bytes if it holds at most `max`. One open and one `fstat`:
 /// `fs::metadata` then `fs::read` would stat it twice, and a warm run
-/// checks thousands of files.
+/// checks thousands of files. The open does not wait on a pipe (a FIFO
+/// in a repository would otherwise hang the run), and only regular files
+/// are read.
 pub fn read_bounded(full: &Path, max: u64) -> std::io::Result<Bounded> {
     use std::io::Read;
-    let file = fs::File::open(full)?;
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
+    }
+    let file = options.open(full)?;
     let meta = file.metadata()?;
     if meta.is_dir() {
         return Ok(Bounded::Folder);
+    }
+    if !meta.is_file() {
+        return Ok(Bounded::Special);
     }
     if meta.len() > max {
         return Ok(Bounded::TooLarge(meta.len()));
     }
     let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0) + 1);
     // Bounded here too: the file may grow between the stat and the read.
-    file.take(max + 1).read_to_end(&mut bytes)?;
+    file.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > max {
         return Ok(Bounded::TooLarge(bytes.len() as u64));
     }
     Ok(Bounded::Bytes(bytes))
+}
+
+/// A repository file found by a walk: its bytes, or why it cannot be read
+/// (a folder, pipe, socket or device reads as an error, never as a wait).
+pub fn read_walked(full: &Path) -> std::io::Result<Vec<u8>> {
+    let refuse = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidInput, what);
+    match read_bounded(full, u64::MAX)? {
+        Bounded::Bytes(bytes) => Ok(bytes),
+        Bounded::Folder => Err(refuse("a folder, not a file")),
+        Bounded::Special => Err(refuse(
+            "a pipe, socket or device, not a file; remove it or list it under ignore in manifold.yaml",
+        )),
+        Bounded::TooLarge(_) => Err(refuse("too large")),
+    }
 }
 
 fn list_dir(full: &Path, key: &str) -> Result<Vec<(String, EntryKind)>, FsError> {

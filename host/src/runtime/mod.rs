@@ -32,7 +32,9 @@ pub use bindings::types::{
     Diagnostic, Failure, Location, Manifest, Origin, PluginKind, RenderOutput, RenderRequest,
     Severity,
 };
-pub use fs::{Bounded, MAX_FILE_BYTES, ReadSet, RepoFs, Snapshot, Verifier, read_bounded};
+pub use fs::{
+    Bounded, MAX_FILE_BYTES, ReadSet, RepoFs, Snapshot, Verifier, read_bounded, read_walked,
+};
 pub use host::{Composer, LogLevel, LogLine, RunManifests};
 
 use bindings::renderer::RendererPre;

@@ -322,16 +322,20 @@ impl<'a> Builder<'a> {
         let ldr = self.loader(dir, kfile);
         // This kustomization's configuration: its `configurations` files, then kustomize's
         // defaults. A user field spec for a path shadows a broader default for the same path.
-        let mut own = TransformerConfig::default();
-        for c in &k.configurations {
-            let (path, text) = ldr.load(c)?;
-            for (doc, _) in crate::yaml::parse_stream(&text, &path)? {
-                own.merge_document(&doc)
-                    .map_err(|m| Error::invalid(&path, m))?;
+        if k.configurations.is_empty() {
+            acc.config.merge(TransformerConfig::defaults());
+        } else {
+            let mut own = TransformerConfig::default();
+            for c in &k.configurations {
+                let (path, text) = ldr.load(c)?;
+                for (doc, _) in crate::yaml::parse_stream(&text, &path)? {
+                    own.merge_document(&doc)
+                        .map_err(|m| Error::invalid(&path, m))?;
+                }
             }
+            own.merge(TransformerConfig::defaults());
+            acc.config.merge_owned(own);
         }
-        own.merge(&TransformerConfig::defaults());
-        acc.config.merge(&own);
         for c in &k.crds {
             let (path, text) = ldr.load(c)?;
             for (doc, _) in crate::yaml::parse_stream(&text, &path)? {
@@ -540,7 +544,7 @@ fn merge_acc(acc: &mut Acc, sub: Acc) -> Result<(), String> {
         }
         acc.res.push(r);
     }
-    acc.config.merge(&sub.config);
+    acc.config.merge_owned(sub.config);
     for v in sub.vars {
         if acc.vars.iter().any(|x| x.name == v.name) {
             return Err(format!("var '{}' already encountered", v.name));
@@ -556,7 +560,11 @@ pub fn absorb(list: &mut Vec<Res>, mut r: Res) -> Result<(), String> {
     let matches: Vec<usize> = list
         .iter()
         .enumerate()
-        .filter(|(_, x)| x.all_ids().into_iter().any(|i| norm_id(i) == id))
+        // The name test first: it needs no id built, and few objects pass it.
+        .filter(|(_, x)| {
+            (x.name() == id.name || x.prev.iter().any(|p| p.name == id.name))
+                && x.all_ids().into_iter().any(|i| norm_id(i) == id)
+        })
         .map(|(i, _)| i)
         .collect();
     match matches.as_slice() {

@@ -13,7 +13,10 @@ pub struct NameBackRef {
     pub referrers: Vec<FieldSpec>,
 }
 
-#[derive(Debug, Clone, Default)]
+/// Every list is only ever grown through [`push_unique`] (and [`TransformerConfig::add_name_ref`]),
+/// so pushing a list's own entries again through it drops nothing: [`TransformerConfig::merge`]
+/// relies on that to copy a list into an empty one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TransformerConfig {
     pub name_prefix: Vec<FieldSpec>,
     pub name_suffix: Vec<FieldSpec>,
@@ -43,8 +46,14 @@ pub fn push_unique(list: &mut Vec<FieldSpec>, fs: FieldSpec) {
 }
 
 impl TransformerConfig {
-    /// kustomize's built-in configuration.
-    pub fn defaults() -> TransformerConfig {
+    /// kustomize's built-in configuration, built once per instance: every
+    /// kustomization of a build merges it, and building it is quadratic.
+    pub fn defaults() -> &'static TransformerConfig {
+        static DEFAULTS: std::sync::OnceLock<TransformerConfig> = std::sync::OnceLock::new();
+        DEFAULTS.get_or_init(TransformerConfig::parse_defaults)
+    }
+
+    fn parse_defaults() -> TransformerConfig {
         let mut tc = TransformerConfig::default();
         for line in DEFAULT_TABLE.lines() {
             let cols: Vec<&str> = line.split('|').collect();
@@ -142,7 +151,32 @@ impl TransformerConfig {
         Ok(())
     }
 
+    fn is_empty(&self) -> bool {
+        *self == TransformerConfig::default()
+    }
+
+    /// [`TransformerConfig::merge`], without a copy when this one is empty.
+    pub fn merge_owned(&mut self, other: TransformerConfig) {
+        if self.is_empty() {
+            *self = other;
+        } else {
+            self.merge(&other);
+        }
+    }
+
+    /// Adds `other`'s entries that no entry here shadows (kustomize's merge of
+    /// two configurations).
     pub fn merge(&mut self, other: &TransformerConfig) {
+        // Both shortcuts give what the loops below would: merging a
+        // configuration into itself adds nothing, and into an empty one
+        // copies it (see the type's invariant).
+        if *self == *other {
+            return;
+        }
+        if self.is_empty() {
+            self.clone_from(other);
+            return;
+        }
         for (mine, theirs) in [
             (&mut self.name_prefix, &other.name_prefix),
             (&mut self.name_suffix, &other.name_suffix),

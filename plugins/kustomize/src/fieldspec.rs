@@ -4,6 +4,7 @@
 
 use crate::resid::Gvk;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldSpec {
@@ -41,24 +42,52 @@ impl FieldSpec {
     }
 }
 
-/// Splits a field path on '/', honouring `\/` as a literal slash (annotation keys).
-pub fn split_path(path: &str) -> Vec<String> {
+/// Splits a field path on '/', honouring `\\/` as a literal slash (annotation
+/// keys). Segments borrow from `path` unless they held an escape.
+pub fn split_path(path: &str) -> Vec<Cow<'_, str>> {
     let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut chars = path.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' if chars.peek() == Some(&'/') => {
-                cur.push('/');
-                chars.next();
+    let mut start = 0;
+    let mut escaped: Option<String> = None;
+    let bytes = path.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if bytes.get(i + 1) == Some(&b'/') => {
+                let seg = escaped.get_or_insert_with(String::new);
+                seg.push_str(&path[start..i]);
+                seg.push('/');
+                i += 2;
+                start = i;
+                continue;
             }
-            '/' => out.push(std::mem::take(&mut cur)),
-            c => cur.push(c),
+            b'/' => {
+                out.push(segment(&mut escaped, &path[start..i]));
+                start = i + 1;
+            }
+            _ => {}
         }
+        i += 1;
     }
-    out.push(cur);
+    out.push(segment(&mut escaped, &path[start..]));
     out.retain(|s| !s.is_empty());
     out
+}
+
+/// The segment ending with `tail`, owned only if an escape came before it.
+fn segment<'a>(escaped: &mut Option<String>, tail: &'a str) -> Cow<'a, str> {
+    match escaped.take() {
+        Some(mut seg) => {
+            seg.push_str(tail);
+            Cow::Owned(seg)
+        }
+        None => Cow::Borrowed(tail),
+    }
+}
+
+/// The split paths of `specs`, in order: transformers split each once rather
+/// than once per object.
+pub fn split_paths(specs: &[FieldSpec]) -> Vec<Vec<Cow<'_, str>>> {
+    specs.iter().map(|fs| split_path(&fs.path)).collect()
 }
 
 /// What to put at the end of the path when the field is missing and the spec says `create`.
@@ -74,7 +103,7 @@ pub enum Create {
 /// Errors are messages; callers add the resource and field to them.
 pub fn walk(
     node: &mut Value,
-    segments: &[String],
+    segments: &[Cow<'_, str>],
     create: bool,
     leaf: Create,
     set: &mut dyn FnMut(&mut Value) -> Result<(), String>,
@@ -93,7 +122,7 @@ pub fn walk(
         Value::Object(map) => {
             let (name, is_seq) = match first.strip_suffix("[]") {
                 Some(n) => (n, true),
-                None => (first.as_str(), false),
+                None => (first.as_ref(), false),
             };
             if name.is_empty() {
                 return Err("cannot set or create an empty field name".into());
@@ -134,6 +163,17 @@ mod tests {
             split_path("spec/containers[]/image"),
             vec!["spec", "containers[]", "image"]
         );
+        let cases: [(&str, &[&str]); 6] = [
+            ("/a//b/", &["a", "b"]),
+            ("a\\/", &["a/"]),
+            ("\\/a", &["/a"]),
+            ("a\\/b\\/c", &["a/b/c"]),
+            ("a\\b/c", &["a\\b", "c"]),
+            ("", &[]),
+        ];
+        for (path, want) in cases {
+            assert_eq!(split_path(path), want, "{path:?}");
+        }
     }
 
     #[test]

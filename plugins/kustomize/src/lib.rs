@@ -19,6 +19,7 @@ mod kustomization;
 mod nameref;
 mod order;
 mod patches;
+mod pattern;
 pub mod plugin;
 mod replacements;
 mod resid;

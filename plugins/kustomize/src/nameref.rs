@@ -369,7 +369,7 @@ mod tests {
             "b",
         );
         let mut res = vec![cm, dep];
-        fix(&mut res, &TransformerConfig::defaults()).unwrap();
+        fix(&mut res, TransformerConfig::defaults()).unwrap();
         let spec = &res[1].value["spec"]["template"]["spec"];
         assert_eq!(
             spec["containers"][0]["envFrom"][0]["configMapRef"]["name"],

@@ -95,7 +95,7 @@ fn gvk_key(g: &Gvk) -> String {
     )
 }
 
-pub fn apply(res: &mut [Res], order: &Order) {
+pub fn apply(res: &mut Vec<Res>, order: &Order) {
     let Order::Legacy { first, last } = order else {
         return;
     };
@@ -107,8 +107,8 @@ pub fn apply(res: &mut [Res], order: &Order) {
     for (i, k) in last.iter().enumerate() {
         rank.insert(k.as_str(), 1 + i as i64);
     }
-    let mut keyed: Vec<(i64, String, bool, String, Res)> = Vec::new();
-    for r in res.iter() {
+    let mut keyed: Vec<(i64, String, bool, String, usize)> = Vec::new();
+    for (at, r) in res.iter().enumerate() {
         let id = r.cur_id();
         let ns = if id.namespace.is_empty() {
             "~X".to_string()
@@ -125,7 +125,7 @@ pub fn apply(res: &mut [Res], order: &Order) {
             gvk_key(&id.gvk),
             id.gvk.kind == "Namespace" && id.gvk.group.is_empty(),
             format!("{ns}|{name}"),
-            r.clone(),
+            at,
         ));
     }
     keyed.sort_by(|a, b| {
@@ -135,8 +135,9 @@ pub fn apply(res: &mut [Res], order: &Order) {
                     return Ordering::Equal;
                 }
                 // kustomize puts core Namespaces after same-rank namespaced-group ones.
-                let both_ns =
-                    a.4.kind() == "Namespace" && b.4.kind() == "Namespace" && (a.2 || b.2);
+                let both_ns = res[a.4].kind() == "Namespace"
+                    && res[b.4].kind() == "Namespace"
+                    && (a.2 || b.2);
                 if both_ns {
                     b.1.cmp(&a.1)
                 } else {
@@ -145,9 +146,9 @@ pub fn apply(res: &mut [Res], order: &Order) {
             })
             .then_with(|| a.3.cmp(&b.3))
     });
-    for (slot, k) in res.iter_mut().zip(keyed) {
-        *slot = k.4;
-    }
+    let mut unsorted: Vec<Option<Res>> = std::mem::take(res).into_iter().map(Some).collect();
+    // Each index is in `keyed` once, so every `take` finds its object.
+    res.extend(keyed.into_iter().filter_map(|k| unsorted[k.4].take()));
 }
 
 #[cfg(test)]

@@ -6,9 +6,9 @@
 use crate::Error;
 use crate::build::{Loader, norm_id};
 use crate::kustomization::{Patch, Selector};
+use crate::pattern::{Anchored, accepts};
 use crate::resid::{Gvk, ResId};
 use crate::resource::Res;
-use regex::Regex;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -300,32 +300,23 @@ pub fn patch_entry(
 
 /// A target selector with its regexes compiled.
 pub struct CompiledSelector {
-    group: Option<Regex>,
-    version: Option<Regex>,
-    kind: Option<Regex>,
-    name: Option<Regex>,
-    namespace: Option<Regex>,
+    group: Option<Anchored>,
+    version: Option<Anchored>,
+    kind: Option<Anchored>,
+    name: Option<Anchored>,
+    namespace: Option<Anchored>,
     labels: Option<LabelSelector>,
     annotations: Option<LabelSelector>,
-}
-
-fn anchored(p: &str) -> Result<Option<Regex>, String> {
-    if p.is_empty() {
-        return Ok(None);
-    }
-    Regex::new(&format!("^(?:{p})$"))
-        .map(Some)
-        .map_err(|e| format!("invalid selector regex '{p}': {e}"))
 }
 
 impl CompiledSelector {
     pub fn new(s: &Selector) -> Result<CompiledSelector, String> {
         Ok(CompiledSelector {
-            group: anchored(&s.group)?,
-            version: anchored(&s.version)?,
-            kind: anchored(&s.kind)?,
-            name: anchored(&s.name)?,
-            namespace: anchored(&s.namespace)?,
+            group: Anchored::new(&s.group)?,
+            version: Anchored::new(&s.version)?,
+            kind: Anchored::new(&s.kind)?,
+            name: Anchored::new(&s.name)?,
+            namespace: Anchored::new(&s.namespace)?,
             labels: if s.label_selector.is_empty() {
                 None
             } else {
@@ -340,14 +331,15 @@ impl CompiledSelector {
     }
 
     pub fn matches_gvk(&self, g: &Gvk) -> bool {
-        let m = |r: &Option<Regex>, v: &str| r.as_ref().is_none_or(|r| r.is_match(v));
-        m(&self.group, &g.group) && m(&self.version, &g.version) && m(&self.kind, &g.kind)
+        accepts(&self.group, &g.group)
+            && accepts(&self.version, &g.version)
+            && accepts(&self.kind, &g.kind)
     }
 
     pub fn matches(&self, r: &Res) -> bool {
         let cur = r.cur_id();
         let org = r.org_id();
-        let m = |re: &Option<Regex>, a: &str, b: &str| {
+        let m = |re: &Option<Anchored>, a: &str, b: &str| {
             re.as_ref()
                 .is_none_or(|re| re.is_match(a) || re.is_match(b))
         };

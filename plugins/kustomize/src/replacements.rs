@@ -7,9 +7,9 @@ use crate::Error;
 use crate::build::Loader;
 use crate::kustomization::scalar_string;
 use crate::patches::LabelSelector;
+use crate::pattern::{Anchored, accepts};
 use crate::resid::{Gvk, ResId};
 use crate::resource::Res;
-use regex::Regex;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -292,32 +292,23 @@ fn describe(s: &SelectorSpec) -> String {
 }
 
 struct RegexSel {
-    group: Option<Regex>,
-    version: Option<Regex>,
-    kind: Option<Regex>,
-    name: Option<Regex>,
-    namespace: Option<Regex>,
+    group: Option<Anchored>,
+    version: Option<Anchored>,
+    kind: Option<Anchored>,
+    name: Option<Anchored>,
+    namespace: Option<Anchored>,
     labels: Option<LabelSelector>,
     annotations: Option<LabelSelector>,
-}
-
-fn anchored(p: &str) -> Result<Option<Regex>, String> {
-    if p.is_empty() {
-        return Ok(None);
-    }
-    Regex::new(&format!("^(?:{p})$"))
-        .map(Some)
-        .map_err(|e| format!("invalid selector regex '{p}': {e}"))
 }
 
 impl RegexSel {
     fn new(s: &SelectorSpec) -> Result<RegexSel, String> {
         Ok(RegexSel {
-            group: anchored(&s.group)?,
-            version: anchored(&s.version)?,
-            kind: anchored(&s.kind)?,
-            name: anchored(&s.name)?,
-            namespace: anchored(&s.namespace)?,
+            group: Anchored::new(&s.group)?,
+            version: Anchored::new(&s.version)?,
+            kind: Anchored::new(&s.kind)?,
+            name: Anchored::new(&s.name)?,
+            namespace: Anchored::new(&s.namespace)?,
             labels: if s.label_selector.is_empty() {
                 None
             } else {
@@ -332,12 +323,11 @@ impl RegexSel {
     }
 
     fn id_matches(&self, id: &ResId) -> bool {
-        let m = |r: &Option<Regex>, v: &str| r.as_ref().is_none_or(|r| r.is_match(v));
-        m(&self.group, &id.gvk.group)
-            && m(&self.version, &id.gvk.version)
-            && m(&self.kind, &id.gvk.kind)
-            && m(&self.name, &id.name)
-            && m(&self.namespace, &id.namespace)
+        accepts(&self.group, &id.gvk.group)
+            && accepts(&self.version, &id.gvk.version)
+            && accepts(&self.kind, &id.gvk.kind)
+            && accepts(&self.name, &id.name)
+            && accepts(&self.namespace, &id.namespace)
     }
 
     fn meta_matches(&self, r: &Res) -> bool {

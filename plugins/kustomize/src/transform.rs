@@ -6,11 +6,11 @@
 use crate::Error;
 use crate::build::{Acc, Loader};
 use crate::config::{TransformerConfig, push_unique};
-use crate::fieldspec::{Create, FieldSpec, split_path, walk};
+use crate::fieldspec::{Create, FieldSpec, split_path, split_paths, walk};
 use crate::kustomization::{
     GeneratorArgs, GeneratorOptions, Image, Kustomization, Patch, Replica, scalar_string,
 };
-use crate::resid::Gvk;
+use crate::resid::{Gvk, ResId};
 use crate::resource::Res;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -155,26 +155,21 @@ pub fn add_map_entries(
     if pairs.is_empty() {
         return Ok(());
     }
+    let paths = split_paths(specs);
     for r in res.iter_mut() {
         let gvk = r.gvk();
-        for fs in specs {
+        for (fs, path) in specs.iter().zip(&paths) {
             if !gvk.is_selected_by(&fs.gvk) {
                 continue;
             }
             let id = r.cur_id();
-            walk(
-                &mut r.value,
-                &split_path(&fs.path),
-                fs.create,
-                Create::Map,
-                &mut |v| {
-                    let m = crate::resource::force_object(v);
-                    for (k, val) in pairs {
-                        m.insert(k.clone(), Value::String(val.clone()));
-                    }
-                    Ok(())
-                },
-            )
+            walk(&mut r.value, path, fs.create, Create::Map, &mut |v| {
+                let m = crate::resource::force_object(v);
+                for (k, val) in pairs {
+                    m.insert(k.clone(), Value::String(val.clone()));
+                }
+                Ok(())
+            })
             .map_err(|m| format!("considering field '{}' of object {id}: {m}", fs.path))?;
         }
     }
@@ -192,6 +187,7 @@ pub fn set_map_entries(r: &mut Res, key: &str, pairs: &[(String, String)]) {
 }
 
 fn namespace(res: &mut [Res], ns: &str, specs: &[FieldSpec]) -> Result<(), String> {
+    let paths = split_paths(specs);
     for r in res.iter_mut() {
         if r.helm_generated {
             continue;
@@ -218,7 +214,7 @@ fn namespace(res: &mut [Res], ns: &str, specs: &[FieldSpec]) -> Result<(), Strin
                 }
             }
         }
-        for fs in specs {
+        for (fs, path) in specs.iter().zip(&paths) {
             if fs.path == "metadata/namespace" || (fs.path == "metadata/name" && api != "v1") {
                 continue;
             }
@@ -231,16 +227,10 @@ fn namespace(res: &mut [Res], ns: &str, specs: &[FieldSpec]) -> Result<(), Strin
             if !gvk.is_selected_by(&fs.gvk) {
                 continue;
             }
-            walk(
-                &mut r.value,
-                &split_path(&fs.path),
-                fs.create,
-                Create::Scalar,
-                &mut |v| {
-                    *v = Value::String(ns.to_string());
-                    Ok(())
-                },
-            )
+            walk(&mut r.value, path, fs.create, Create::Scalar, &mut |v| {
+                *v = Value::String(ns.to_string());
+                Ok(())
+            })
             .map_err(|m| {
                 format!(
                     "namespace field specs must target scalar nodes ('{}'): {m}",
@@ -273,12 +263,13 @@ fn prefix_suffix(
             ..Default::default()
         },
     ];
+    let paths = split_paths(specs);
     for r in res.iter_mut() {
         let org = r.org_id();
         if skip.iter().any(|s| org.gvk.is_selected_by(s)) {
             continue;
         }
-        for fs in specs {
+        for (fs, path) in specs.iter().zip(&paths) {
             if !org.gvk.is_selected_by(&fs.gvk) {
                 continue;
             }
@@ -294,18 +285,12 @@ fn prefix_suffix(
             if !r.gvk().is_selected_by(&fs.gvk) {
                 continue;
             }
-            walk(
-                &mut r.value,
-                &split_path(&fs.path),
-                false,
-                Create::Never,
-                &mut |v| {
-                    if let Value::String(s) = v {
-                        *s = format!("{prefix}{s}{suffix}");
-                    }
-                    Ok(())
-                },
-            )?;
+            walk(&mut r.value, path, false, Create::Never, &mut |v| {
+                if let Value::String(s) = v {
+                    *s = format!("{prefix}{s}{suffix}");
+                }
+                Ok(())
+            })?;
         }
     }
     Ok(())
@@ -313,26 +298,24 @@ fn prefix_suffix(
 
 fn replicas(res: &mut [Res], rep: &Replica, specs: &[FieldSpec]) -> Result<(), String> {
     let mut found = false;
+    // Each object's ids, worked out again only after a walk changed the object.
+    let mut ids: Vec<Option<Vec<ResId>>> = vec![None; res.len()];
     for fs in specs {
-        for r in res.iter_mut() {
-            if !r
-                .all_ids()
+        let path = split_path(&fs.path);
+        for (r, ids) in res.iter_mut().zip(&mut ids) {
+            if !ids
+                .get_or_insert_with(|| r.all_ids())
                 .iter()
                 .any(|id| id.name == rep.name && id.gvk.is_selected_by(&fs.gvk))
             {
                 continue;
             }
             found = true;
-            walk(
-                &mut r.value,
-                &split_path(&fs.path),
-                fs.create,
-                Create::Scalar,
-                &mut |v| {
-                    *v = Value::from(rep.count);
-                    Ok(())
-                },
-            )?;
+            *ids = None;
+            walk(&mut r.value, &path, fs.create, Create::Scalar, &mut |v| {
+                *v = Value::from(rep.count);
+                Ok(())
+            })?;
         }
     }
     if !found {
@@ -349,14 +332,7 @@ fn replicas(res: &mut [Res], rep: &Replica, specs: &[FieldSpec]) -> Result<(), S
 }
 
 fn images(res: &mut [Res], img: &Image, specs: &[FieldSpec]) -> Result<(), String> {
-    let pattern = format!(
-        "^{}(:[a-zA-Z0-9_.{{}}-]*)?(@[a-zA-Z0-9]+([.+_-][a-zA-Z0-9]+)*:[a-zA-Z0-9_.{{}}-]*)?$",
-        img.name
-    );
-    // An invalid name never matches, as in kustomize.
-    let Ok(re) = regex::Regex::new(&pattern) else {
-        return Ok(());
-    };
+    let re = crate::pattern::ImageName::new(&img.name);
     let update = |v: &mut Value| {
         if let Value::String(s) = v
             && re.is_match(s)
@@ -364,26 +340,21 @@ fn images(res: &mut [Res], img: &Image, specs: &[FieldSpec]) -> Result<(), Strin
             *s = new_image(s, img);
         }
     };
+    let paths = split_paths(specs);
     for r in res.iter_mut() {
         if r.kind() == "CustomResourceDefinition" {
             continue;
         }
         legacy_containers(&mut r.value, &update);
         let gvk = r.gvk();
-        for fs in specs {
+        for (fs, path) in specs.iter().zip(&paths) {
             if !gvk.is_selected_by(&fs.gvk) {
                 continue;
             }
-            walk(
-                &mut r.value,
-                &split_path(&fs.path),
-                false,
-                Create::Never,
-                &mut |v| {
-                    update(v);
-                    Ok(())
-                },
-            )?;
+            walk(&mut r.value, path, false, Create::Never, &mut |v| {
+                update(v);
+                Ok(())
+            })?;
         }
     }
     Ok(())

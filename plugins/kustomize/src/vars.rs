@@ -3,7 +3,7 @@
 
 use crate::build::norm_id;
 use crate::config::TransformerConfig;
-use crate::fieldspec::{Create, split_path, walk};
+use crate::fieldspec::{Create, split_paths, walk};
 use crate::kustomization::{Var, scalar_string};
 use crate::resid::{Gvk, ResId};
 use crate::resource::Res;
@@ -85,22 +85,17 @@ pub fn resolve(res: &mut [Res], vars: &[Var], config: &TransformerConfig) -> Res
         };
         values.insert(v.name.clone(), val.clone());
     }
+    let paths = split_paths(&config.var_reference);
     for r in res.iter_mut() {
         let gvk = r.gvk();
-        for fs in &config.var_reference {
+        for (fs, path) in config.var_reference.iter().zip(&paths) {
             if !gvk.is_selected_by(&fs.gvk) {
                 continue;
             }
-            walk(
-                &mut r.value,
-                &split_path(&fs.path),
-                false,
-                Create::Never,
-                &mut |node| {
-                    replace_in(node, &values);
-                    Ok(())
-                },
-            )?;
+            walk(&mut r.value, path, false, Create::Never, &mut |node| {
+                replace_in(node, &values);
+                Ok(())
+            })?;
         }
     }
     Ok(())

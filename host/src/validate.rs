@@ -17,8 +17,8 @@ use crate::cache::{self, Cache, Finding, Selection, Verdict};
 use crate::manifest::Object;
 use crate::report::{Diagnostic, Severity};
 use crate::runtime::{
-    self, Location, LogLine, Manifest, Origin, Plugin, ReadSet, RepoFs, RunManifests, Runtime,
-    Services, Verifier,
+    self, Location, LogLine, Manifest, Origin, Parts, Plugin, ReadSet, RepoFs, RunManifests,
+    Runtime, Selections, Services, Verifier,
 };
 
 /// Most objects per call: large enough to amortise instantiation and a
@@ -68,21 +68,16 @@ pub fn run(
     cache: Option<(&Cache, &Verifier)>,
 ) -> Outcome {
     let in_scope = |i: usize| checked.is_none_or(|c| c.get(i).copied().unwrap_or(false));
-    let wire: Vec<Manifest> = objects.par_iter().map(|o| to_wire(o)).collect();
-    let keys = objects
-        .par_iter()
-        .map(|o| match o.resource() {
-            Some(r) => (format!("{}/{}", r.api_version, r.kind), r.kind),
-            None => (String::new(), String::new()),
-        })
-        .collect();
+    let selections = Selections::new(
+        objects
+            .par_iter()
+            .map(|o| match o.resource() {
+                Some(r) => (format!("{}/{}", r.api_version, r.kind), r.kind),
+                None => (String::new(), String::new()),
+            })
+            .collect(),
+    );
     let root = fs.as_ref().map(|f| f.root().to_string_lossy().into_owned());
-    let run = Arc::new(RunManifests::new(wire, keys));
-    let services = Services {
-        fs,
-        run: Some(run.clone()),
-    };
-    let wire = run.manifests();
     let mut outcome = Outcome::default();
 
     let recall = cache.map(|(cache, verifier)| {
@@ -91,14 +86,11 @@ pub fn run(
             root.as_deref().unwrap_or(""),
             validators,
             objects,
-            wire,
             &in_scope,
             |verdict: &Verdict| {
-                verdict
-                    .context
-                    .iter()
-                    .all(|s| run.digest(&s.kinds) == s.digest)
-                    && (is_empty(&verdict.reads) || verifier.unchanged(&verdict.reads))
+                verdict.context.iter().all(|s| {
+                    selections.digest(&s.kinds, |i| objects.get(i).map(|o| parts(o))) == s.digest
+                }) && (is_empty(&verdict.reads) || verifier.unchanged(&verdict.reads))
             },
         )
     });
@@ -134,6 +126,20 @@ pub fn run(
                 .map(move |chunk| (*v, chunk))
         })
         .collect();
+    if jobs.is_empty() {
+        if let Some(recall) = recall {
+            recall.store(Vec::new());
+        }
+        return outcome;
+    }
+    // Only now, with calls to make, is every manifest copied for the plugins.
+    let wire: Vec<Manifest> = objects.par_iter().map(|o| to_wire(o)).collect();
+    let run = Arc::new(RunManifests::new(wire, selections));
+    let services = Services {
+        fs,
+        run: Some(run.clone()),
+    };
+    let wire = run.manifests();
     let results: Vec<(usize, Outcome, Learned)> = jobs
         .par_iter()
         .map(|(v, indices)| {
@@ -200,7 +206,6 @@ impl<'a> Recall<'a> {
         root: &str,
         validators: &[Validator],
         objects: &[&Object],
-        wire: &[Manifest],
         in_scope: &(dyn Fn(usize) -> bool + Sync),
         holds: impl Fn(&Verdict) -> bool + Sync,
     ) -> Recall<'a> {
@@ -211,12 +216,12 @@ impl<'a> Recall<'a> {
                 .or_default()
                 .push(i);
         }
-        let documents: Vec<String> = wire
+        let documents: Vec<String> = objects
             .par_iter()
             .enumerate()
-            .map(|(i, m)| {
+            .map(|(i, o)| {
                 if in_scope(i) {
-                    document_digest(m)
+                    document_digest(parts(o))
                 } else {
                     String::new()
                 }
@@ -316,14 +321,13 @@ fn validator_digest(validator: &Validator) -> String {
 
 /// What a verdict's key says of the document: the document as the plugin
 /// is given it.
-fn document_digest(manifest: &Manifest) -> String {
-    let origin = &manifest.origin;
+fn document_digest(document: Parts<'_>) -> String {
     cache::hash_parts(&[
         "document",
-        &origin.file,
-        &origin.document.to_string(),
-        &origin.line.to_string(),
-        &manifest.json,
+        document.file,
+        &document.document.to_string(),
+        &document.line.to_string(),
+        document.json,
     ])
 }
 
@@ -366,6 +370,17 @@ fn replay(
         outcome
             .diagnostics
             .push(convert(name, &[object], diagnostic));
+    }
+}
+
+/// An object as [`to_wire`] hands it to the plugins, without a copy: digests
+/// of what plugins are given are taken from it.
+fn parts(object: &Object) -> Parts<'_> {
+    Parts {
+        file: &object.file,
+        document: object.document,
+        line: object.line,
+        json: object.json(),
     }
 }
 
@@ -591,5 +606,60 @@ pub fn convert(plugin: &str, batch: &[&Object], d: runtime::Diagnostic) -> Diagn
         path,
         resource,
         target: object.and_then(|o| o.target.as_deref().map(str::to_owned)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A warm run checks verdicts against digests taken from the objects; a
+    /// cold one records them from the copies the plugins were given. They
+    /// must agree, or no verdict would ever be replayed.
+    #[test]
+    fn selection_digests_from_objects_match_those_from_the_wire() {
+        let objects: Vec<Object> = [
+            (
+                "a.yaml",
+                json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "a"}}),
+            ),
+            (
+                "b.yaml",
+                json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "b"}}),
+            ),
+        ]
+        .into_iter()
+        .enumerate()
+        .map(|(i, (file, value))| Object::new(Arc::from(file), i as u32, 3, value))
+        .collect();
+        let keys = || {
+            vec![
+                ("apps/v1/Deployment".to_string(), "Deployment".to_string()),
+                ("v1/ConfigMap".to_string(), "ConfigMap".to_string()),
+            ]
+        };
+        let run = RunManifests::new(
+            objects.iter().map(to_wire).collect(),
+            Selections::new(keys()),
+        );
+        let from_objects = Selections::new(keys());
+        for kinds in [vec!["*"], vec!["Deployment"], vec!["v1/ConfigMap"], vec![]] {
+            let kinds: Vec<String> = kinds.into_iter().map(String::from).collect();
+            assert_eq!(
+                from_objects.digest(&kinds, |i| objects.get(i).map(parts)),
+                run.digest(&kinds),
+                "{kinds:?}"
+            );
+        }
+        for (object, manifest) in objects.iter().zip(run.manifests()) {
+            let wire = Parts {
+                file: &manifest.origin.file,
+                document: manifest.origin.document,
+                line: manifest.origin.line,
+                json: &manifest.json,
+            };
+            assert_eq!(document_digest(parts(object)), document_digest(wire));
+        }
     }
 }

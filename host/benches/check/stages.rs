@@ -13,7 +13,8 @@ use manifold::manifest::Object;
 use manifold::registry::{self, Registry};
 use manifold::report::{Report, Severity};
 use manifold::runtime::{
-    Limits, Manifest, Origin, RepoFs, RunManifests, Runtime, RuntimeOptions, Services, Verifier,
+    Limits, Manifest, Origin, RepoFs, RunManifests, Runtime, RuntimeOptions, Selections, Services,
+    Verifier,
 };
 use manifold::{discover, output, pipeline, validate};
 use rayon::prelude::*;
@@ -336,7 +337,7 @@ pub fn instantiation(setup: &Setup, deployment: &str) -> Vec<CallCost> {
         fs: RepoFs::new(&setup.root).ok(),
         run: Some(Arc::new(RunManifests::new(
             vec![manifest.clone()],
-            vec![("apps/v1/Deployment".into(), "Deployment".into())],
+            Selections::new(vec![("apps/v1/Deployment".into(), "Deployment".into())]),
         ))),
     };
     let batch = [manifest];

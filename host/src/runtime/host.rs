@@ -51,21 +51,15 @@ pub trait Composer: Send + Sync {
 #[derive(Debug, Default)]
 pub struct RunManifests {
     manifests: Vec<types::Manifest>,
-    /// `(apiVersion/kind, kind)` of each manifest, so selecting needs no
-    /// JSON parsing.
-    keys: Vec<(String, String)>,
-    /// Digests of selections already asked for (the validation cache asks
-    /// for the same few many times).
-    digests: std::sync::Mutex<std::collections::HashMap<Vec<String>, String>>,
+    selections: Selections,
 }
 
 impl RunManifests {
-    /// `keys[i]` is `(apiVersion/kind, kind)` of `manifests[i]`.
-    pub fn new(manifests: Vec<types::Manifest>, keys: Vec<(String, String)>) -> RunManifests {
+    /// `selections` knows the kinds of `manifests`, in the same order.
+    pub fn new(manifests: Vec<types::Manifest>, selections: Selections) -> RunManifests {
         RunManifests {
             manifests,
-            keys,
-            digests: std::sync::Mutex::default(),
+            selections,
         }
     }
 
@@ -76,29 +70,80 @@ impl RunManifests {
     /// The manifests whose `apiVersion/kind` or `kind` is in `kinds` (`*`
     /// matches all), in run order.
     pub fn select(&self, kinds: &[String]) -> Vec<types::Manifest> {
-        self.selected(kinds).cloned().collect()
+        self.selections
+            .indices(kinds)
+            .filter_map(|i| self.manifests.get(i).cloned())
+            .collect()
     }
 
-    fn selected<'a>(&'a self, kinds: &'a [String]) -> impl Iterator<Item = &'a types::Manifest> {
-        let all = kinds.iter().any(|k| k == "*");
-        self.manifests
-            .iter()
-            .zip(&self.keys)
-            .filter(move |(_, (full, kind))| all || kinds.iter().any(|k| k == full || k == kind))
-            .map(|(m, _)| m)
-    }
-
-    /// A digest of what [`select`](Self::select) answers for `kinds`:
-    /// origins and JSON, in order.
+    /// A digest of what [`select`](Self::select) answers for `kinds`.
     pub fn digest(&self, kinds: &[String]) -> String {
+        self.selections.digest(kinds, |i| {
+            self.manifests.get(i).map(|m| Parts {
+                file: &m.origin.file,
+                document: m.origin.document,
+                line: m.origin.line,
+                json: &m.json,
+            })
+        })
+    }
+}
+
+/// A manifest as selections see it: its origin and JSON.
+#[derive(Debug, Clone, Copy)]
+pub struct Parts<'a> {
+    pub file: &'a str,
+    pub document: u32,
+    pub line: u32,
+    pub json: &'a str,
+}
+
+/// What `context.manifests` selects by, for the manifests of a run: each
+/// one's kind, and the digests of selections already asked for (the
+/// validation cache asks for the same few many times). Apart from the
+/// manifests themselves, so that a run whose verdicts all come from the
+/// cache can check them without copying every manifest for the plugins.
+#[derive(Debug, Default)]
+pub struct Selections {
+    /// `(apiVersion/kind, kind)` of each manifest, so selecting needs no
+    /// JSON parsing.
+    keys: Vec<(String, String)>,
+    digests: std::sync::Mutex<std::collections::HashMap<Vec<String>, String>>,
+}
+
+impl Selections {
+    pub fn new(keys: Vec<(String, String)>) -> Selections {
+        Selections {
+            keys,
+            digests: std::sync::Mutex::default(),
+        }
+    }
+
+    /// The positions of the manifests `kinds` selects, in run order.
+    fn indices<'a>(&'a self, kinds: &'a [String]) -> impl Iterator<Item = usize> + 'a {
+        let all = kinds.iter().any(|k| k == "*");
+        self.keys
+            .iter()
+            .enumerate()
+            .filter(move |(_, (full, kind))| all || kinds.iter().any(|k| k == full || k == kind))
+            .map(|(i, _)| i)
+    }
+
+    /// A digest of the selection for `kinds`: origins and JSON, in order;
+    /// `parts(i)` gives manifest `i`'s.
+    pub fn digest<'a>(
+        &self,
+        kinds: &[String],
+        parts: impl Fn(usize) -> Option<Parts<'a>>,
+    ) -> String {
         if let Some(known) = self.digests.lock().ok().and_then(|d| d.get(kinds).cloned()) {
             return known;
         }
         let mut hasher = blake3::Hasher::new();
-        for m in self.selected(kinds) {
-            hasher.update(m.origin.file.as_bytes());
-            hasher.update(&m.origin.document.to_le_bytes());
-            hasher.update(&m.origin.line.to_le_bytes());
+        for m in self.indices(kinds).filter_map(parts) {
+            hasher.update(m.file.as_bytes());
+            hasher.update(&m.document.to_le_bytes());
+            hasher.update(&m.line.to_le_bytes());
             hasher.update(&(m.json.len() as u64).to_le_bytes());
             hasher.update(m.json.as_bytes());
         }
@@ -291,11 +336,11 @@ mod tests {
         };
         let run = RunManifests::new(
             vec![manifest("a"), manifest("b"), manifest("c")],
-            vec![
+            Selections::new(vec![
                 ("apps/v1/Deployment".into(), "Deployment".into()),
                 ("v1/ConfigMap".into(), "ConfigMap".into()),
                 ("apps/v1/Deployment".into(), "Deployment".into()),
-            ],
+            ]),
         );
         let files = |kinds: &[&str]| -> Vec<String> {
             let kinds: Vec<String> = kinds.iter().map(|k| (*k).to_owned()).collect();

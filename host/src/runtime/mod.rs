@@ -35,7 +35,7 @@ pub use bindings::types::{
 pub use fs::{
     Bounded, MAX_FILE_BYTES, ReadSet, RepoFs, Snapshot, Verifier, read_bounded, read_walked,
 };
-pub use host::{Composer, LogLevel, LogLine, RunManifests};
+pub use host::{Composer, LogLevel, LogLine, Parts, RunManifests, Selections};
 
 use bindings::renderer::RendererPre;
 use bindings::validator::ValidatorPre;

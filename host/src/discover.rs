@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 use crate::config::{Config, TargetSetting};
 use crate::render::KUSTOMIZATION_FILES;
 use crate::report::Diagnostic;
-use crate::runtime::Snapshot;
+use crate::runtime::{Snapshot, merge};
 
 /// How a target is turned into manifests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -91,11 +91,15 @@ struct Tree {
 impl Tree {
     /// Takes in what the walk of a subfolder found.
     fn absorb(&mut self, other: Tree) {
-        self.kustomizations.extend(other.kustomizations);
-        self.charts.extend(other.charts);
-        self.manifests.extend(other.manifests);
-        self.regular.extend(other.regular);
-        self.dirs.extend(other.dirs);
+        merge(
+            &mut self.kustomizations,
+            other.kustomizations,
+            BTreeMap::len,
+        );
+        merge(&mut self.charts, other.charts, BTreeMap::len);
+        merge(&mut self.manifests, other.manifests, BTreeMap::len);
+        merge(&mut self.regular, other.regular, HashSet::len);
+        merge(&mut self.dirs, other.dirs, HashSet::len);
         self.snapshot.absorb(other.snapshot);
     }
 

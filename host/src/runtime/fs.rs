@@ -74,6 +74,20 @@ pub struct Verifier {
     entries: HashMap<String, bool>,
 }
 
+/// Moves the entries of `other` into `into`, the smaller collection into the
+/// larger whichever side that is. Discovery absorbs each folder's findings
+/// into its parent's: always inserting the child's would insert every path
+/// once for each folder above it.
+pub fn merge<C>(into: &mut C, mut other: C, len: fn(&C) -> usize)
+where
+    C: IntoIterator + Extend<<C as IntoIterator>::Item>,
+{
+    if len(into) < len(&other) {
+        std::mem::swap(into, &mut other);
+    }
+    into.extend(other);
+}
+
 /// Files and folders already read this run, hashed as [`RepoFs`] hashes
 /// them. Discovery reads every manifest of the repository; recording what
 /// it saw lets the cache check read sets without reading those files again.
@@ -96,11 +110,12 @@ impl Snapshot {
         }
     }
 
-    /// Takes in what another snapshot of the same root recorded.
+    /// Takes in what another snapshot of the same root recorded (of other
+    /// paths: which side's entry wins a shared path is not defined).
     pub fn absorb(&mut self, other: Snapshot) {
-        self.files.extend(other.files);
-        self.dirs.extend(other.dirs);
-        self.entries.extend(other.entries);
+        merge(&mut self.files, other.files, HashMap::len);
+        merge(&mut self.dirs, other.dirs, HashMap::len);
+        merge(&mut self.entries, other.entries, HashMap::len);
     }
 
     /// [`Snapshot::file`] with the hash already taken by [`Snapshot::hash`].

@@ -33,7 +33,7 @@ pub use bindings::types::{
     Severity,
 };
 pub use fs::{
-    Bounded, MAX_FILE_BYTES, ReadSet, RepoFs, Snapshot, Verifier, read_bounded, read_walked,
+    Bounded, MAX_FILE_BYTES, ReadSet, RepoFs, Snapshot, Verifier, merge, read_bounded, read_walked,
 };
 pub use host::{Composer, LogLevel, LogLine, Parts, RunManifests, Selections};
 

@@ -511,7 +511,9 @@ pub(crate) fn syntax_error(file: &str, context: String, failure: RegoFailure) ->
 }
 
 pub(crate) fn to_regorus(value: &serde_json::Value) -> Result<regorus::Value, Error> {
-    serde_json::from_value(value.clone())
+    // Read through the reference: `from_value` would need a clone of the
+    // whole document first.
+    <regorus::Value as serde::Deserialize>::deserialize(value)
         .map_err(|e| Error::Engine(format!("cannot convert document for Rego: {e}")))
 }
 

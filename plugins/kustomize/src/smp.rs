@@ -341,7 +341,27 @@ fn merge_map(
         Some("replace") => return merge_map(None, &patch, ctx, path),
         _ => {}
     }
-    let mut out = dest.cloned().unwrap_or_default();
+    // The keys the patch merges are all set or removed below: copying their
+    // old values first would copy every patched subtree once per level.
+    let merged_below = |key: &str| {
+        patch.contains_key(key)
+            && !key.starts_with("$setElementOrder/")
+            && !key.starts_with("$deleteFromPrimitiveList/")
+    };
+    let mut out: Map<String, Value> = dest
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                if merged_below(k) {
+                    Value::Null
+                } else {
+                    v.clone()
+                },
+            )
+        })
+        .collect();
     // Directives about sibling lists are applied after the lists themselves merged.
     let mut orders: Vec<(String, Vec<Value>)> = Vec::new();
     let mut deletions: Vec<(String, Vec<Value>)> = Vec::new();

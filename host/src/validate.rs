@@ -126,36 +126,32 @@ pub fn run(
                 .map(move |chunk| (*v, chunk))
         })
         .collect();
-    if jobs.is_empty() {
-        if let Some(recall) = recall {
-            recall.store(Vec::new());
-        }
-        return outcome;
-    }
-    // Only now, with calls to make, is every manifest copied for the plugins.
-    let wire: Vec<Manifest> = objects.par_iter().map(|o| to_wire(o)).collect();
-    let run = Arc::new(RunManifests::new(wire, selections));
-    let services = Services {
-        fs,
-        run: Some(run.clone()),
+    let results: Vec<(usize, Outcome, Learned)> = if jobs.is_empty() {
+        Vec::new()
+    } else {
+        // Only now, with calls to make, is every manifest copied for the plugins.
+        let wire: Vec<Manifest> = objects.par_iter().map(|o| to_wire(o)).collect();
+        let run = Arc::new(RunManifests::new(wire, selections));
+        let services = Services {
+            fs,
+            run: Some(run.clone()),
+        };
+        let remember = recall.is_some().then_some(&*run);
+        jobs.par_iter()
+            .map(|(v, indices)| {
+                let (outcome, verdicts) = call(
+                    runtime,
+                    &validators[*v],
+                    objects,
+                    run.manifests(),
+                    indices,
+                    &services,
+                    remember,
+                );
+                (*v, outcome, verdicts)
+            })
+            .collect()
     };
-    let wire = run.manifests();
-    let results: Vec<(usize, Outcome, Learned)> = jobs
-        .par_iter()
-        .map(|(v, indices)| {
-            let remember = recall.is_some().then_some(&*run);
-            let (outcome, verdicts) = call(
-                runtime,
-                &validators[*v],
-                objects,
-                wire,
-                indices,
-                &services,
-                remember,
-            );
-            (*v, outcome, verdicts)
-        })
-        .collect();
     let mut learned: Vec<Learned> = vec![Vec::new(); validators.len()];
     for (v, result, verdicts) in results {
         outcome.diagnostics.extend(result.diagnostics);

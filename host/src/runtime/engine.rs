@@ -51,11 +51,17 @@ pub fn config(memory: usize, pooled_instances: Option<u32>, perf_map: bool) -> C
             .max_memories_per_component(4)
             .max_tables_per_component(8)
             .max_memory_size(memory)
-            // A slot's first pages are zeroed with memset when it is freed
-            // instead of being handed back to the kernel: the next call that
-            // uses the slot then takes no page faults on them.
+            // The pages a call wrote, up to KEEP_RESIDENT bytes of them, are
+            // reset in place when its slot is freed instead of being handed
+            // back to the kernel: the next call that uses the slot then takes
+            // no page faults on them. Linux's PAGEMAP_SCAN (6.7 and later)
+            // finds those pages. Without it (older kernels, other systems)
+            // wasmtime resets the slot's first KEEP_RESIDENT bytes whether
+            // written or not: the plugin's whole data image copied back,
+            // about 40 µs per MiB, more than half of an empty policy call.
             .linear_memory_keep_resident(KEEP_RESIDENT)
-            .table_keep_resident(KEEP_RESIDENT);
+            .table_keep_resident(KEEP_RESIDENT)
+            .pagemap_scan(wasmtime::Enabled::Auto);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     }
     config

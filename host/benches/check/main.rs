@@ -372,7 +372,12 @@ fn bench(size: &str, options: &Options) {
     }
     goal(
         "first run <= cold + 2 s",
-        format!("+{}", duration(first.usage.wall.saturating_sub(cold.wall))),
+        // Below cold when the cold runs pay for deleting the previous
+        // cache (ext4 scans recently deleted inodes on the next creates).
+        match first.usage.wall.checked_sub(cold.wall) {
+            Some(above) => format!("+{}", duration(above)),
+            None => format!("-{} (below cold)", duration(cold.wall - first.usage.wall)),
+        },
         first.usage.wall <= cold.wall + Duration::from_secs(2),
     );
     goal(

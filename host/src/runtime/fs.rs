@@ -357,16 +357,7 @@ impl RepoFs {
     }
 
     pub fn read(&mut self, path: &str) -> Result<Vec<u8>, FsError> {
-        #[cfg(target_os = "linux")]
-        let shortcut = self
-            .open_beneath(
-                path,
-                rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::NONBLOCK,
-            )
-            .map(|(key, fd)| (key, fd.map(fs::File::from)));
-        #[cfg(not(target_os = "linux"))]
-        let shortcut: Option<(String, io::Result<fs::File>)> = None;
-        let (key, file) = match shortcut {
+        let (key, file) = match self.open_beneath(path, false) {
             Some(found) => found,
             None => {
                 let (key, full) = self.resolve(path)?;
@@ -385,20 +376,11 @@ impl RepoFs {
 
     pub fn list(&mut self, path: &str) -> Result<Vec<(String, EntryKind)>, FsError> {
         // The shortcut only checks: a folder is listed through its path.
-        #[cfg(target_os = "linux")]
-        let shortcut = self
-            .open_beneath(
-                path,
-                rustix::fs::OFlags::PATH | rustix::fs::OFlags::DIRECTORY,
-            )
-            .map(|(key, fd)| {
-                let full = self.root.join(&key);
-                (key, fd.map(|_| full))
-            });
-        #[cfg(not(target_os = "linux"))]
-        let shortcut: Option<(String, io::Result<PathBuf>)> = None;
-        let (key, full) = match shortcut {
-            Some(found) => found,
+        let (key, full) = match self.open_beneath(path, true) {
+            Some((key, opened)) => {
+                let full = opened.map(|_| self.root.join(&key));
+                (key, full)
+            }
             None => {
                 let (key, full) = self.resolve(path)?;
                 (key, Ok(full))
@@ -428,18 +410,20 @@ impl RepoFs {
     /// kernel's `ENOENT` under `RESOLVE_BENEATH`), is answered here. `None`
     /// for anything else (an absolute symlink, a granted folder, another
     /// error, another system): `resolve` then decides, and words the refusal.
+    /// A `folder` is opened only to be checked (`O_PATH`), a file to be read.
     #[cfg(target_os = "linux")]
-    fn open_beneath(
-        &self,
-        path: &str,
-        flags: rustix::fs::OFlags,
-    ) -> Option<(String, io::Result<std::os::fd::OwnedFd>)> {
+    fn open_beneath(&self, path: &str, folder: bool) -> Option<(String, io::Result<fs::File>)> {
         use rustix::fs::{Mode, OFlags, ResolveFlags};
         let root = self.root_dir.as_ref()?;
         if path.len() > MAX_PATH_BYTES || path.starts_with('/') {
             return None;
         }
         let key = normalize(path).ok().filter(|k| !k.is_empty())?;
+        let flags = if folder {
+            OFlags::PATH | OFlags::DIRECTORY
+        } else {
+            OFlags::RDONLY | OFlags::NONBLOCK
+        };
         let opened = rustix::fs::openat2(
             root.as_ref(),
             key.as_str(),
@@ -448,10 +432,15 @@ impl RepoFs {
             ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS,
         );
         match opened {
-            Ok(fd) => Some((key, Ok(fd))),
+            Ok(fd) => Some((key, Ok(fs::File::from(fd)))),
             Err(rustix::io::Errno::NOENT) => Some((key, Err(io::ErrorKind::NotFound.into()))),
             Err(_) => None,
         }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn open_beneath(&self, _path: &str, _folder: bool) -> Option<(String, io::Result<fs::File>)> {
+        None
     }
 
     /// Normalises `path` and checks that it stays inside the root, following
@@ -751,8 +740,8 @@ mod tests {
         {
             // Opened (true), absent (false), or left to `resolve` (None).
             let shortcut = |path: &str| {
-                repo.open_beneath(path, rustix::fs::OFlags::RDONLY)
-                    .map(|(key, fd)| (key, fd.is_ok()))
+                repo.open_beneath(path, false)
+                    .map(|(key, file)| (key, file.is_ok()))
             };
             let answered = |key: &str, opened: bool| Some((key.to_owned(), opened));
             assert_eq!(shortcut("./app//a.yaml"), answered("app/a.yaml", true));
